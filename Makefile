@@ -1,0 +1,52 @@
+# ocf-agents: build, install and test.
+#
+#   make deps        Debian packages and the test virtual environment (quick when present)
+#   make test        deps, then every test tier (unit, conformance, integration, cluster)
+#   make install     agents into $(DESTDIR)$(OCF_ROOT)/resource.d/$(PROVIDER)/, the library
+#                    into $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)/ (found there by the agents)
+#   make uninstall   removes exactly what install put there
+
+OCF_ROOT  ?= /usr/lib/ocf
+PROVIDER  ?= ovsha
+DESTDIR   ?=
+PYTHON    ?= /usr/bin/python3
+VENV      ?= .venv
+PYTEST_ARGS ?=
+
+AGENTS    := ovndb-servers OVSPort
+AGENT_DIR := $(DESTDIR)$(OCF_ROOT)/resource.d/$(PROVIDER)
+LIB_DIR   := $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)
+PKG_FILES := $(shell find ocf_agents -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
+
+.PHONY: all deps test install uninstall clean
+
+all:
+	@echo "targets: deps test install uninstall clean"
+
+deps: $(VENV)/.deps-stamp
+	@tools/install-deps
+
+$(VENV)/.deps-stamp: requirements-test.txt
+	@tools/install-deps
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+test: deps
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) tests
+
+install:
+	install -d -m 755 $(AGENT_DIR)
+	for a in $(AGENTS); do \
+		[ -f heartbeat/$$a ] && install -m 755 heartbeat/$$a $(AGENT_DIR)/$$a || true; \
+	done
+	for f in $(PKG_FILES); do install -D -m 644 $$f $(LIB_DIR)/$$f; done
+
+uninstall:
+	for a in $(AGENTS); do rm -f $(AGENT_DIR)/$$a; done
+	rm -rf $(LIB_DIR)/ocf_agents
+	-rmdir $(LIB_DIR) $(AGENT_DIR) 2>/dev/null
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

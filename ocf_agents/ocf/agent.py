@@ -1,0 +1,150 @@
+"""The dispatcher: from argv to one action function, with the OCF rules around it.
+
+What it does for every agent, so that no agent has to remember:
+
+- The action comes from argv; ``__OCF_ACTION`` (set by ocf-tester) only when argv has none.
+  ``status`` is the deprecated alias of ``monitor``. An unknown action exits 3 with usage.
+- ``meta-data`` and ``usage`` need nothing: no parameters, no environment, no privileges.
+- Every other action first reads and checks the parameters (each parameter's declared type
+  and validator), then the agent's host checks (programs and files), then runs.
+- The invalid-environment rules of resource-agents' ocf-rarun: when the configuration or the
+  installation is broken, ``stop`` still succeeds and a probe still says "not running",
+  because the resource cannot be running from a configuration that cannot start it, and a
+  failed stop or probe makes Pacemaker fence the node.
+- Failures are :class:`~.codes.OCFError`: their exit code is returned and their reason printed
+  as an exit reason. Any other exception becomes exit 1 with a reason naming it; the
+  traceback is logged only when debugging (``HA_debug=1`` or ``OCF_TRACE_RA``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+from .cluster import Cluster
+from .codes import OCFError, PermissionDenied, Rc, exit_reason
+from .env import Environment
+from .log import Logger
+from .metadata import MetaData, Value
+from .run import Budget, Runner
+
+NO_SETUP_ACTIONS = frozenset({"meta-data", "usage", "help"})
+DEFAULT_TIMEOUT = 20.0  # seconds, when neither Pacemaker nor the meta-data gives one
+
+
+@dataclass
+class Context:
+    """Everything an action function needs about this one invocation."""
+
+    action: str
+    env: Environment
+    params: Mapping[str, Value]
+    log: Logger
+    runner: Runner
+    cluster: Cluster
+
+    @property
+    def budget(self) -> Budget:
+        return self.runner.budget
+
+    @property
+    def is_probe(self) -> bool:
+        return self.action == "monitor" and self.env.is_probe
+
+
+Handler = Callable[[Context], int]
+
+
+@dataclass
+class Agent:
+    """An agent: its meta-data, one function per action, and its host checks.
+
+    ``validate`` checks what may be wrong on this host only (a missing program or file) and
+    raises :class:`~.codes.OCFError` (usually ``NotInstalledError``); the parameters' own
+    validators have already run. ``root_actions`` need root and exit 4 without it.
+    """
+
+    metadata: MetaData
+    handlers: Mapping[str, Handler]
+    validate: Callable[[Context], None] | None = None
+    root_actions: frozenset[str] = field(default_factory=frozenset)
+
+    # -- what the entry point calls --------------------------------------------------
+    def main(self, argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+        """Run one action and return its exit code (the heartbeat script exits with it)."""
+        argv = sys.argv if argv is None else argv
+        environ = os.environ if environ is None else environ
+        action = argv[1] if len(argv) > 1 else environ.get("__OCF_ACTION", "")
+        if action == "status" and "status" not in self.handlers:
+            action = "monitor"
+
+        if action == "meta-data":
+            sys.stdout.write(self.metadata.to_xml())
+            return Rc.SUCCESS
+        if action in ("usage", "help"):
+            print(self.usage())
+            return Rc.SUCCESS
+        if action not in self.actions():
+            print(self.usage(), file=sys.stderr)
+            if not action:
+                return Rc.ERR_ARGS
+            exit_reason(f"Action {action!r} is not implemented by {self.metadata.name}")
+            return Rc.ERR_UNIMPLEMENTED
+        return self._run(action, Environment(environ))
+
+    def actions(self) -> list[str]:
+        return sorted(set(self.handlers) | {"meta-data", "validate-all", "usage"})
+
+    def usage(self) -> str:
+        return f"usage: {self.metadata.name} {{{'|'.join(self.actions())}}}"
+
+    # -- the rest ----------------------------------------------------------------------
+    def _declared_timeout(self, action: str) -> float:
+        for declared in self.metadata.actions:
+            if declared.name == action:
+                return float(declared.timeout)
+        return DEFAULT_TIMEOUT
+
+    def _run(self, action: str, env: Environment) -> int:
+        log = Logger(env.environ, self.metadata.name)
+        runner = Runner(Budget.from_environ(env.environ, self._declared_timeout(action)), log)
+        try:
+            ctx = Context(action, env, self._read_parameters(env), log, runner, Cluster(runner, env))
+            if self.validate is not None:
+                self.validate(ctx)
+        except OCFError as err:
+            return self._invalid_environment(action, env, log, err)
+        try:
+            if action in self.root_actions and os.geteuid() != 0:
+                raise PermissionDenied(f"Action {action} must be run as root")
+            handler = self.handlers.get(action)
+            return int(handler(ctx)) if handler is not None else Rc.SUCCESS
+        except OCFError as err:
+            log.error(err.reason)
+            exit_reason(err.reason)
+            return err.rc
+        except Exception as err:  # noqa: BLE001 - the one place that turns bugs into rc 1
+            log.debug(traceback.format_exc())
+            reason = f"Unexpected error during {action}: {type(err).__name__}: {err}"
+            log.error(reason)
+            exit_reason(reason)
+            return Rc.ERR_GENERIC
+
+    def _read_parameters(self, env: Environment) -> dict[str, Value]:
+        return {p.name: p.convert(env.raw(p.name)) for p in self.metadata.parameters}
+
+    @staticmethod
+    def _invalid_environment(action: str, env: Environment, log: Logger, err: OCFError) -> int:
+        """The ocf-rarun rules for a broken configuration or installation."""
+        if action == "stop":
+            log.warning(f"{err.reason}; the resource cannot be running here, so stop succeeds")
+            return Rc.SUCCESS
+        if action == "monitor" and env.is_probe:
+            log.info(f"{err.reason}; the resource cannot be running here, so the probe says stopped")
+            return Rc.NOT_RUNNING
+        log.error(err.reason)
+        exit_reason(err.reason)
+        return err.rc

@@ -1,0 +1,126 @@
+"""Talking to the cluster: promotion scores, node attributes and cluster properties.
+
+All of it goes through ``crm_attribute`` (and ``crm_node``), so it works the same on a live
+node, under ``crm_resource --force-*`` and against a CIB file (``CIB_file``). When no cluster
+answers, these helpers raise :class:`ClusterUnreachable` instead of pretending: an agent that
+believes it set a promotion score it never set leaves Pacemaker promoting nobody.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from .codes import GenericError
+from .env import Environment
+from .run import Result, Runner
+
+# crm_attribute's exit codes for "no such attribute" and "cannot reach the CIB".
+RC_NO_SUCH_ATTRIBUTE = 105
+RC_NOT_CONNECTED = 102
+# crm_attribute learnt --promotion with this feature set (Pacemaker 2.1.0); before it, the
+# deprecated crm_master wrapper is the way (as ocf_promotion_score decides).
+PROMOTION_FEATURE_SET = (3, 10, 0)
+
+
+class ClusterUnreachable(GenericError):
+    """No cluster answered a query or an update the action depends on."""
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.strip().split("."))
+    except ValueError:
+        return ()
+
+
+class Cluster:
+    """crm_attribute wrappers for one agent invocation."""
+
+    def __init__(self, runner: Runner, env: Environment) -> None:
+        self.runner = runner
+        self.env = env
+        self._node_name: str | None = None
+
+    # -- who we are --------------------------------------------------------------------
+    def node_name(self) -> str:
+        """The node an attribute must be keyed by: the physical host in a bundle, then
+        ``crm_node -n``, then the kernel's host name (``uname -n``)."""
+        if self._node_name is None:
+            host = self.env.attribute_host
+            if host is None:
+                result = self.runner.run(["crm_node", "-n"])
+                host = result.stdout.strip() if result.ok and result.stdout.strip() else None
+            self._node_name = host or socket.gethostname()
+        return self._node_name
+
+    # -- promotion score ---------------------------------------------------------------
+    def _promotion_argv(self) -> list[str]:
+        feature_set = _version_tuple(self.env.environ.get("OCF_RESKEY_crm_feature_set", ""))
+        if feature_set and feature_set < PROMOTION_FEATURE_SET:
+            argv = ["crm_master", "-l", "reboot"]
+        else:
+            argv = ["crm_attribute", f"--promotion={self.env.resource_name}"]
+        host = self.env.attribute_host
+        if host is not None:
+            argv += ["-N", host]
+        return argv
+
+    def promotion_score(self) -> int | None:
+        """This node's promotion score for the resource, or None when it has none."""
+        result = self.runner.run(self._promotion_argv() + ["-G", "-q"])
+        value = self._value_or_none(result, "read the promotion score")
+        try:
+            return int(value) if value is not None else None
+        except ValueError:
+            return None
+
+    def set_promotion_score(self, score: int) -> bool:
+        """Set this node's promotion score; only writes when it changes (True if it wrote).
+
+        Writing an unchanged score still costs a CIB update on every node, every monitor.
+        """
+        if self.promotion_score() == score:
+            return False
+        self._update(self._promotion_argv() + ["-v", str(score)], "set the promotion score")
+        return True
+
+    def delete_promotion_score(self) -> None:
+        """Remove this node's promotion score (on stop), tolerating "already gone"."""
+        result = self.runner.run(self._promotion_argv() + ["-D"])
+        if not result.ok and result.rc != RC_NO_SUCH_ATTRIBUTE:
+            raise ClusterUnreachable(f"Could not delete the promotion score: {result.describe()}")
+
+    # -- node attributes and cluster properties ----------------------------------------
+    def node_attribute(self, name: str, node: str | None = None, lifetime: str = "reboot") -> str | None:
+        argv = ["crm_attribute", "-N", node or self.node_name(), "-n", name, "-l", lifetime, "-G", "-q"]
+        return self._value_or_none(self.runner.run(argv), f"read node attribute {name}")
+
+    def set_node_attribute(self, name: str, value: str, node: str | None = None, lifetime: str = "reboot") -> None:
+        argv = ["crm_attribute", "-N", node or self.node_name(), "-n", name, "-l", lifetime, "-v", value]
+        self._update(argv, f"set node attribute {name}")
+
+    def delete_node_attribute(self, name: str, node: str | None = None, lifetime: str = "reboot") -> None:
+        argv = ["crm_attribute", "-N", node or self.node_name(), "-n", name, "-l", lifetime, "-D"]
+        self._update(argv, f"delete node attribute {name}")
+
+    def cluster_property(self, name: str) -> str | None:
+        argv = ["crm_attribute", "-t", "crm_config", "-n", name, "-G", "-q"]
+        return self._value_or_none(self.runner.run(argv), f"read cluster property {name}")
+
+    def set_cluster_property(self, name: str, value: str) -> None:
+        argv = ["crm_attribute", "-t", "crm_config", "-n", name, "-v", value]
+        self._update(argv, f"set cluster property {name}")
+
+    # -- shared ------------------------------------------------------------------------
+    @staticmethod
+    def _value_or_none(result: Result, what: str) -> str | None:
+        if result.ok:
+            return result.stdout.strip()
+        if result.rc == RC_NO_SUCH_ATTRIBUTE:
+            return None
+        raise ClusterUnreachable(f"Could not {what}: {result.describe()}")
+
+    def _update(self, argv: list[str], what: str) -> None:
+        result = self.runner.run(argv)
+        if not result.ok:
+            raise ClusterUnreachable(f"Could not {what}: {result.describe()}")
