@@ -7,13 +7,16 @@ every node: the ``mac`` parameter, or one derived from the resource's name and t
 
 from __future__ import annotations
 
-import json
+import shutil
 
 from ocf_agents import __version__
-from ocf_agents.net.names import check_ifname, check_mac
+from ocf_agents.net.announce import announcements, send
+from ocf_agents.net.link import IFDOWN, IFUP, IP, Link, Links
+from ocf_agents.net.names import check_ifname, check_mac, derived_mac, normalize_mac
 from ocf_agents.ocf.agent import Agent, Context
-from ocf_agents.ocf.codes import Rc
+from ocf_agents.ocf.codes import GenericError, NotInstalledError, OCFError, Rc
 from ocf_agents.ocf.metadata import Action, MetaData, Parameter
+from ocf_agents.ovs.vsctl import VSCTL, OVSDBUnreachable, Port, Vsctl
 
 VLAN_MODES = ("access", "trunk", "native-tagged", "native-untagged", "dot1q-tunnel")
 BRINGUP_METHODS = ("ip", "ifupdown")
@@ -172,20 +175,155 @@ METADATA = MetaData(
 )
 
 
+# -- what the configuration asks for -------------------------------------------------
+def expected_mac(ctx: Context) -> str:
+    """The ``mac`` parameter, or the address every node derives from the same names."""
+    configured = ctx.params["mac"]
+    if configured:
+        return normalize_mac(configured)
+    return derived_mac(ctx.env.resource_name, ctx.params["interface"])
+
+
+def port_columns(ctx: Context) -> dict[str, str | int]:
+    columns: dict[str, str | int] = {}
+    if ctx.params["tag"] is not None:
+        columns["tag"] = ctx.params["tag"]
+    if ctx.params["vlan_mode"]:
+        columns["vlan_mode"] = ctx.params["vlan_mode"]
+    return columns
+
+
+def external_ids(ctx: Context, mac: str) -> dict[str, str]:
+    """The integration guide's keys: attached-mac and iface-status always, the others when given."""
+    ids = {
+        "attached-mac": normalize_mac(ctx.params["attached_mac"] or mac),
+        "iface-status": ctx.params["iface_status"],
+    }
+    if ctx.params["iface_id"]:
+        ids["iface-id"] = ctx.params["iface_id"]
+    if ctx.params["vm_id"]:
+        ids["vm-id"] = ctx.params["vm_id"]
+    return ids
+
+
+def vsctl(ctx: Context) -> Vsctl:
+    return Vsctl(ctx.runner, ctx.params["ovsdb"])
+
+
+# -- the port's state ----------------------------------------------------------------------
+def problem(ctx: Context, port: Port, link: Link | None) -> str | None:
+    """Why the port, present in OVS, is not running as configured (None: it is)."""
+    bridge, name = ctx.params["bridge"], ctx.params["interface"]
+    if port.bridge != bridge:
+        return f"Port {name} is on bridge {port.bridge}, not on bridge {bridge}"
+    if link is None:
+        detail = f" (Open vSwitch says: {port.error})" if port.error else ""
+        return f"Open vSwitch has port {name} on bridge {bridge} but interface {name} does not exist{detail}"
+    if not link.up:
+        return f"Interface {name} is down"
+    mac = expected_mac(ctx)
+    if link.mac != mac:
+        return f"Interface {name} has MAC address {link.mac}, not the configured {mac}"
+    return None
+
+
+def port_or_unreachable(ctx: Context) -> Port | None:
+    """The port as OVS sees it. When OVS's database does not answer, the port can only be
+    running if its network device exists: without one, it is stopped here; with one, nobody
+    can tell, and the error stands."""
+    try:
+        return vsctl(ctx).port(ctx.params["interface"])
+    except OVSDBUnreachable as err:
+        if Links(ctx.runner).show(ctx.params["interface"]) is None:
+            ctx.log.info(f"{err.reason}; interface {ctx.params['interface']} does not exist, so the port is stopped")
+            return None
+        raise
+
+
+# -- actions ---------------------------------------------------------------------------------
 def start(ctx: Context) -> int:
-    return Rc.ERR_UNIMPLEMENTED
+    """Add the port (replacing a broken one of the same name), bring it up, announce it.
+
+    A start that fails removes the port again, so that nothing is left half-configured.
+    """
+    bridge, name, method = ctx.params["bridge"], ctx.params["interface"], ctx.params["bringup"]
+    links = Links(ctx.runner)
+    port = vsctl(ctx).port(name)
+    if port is not None:
+        if port.bridge not in (bridge, None):
+            raise GenericError(f"Port {name} is already on bridge {port.bridge}, not on bridge {bridge}")
+        if problem(ctx, port, links.show(name)) is None:
+            ctx.log.info(f"Port {name} is already running on bridge {bridge}")
+            return Rc.SUCCESS
+
+    mac = expected_mac(ctx)
+    vsctl(ctx).replace_internal_port(bridge, name, mac, port_columns(ctx), external_ids(ctx, mac))
+    try:
+        links.bring_up(name, method)
+        port = vsctl(ctx).port(name)
+        link = links.show(name)
+        reason = problem(ctx, port, link) if port is not None else f"Port {name} vanished from bridge {bridge}"
+        if reason is not None:
+            raise GenericError(f"Start failed: {reason}")
+    except OCFError:
+        vsctl(ctx).delete_port(bridge, name)
+        raise
+    if ctx.params["announce"]:
+        announce(ctx, link)
+    ctx.log.info(f"Port {name} is up on bridge {bridge} with MAC address {mac}")
+    return Rc.SUCCESS
+
+
+def announce(ctx: Context, link: Link) -> None:
+    """Best effort: a lost announcement delays learning, it does not make the port fail."""
+    try:
+        count = send(link.name, announcements(link.mac, link.ipv4, link.ipv6))
+    except OSError as err:
+        ctx.log.warning(f"Could not announce MAC address {link.mac} on {link.name}: {err}")
+        return
+    ctx.log.info(f"Announced MAC address {link.mac} on {link.name} ({count} frames)")
 
 
 def stop(ctx: Context) -> int:
-    return Rc.ERR_UNIMPLEMENTED
+    """Bring the link down and delete the port; a port on another bridge is not ours."""
+    bridge, name = ctx.params["bridge"], ctx.params["interface"]
+    port = port_or_unreachable(ctx)
+    if port is None:
+        return Rc.SUCCESS
+    if port.bridge != bridge:
+        ctx.log.warning(f"Port {name} is on bridge {port.bridge}, not {bridge}: left alone")
+        return Rc.SUCCESS
+    if not Links(ctx.runner).bring_down(name, ctx.params["bringup"]):
+        ctx.log.warning(f"Could not bring interface {name} down; deleting the port anyway")
+    vsctl(ctx).delete_port(bridge, name)
+    ctx.log.info(f"Port {name} removed from bridge {bridge}")
+    return Rc.SUCCESS
 
 
 def monitor(ctx: Context) -> int:
-    return Rc.ERR_UNIMPLEMENTED
+    """7 when OVS has no such port, 0 when it runs as configured, 1 with the reason otherwise."""
+    port = port_or_unreachable(ctx)
+    if port is None:
+        return Rc.NOT_RUNNING
+    reason = problem(ctx, port, Links(ctx.runner).show(ctx.params["interface"]))
+    if reason is not None:
+        raise GenericError(reason)
+    return Rc.SUCCESS
+
+
+def check_host(ctx: Context) -> None:
+    """What only this host can get wrong: the programs, and (before a start) the bridge."""
+    programs = [VSCTL, IP] + ([IFUP, IFDOWN] if ctx.params["bringup"] == "ifupdown" else [])
+    for program in programs:
+        if shutil.which(program) is None:
+            raise NotInstalledError(f"Program {program} is not installed on this host")
+    if ctx.action in ("start", "validate-all") and not vsctl(ctx).bridge_exists(ctx.params["bridge"]):
+        raise NotInstalledError(f"Parameter bridge={ctx.params['bridge']!r}: no such bridge on this host")
 
 
 AGENT = Agent(
     METADATA,
     handlers={"start": start, "stop": stop, "monitor": monitor},
+    validate=check_host,
     root_actions=frozenset({"start", "stop"}),
 )

@@ -1,0 +1,72 @@
+"""Network devices through ``ip`` (iproute2) and, when the operator keeps the addresses in
+/etc/network/interfaces, through ifupdown's ``ifup``/``ifdown``.
+
+One ``ip -j addr show`` gives a device's flags, MAC address and addresses in one process.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from ocf_agents.ocf.codes import GenericError
+from ocf_agents.ocf.run import Runner
+
+IP = "ip"
+IFUP = "ifup"
+IFDOWN = "ifdown"
+# Addresses a host may not announce yet (still being checked for duplicates) or ever.
+UNUSABLE_FLAGS = ("tentative", "dadfailed")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One network device as ``ip`` reports it."""
+
+    name: str
+    mac: str
+    up: bool  # administratively up (the UP flag)
+    ipv4: tuple[str, ...] = ()
+    ipv6: tuple[str, ...] = ()  # only addresses that may be used: not tentative, no DAD failure
+
+
+def _addresses(info: list[dict], family: str) -> tuple[str, ...]:
+    return tuple(
+        a["local"]
+        for a in info
+        if a.get("family") == family and "local" in a and not any(a.get(f) for f in UNUSABLE_FLAGS)
+    )
+
+
+class Links:
+    """Reads and changes network devices for one agent invocation."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+
+    def show(self, name: str) -> Link | None:
+        """The device ``name`` in this network namespace, or None when there is none."""
+        result = self.runner.run([IP, "-j", "addr", "show", "dev", name])
+        if not result.ok:
+            if "does not exist" in result.stderr:
+                return None
+            raise GenericError(result.describe())
+        (dev,) = json.loads(result.stdout)
+        info = dev.get("addr_info", [])
+        return Link(
+            name=name,
+            mac=dev.get("address", "").lower(),
+            up="UP" in dev.get("flags", []),
+            ipv4=_addresses(info, "inet"),
+            ipv6=_addresses(info, "inet6"),
+        )
+
+    def bring_up(self, name: str, method: str) -> None:
+        """``ip link set dev NAME up``, or ``ifup NAME`` when ``method`` is ifupdown."""
+        argv = [IFUP, name] if method == "ifupdown" else [IP, "link", "set", "dev", name, "up"]
+        self.runner.check(argv)
+
+    def bring_down(self, name: str, method: str) -> bool:
+        """The reverse of :meth:`bring_up`; False (the caller logs it) when it failed."""
+        argv = [IFDOWN, name] if method == "ifupdown" else [IP, "link", "set", "dev", name, "down"]
+        return self.runner.run(argv).ok
