@@ -5,6 +5,8 @@
 #   make install     agents into $(DESTDIR)$(OCF_ROOT)/resource.d/$(PROVIDER)/, the library
 #                    into $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)/ (found there by the agents)
 #   make uninstall   removes exactly what install put there
+#   make docs        man pages $(MAN_DIR)/ocf_$(PROVIDER)_<agent>.7 from the agents' meta-data
+#   make deb         a Debian package in $(DEB_DIR)/ (dpkg-buildpackage on a copy of the tree)
 
 OCF_ROOT  ?= /usr/lib/ocf
 PROVIDER  ?= ovsha
@@ -16,9 +18,11 @@ PYTEST_ARGS ?=
 AGENTS    := ovndb-servers OVSPort
 AGENT_DIR := $(DESTDIR)$(OCF_ROOT)/resource.d/$(PROVIDER)
 LIB_DIR   := $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)
+MAN_DIR   ?= docs/man
+DEB_DIR   ?= build/deb
 PKG_FILES := $(shell find ocf_agents -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: all deps test install uninstall clean
+.PHONY: all deps test install uninstall clean docs deb
 
 all:
 	@echo "targets: deps test install uninstall clean"
@@ -46,6 +50,17 @@ uninstall:
 	for a in $(AGENTS); do rm -f $(AGENT_DIR)/$$a; done
 	rm -rf $(LIB_DIR)/ocf_agents
 	-rmdir $(LIB_DIR) $(AGENT_DIR) 2>/dev/null
+
+docs:
+	$(PYTHON) tools/gen_man.py --provider $(PROVIDER) --output $(MAN_DIR) $(addprefix heartbeat/,$(AGENTS))
+
+# The package is built from a copy, so that the build's files never land in the working tree.
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	tar -c --exclude-vcs --exclude=./$(VENV) --exclude=./build --exclude=./dist \
+		--exclude='*.egg-info' --exclude=__pycache__ --exclude=.pytest_cache . | tar -x -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && PROVIDER=$(PROVIDER) dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
