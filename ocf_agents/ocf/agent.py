@@ -91,7 +91,7 @@ class Agent:
             print(self.usage(), file=sys.stderr)
             if not action:
                 return Rc.ERR_ARGS
-            exit_reason(f"Action {action!r} is not implemented by {self.metadata.name}")
+            exit_reason(f"Action {action!r} is not implemented by {self.metadata.name}", environ=environ)
             return Rc.ERR_UNIMPLEMENTED
         return self._run(action, Environment(environ))
 
@@ -110,6 +110,21 @@ class Agent:
 
     def _run(self, action: str, env: Environment) -> int:
         log = Logger(env.environ, self.metadata.name)
+        try:
+            return self._run_checked(action, env, log)
+        except OCFError as err:
+            log.error(err.reason)
+            exit_reason(err.reason, environ=env.environ)
+            return err.rc
+        except Exception as err:  # noqa: BLE001 - the one place that turns bugs into rc 1
+            log.debug(traceback.format_exc())
+            reason = f"Unexpected error during {action}: {type(err).__name__}: {err}"
+            log.error(reason)
+            exit_reason(reason, environ=env.environ)
+            return Rc.ERR_GENERIC
+
+    def _run_checked(self, action: str, env: Environment, log: Logger) -> int:
+        """Check the configuration and the host, then run the action's handler."""
         runner = Runner(Budget.from_environ(env.environ, self._declared_timeout(action)), log)
         try:
             ctx = Context(action, env, self._read_parameters(env), log, runner, Cluster(runner, env))
@@ -117,34 +132,22 @@ class Agent:
                 self.validate(ctx)
         except OCFError as err:
             return self._invalid_environment(action, env, log, err)
-        try:
-            if action in self.root_actions and os.geteuid() != 0:
-                raise PermissionDenied(f"Action {action} must be run as root")
-            handler = self.handlers.get(action)
-            return int(handler(ctx)) if handler is not None else Rc.SUCCESS
-        except OCFError as err:
-            log.error(err.reason)
-            exit_reason(err.reason)
-            return err.rc
-        except Exception as err:  # noqa: BLE001 - the one place that turns bugs into rc 1
-            log.debug(traceback.format_exc())
-            reason = f"Unexpected error during {action}: {type(err).__name__}: {err}"
-            log.error(reason)
-            exit_reason(reason)
-            return Rc.ERR_GENERIC
+        if action in self.root_actions and os.geteuid() != 0:
+            raise PermissionDenied(f"Action {action} must be run as root")
+        handler = self.handlers.get(action)
+        return int(handler(ctx)) if handler is not None else Rc.SUCCESS
 
     def _read_parameters(self, env: Environment) -> dict[str, Value]:
         return {p.name: p.convert(env.raw(p.name)) for p in self.metadata.parameters}
 
     @staticmethod
     def _invalid_environment(action: str, env: Environment, log: Logger, err: OCFError) -> int:
-        """The ocf-rarun rules for a broken configuration or installation."""
+        """The ocf-rarun rules for a broken configuration or installation: stop succeeds, a
+        probe says "not running", and any other action fails with the error."""
         if action == "stop":
             log.warning(f"{err.reason}; the resource cannot be running here, so stop succeeds")
             return Rc.SUCCESS
         if action == "monitor" and env.is_probe:
             log.info(f"{err.reason}; the resource cannot be running here, so the probe says stopped")
             return Rc.NOT_RUNNING
-        log.error(err.reason)
-        exit_reason(err.reason)
-        return err.rc
+        raise err

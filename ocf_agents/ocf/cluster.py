@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 
-from .codes import GenericError
+from .codes import GenericError, NotInstalledError
 from .env import Environment
 from .run import Result, Runner
 
@@ -48,10 +48,17 @@ class Cluster:
         if self._node_name is None:
             host = self.env.attribute_host
             if host is None:
-                result = self.runner.run(["crm_node", "-n"])
-                host = result.stdout.strip() if result.ok and result.stdout.strip() else None
+                host = self._crm_node_name()
             self._node_name = host or socket.gethostname()
         return self._node_name
+
+    def _crm_node_name(self) -> str | None:
+        """What ``crm_node -n`` says, or None when it fails or is not installed."""
+        try:
+            result = self.runner.run(["crm_node", "-n"])
+        except NotInstalledError:
+            return None
+        return result.stdout.strip() if result.ok and result.stdout.strip() else None
 
     # -- promotion score ---------------------------------------------------------------
     def _promotion_argv(self) -> list[str]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 import os
 import sys
-from typing import TextIO
+from typing import Mapping, TextIO
 
 
 class Rc(enum.IntEnum):
@@ -65,13 +65,17 @@ OCF_DEGRADED_MASTER = Rc.DEGRADED_PROMOTED
 DEFAULT_EXIT_REASON_PREFIX = "ocf-exit-reason:"
 
 
-def exit_reason(message: str, stream: TextIO | None = None) -> None:
+def exit_reason(
+    message: str, stream: TextIO | None = None, environ: Mapping[str, str] | None = None
+) -> None:
     """Print an exit reason the way Pacemaker's executor picks it up from stderr.
 
     Pacemaker keeps the last line that starts with the prefix and shows it in `crm_mon` and
-    `pcs status`, so it must be one line: newlines are folded into spaces.
+    `pcs status`, so it must be one line: newlines are folded into spaces. The prefix comes
+    from ``environ`` (the invocation's environment; ``os.environ`` when not given).
     """
-    prefix = os.environ.get("OCF_EXIT_REASON_PREFIX") or DEFAULT_EXIT_REASON_PREFIX
+    environ = os.environ if environ is None else environ
+    prefix = environ.get("OCF_EXIT_REASON_PREFIX") or DEFAULT_EXIT_REASON_PREFIX
     line = " ".join(message.split())
     print(f"{prefix}{line}", file=stream or sys.stderr, flush=True)
 

@@ -30,7 +30,8 @@ class Logger:
 
     def __init__(self, environ: Mapping[str, str], agent_name: str = "ocf-agent") -> None:
         instance = environ.get("OCF_RESOURCE_INSTANCE", "")
-        default_tag = f"{agent_name}({instance})[{os.getpid()}]" if instance else agent_name
+        pid = os.getpid()  # as ocf_log: NAME(INSTANCE)[PID], or NAME[PID] without an instance
+        default_tag = f"{agent_name}({instance})[{pid}]" if instance else f"{agent_name}[{pid}]"
         self.tag = environ.get("HA_LOGTAG") or default_tag
         facility = environ.get("HA_LOGFACILITY") or environ.get("PCMK_logfacility") or ""
         self.facility = "" if facility.lower() == "none" else facility

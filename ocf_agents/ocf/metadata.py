@@ -12,6 +12,7 @@ boolean) and none of the 1.1-only attributes the DTD would reject.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Literal, Sequence
 
@@ -29,6 +30,7 @@ Value = str | int | bool | None
 # How ocf_is_true reads booleans; anything else is not a boolean at all.
 TRUE_WORDS = frozenset({"yes", "true", "1", "on"})
 FALSE_WORDS = frozenset({"no", "false", "0", "off"})
+INTEGER = re.compile(r"[+-]?[0-9]+")
 
 # Roles as OCF 1.1 and Pacemaker 2.1 spell them.
 PROMOTED = "Promoted"
@@ -46,11 +48,15 @@ def parse_boolean(text: str) -> bool:
 
 
 def parse_integer(text: str) -> int:
-    """Read a decimal integer, with an optional sign, as Pacemaker's integer type does."""
-    try:
-        return int(text.strip(), 10)
-    except ValueError:
-        raise ValueError("it is not an integer") from None
+    """Read a decimal integer, with an optional sign, as Pacemaker's integer type does.
+
+    Python's ``int`` alone would also take ``1_000`` and non-ASCII digits, which no other
+    reader of the configuration (pcs, crm_verify, a shell agent) accepts.
+    """
+    word = text.strip()
+    if not INTEGER.fullmatch(word):
+        raise ValueError("it is not an integer")
+    return int(word, 10)
 
 
 CONVERTERS: dict[str, Callable[[str], Value]] = {

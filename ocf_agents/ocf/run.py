@@ -36,10 +36,16 @@ class WaitTimeout(GenericError):
 class Budget:
     """The time left for one action, from ``OCF_RESKEY_CRM_meta_timeout`` (milliseconds)."""
 
-    def __init__(self, total: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        total: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.total = total
         self.margin = min(MAX_MARGIN, max(MIN_MARGIN, total * MARGIN_FRACTION))
         self._clock = clock
+        self._sleep = sleep
         self._deadline = clock() + total - self.margin
 
     @classmethod
@@ -71,15 +77,17 @@ class Budget:
         The loop is bounded by the budget (and by ``limit`` seconds when given): there is no
         wait in this library that can outlive the operation.
         """
-        stop_at = self._clock() + min(self.remaining(), limit if limit is not None else 1e9)
+        started = self._clock()
+        stop_at = started + min(self.remaining(), limit if limit is not None else 1e9)
         while True:
             result = check()
             if result:
                 return result
             left = stop_at - self._clock()
             if left <= 0:
-                raise WaitTimeout(f"Gave up waiting for {what} after {self.total:.0f}s budget")
-            time.sleep(min(interval, left))
+                waited = self._clock() - started
+                raise WaitTimeout(f"Gave up waiting for {what} after {waited:.1f}s")
+            self._sleep(min(interval, left))
 
 
 @dataclass(frozen=True)
