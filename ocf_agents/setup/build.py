@@ -1,0 +1,190 @@
+"""From the operator's options to a checked :class:`~.model.Setup`.
+
+Every value is checked here, so that a setup that renders is one pcs and crmsh accept. Only
+the parameters the operator chose are written into the resource: the agent's defaults stay
+the agent's, and a later version of the agent can improve them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import checks
+from .catalogue import DEFAULT_PROVIDER, OVN_PROVIDER, check_agent_params
+from .checks import SetupError
+from .model import INFINITY, PROMOTED, UNPROMOTED, Agent, Colocation, Group, Op, Order, Primitive, Promotable, Setup
+
+IPADDR2 = Agent("ocf", "heartbeat", "IPaddr2")
+YES, NO = "yes", "no"
+SSL_FILES = ("nb_privkey", "nb_cert", "nb_cacert", "sb_privkey", "sb_cert", "sb_cacert")
+
+
+@dataclass
+class OvndbOptions:
+    """``ocf-agents setup ovndb``: the ovndb-servers promotable clone and its virtual IP."""
+
+    master_ip: str
+    name: str = "ovndb_servers"
+    clone_name: str | None = None  # default: NAME-clone
+    vip_name: str | None = None  # default: NAME-vip
+    provider: str = DEFAULT_PROVIDER
+    vip_netmask: str | None = None
+    vip_nic: str | None = None
+    load_balancer: bool = False
+    ssl: bool = False
+    nb_privkey: str | None = None
+    nb_cert: str | None = None
+    nb_cacert: str | None = None
+    sb_privkey: str | None = None
+    sb_cert: str | None = None
+    sb_cacert: str | None = None
+    manage_northd: bool = False
+    inactive_probe_interval: str | None = None
+    inactive_probe_interval_to_master: str | None = None
+    monitor_interval: str = "10"
+    promoted_monitor_interval: str = "15"
+    vip_monitor_interval: str = "10"
+    params: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PortOptions:
+    """``ocf-agents setup port``: OVSPort and its addresses in one group."""
+
+    bridge: str
+    interface: str
+    ip: str
+    ip6: str | None = None
+    netmask: str = "24"
+    netmask6: str = "64"
+    mac: str | None = None
+    name: str | None = None  # default: INTERFACE-port
+    group_name: str | None = None  # default: NAME-group
+    provider: str = DEFAULT_PROVIDER
+    with_promoted: str | None = None  # a promotable clone the group must follow
+    monitor_interval: str = "10"
+    params: list[str] = field(default_factory=list)
+
+
+def ovndb_setup(opts: OvndbOptions) -> Setup:
+    name = checks.check_id("--name", opts.name)
+    clone_id = checks.check_id("--clone-name", opts.clone_name or f"{name}-clone")
+    agent = Agent("ocf", checks.check_provider(opts.provider), "ovndb-servers")
+    master_ip = checks.check_address("--master-ip", opts.master_ip)
+    monitor = checks.parse_interval("--monitor-interval", opts.monitor_interval)
+    promoted_monitor = checks.parse_interval("--promoted-monitor-interval", opts.promoted_monitor_interval)
+    if monitor == promoted_monitor:
+        raise SetupError(
+            f"--monitor-interval and --promoted-monitor-interval are both {monitor}s: Pacemaker "
+            "needs a different interval for each role's monitor"
+        )
+    params = merge_params(agent, ovndb_params(opts, master_ip), opts.params)
+    primitive = Primitive(
+        name, agent, params, (Op("monitor", monitor, UNPROMOTED), Op("monitor", promoted_monitor, PROMOTED))
+    )
+    clone = Promotable(clone_id, primitive, (("notify", "true"),))
+    if opts.load_balancer:
+        for option in ("vip_name", "vip_netmask", "vip_nic"):
+            if getattr(opts, option) is not None:
+                raise SetupError(f"--{option.replace('_', '-')} has no use with --load-balancer (no VIP)")
+        checks.check_unique_ids([name, clone_id])
+        return Setup((clone,))
+    vip = Primitive(
+        checks.check_id("--vip-name", opts.vip_name or f"{name}-vip"),
+        IPADDR2,
+        address_params(master_ip, opts.vip_netmask, opts.vip_nic, "--vip-netmask", "--vip-nic"),
+        (Op("monitor", checks.parse_interval("--vip-monitor-interval", opts.vip_monitor_interval)),),
+    )
+    checks.check_unique_ids([name, clone_id, vip.id])
+    return Setup(
+        (clone, vip),
+        (
+            Order(f"{vip.id}-after-{clone_id}", clone_id, "promote", vip.id, "start"),
+            Colocation(f"{vip.id}-with-{clone_id}", vip.id, clone_id, PROMOTED, INFINITY),
+        ),
+    )
+
+
+def ovndb_params(opts: OvndbOptions, master_ip: str) -> list[tuple[str, str]]:
+    """The agent parameters the dedicated options stand for, in a readable order."""
+    params = [("master_ip", master_ip)]
+    if opts.load_balancer:
+        params.append(("listen_on_master_ip_only", NO))
+    if opts.ssl:
+        params += [("nb_master_protocol", "ssl"), ("sb_master_protocol", "ssl")]
+    for option in SSL_FILES:
+        value = getattr(opts, option)
+        if value is not None:
+            flag = f"--{option.replace('_', '-')}"
+            if not opts.ssl:
+                raise SetupError(f"{flag} is only used with --ssl")
+            params.append((f"ovn_{option[:2]}_db_{option[3:]}", checks.check_absolute_path(flag, value)))
+    if opts.manage_northd:
+        params.append(("manage_northd", YES))
+    for option in ("inactive_probe_interval", "inactive_probe_interval_to_master"):
+        value = getattr(opts, option)
+        if value is not None:
+            params.append((option, checks.check_milliseconds(f"--{option.replace('_', '-')}", value)))
+    return params
+
+
+def port_setup(opts: PortOptions) -> Setup:
+    if opts.provider == OVN_PROVIDER:
+        raise SetupError("--provider ovn: OVN ships no OVSPort agent; OVSPort is ours (default provider ovsha)")
+    agent = Agent("ocf", checks.check_provider(opts.provider), "OVSPort")
+    bridge = checks.check_ifname_option("--bridge", opts.bridge)
+    interface = checks.check_ifname_option("--interface", opts.interface)
+    name = checks.check_id("--name", opts.name or f"{interface}-port")
+    group_id = checks.check_id("--group-name", opts.group_name or f"{name}-group")
+    interval = checks.parse_interval("--monitor-interval", opts.monitor_interval)
+    own = [("bridge", bridge), ("interface", interface)]
+    if opts.mac is not None:
+        own.append(("mac", opts.mac))
+    members = [Primitive(name, agent, merge_params(agent, own, opts.params), (Op("monitor", interval),))]
+    ip4 = checks.check_address("--ip", opts.ip, 4)
+    members.append(
+        Primitive(f"{name}-ip", IPADDR2, address_params(ip4, opts.netmask, interface, "--netmask", None),
+                  (Op("monitor", interval),))
+    )
+    if opts.ip6 is not None:
+        ip6 = checks.check_address("--ip6", opts.ip6, 6)
+        members.append(
+            Primitive(f"{name}-ip6", IPADDR2, address_params(ip6, opts.netmask6, interface, "--netmask6", None),
+                      (Op("monitor", interval),))
+        )
+    checks.check_unique_ids([group_id, *(m.id for m in members)])
+    constraints: tuple[Colocation, ...] = ()
+    if opts.with_promoted is not None:
+        clone_id = checks.check_id("--with-promoted", opts.with_promoted)
+        if clone_id in (group_id, *(m.id for m in members)):
+            raise SetupError(f"--with-promoted {clone_id!r} names a resource of this group")
+        constraints = (Colocation(f"{group_id}-with-{clone_id}", group_id, clone_id, PROMOTED, INFINITY),)
+    return Setup((Group(group_id, tuple(members)),), constraints)
+
+
+def address_params(
+    address: str, netmask: str | None, nic: str | None, netmask_option: str, nic_option: str | None
+) -> tuple[tuple[str, str], ...]:
+    """IPaddr2's parameters for ``address`` (canonical text), checked for its family."""
+    version = 6 if ":" in address else 4
+    params = [("ip", address)]
+    if netmask is not None:
+        params.append(("cidr_netmask", checks.check_prefix(netmask_option, netmask, version)))
+    if nic is not None:
+        if nic_option is not None:
+            checks.check_ifname_option(nic_option, nic)
+        params.append(("nic", nic))
+    return tuple(params)
+
+
+def merge_params(agent: Agent, own: list[tuple[str, str]], extra: list[str]) -> tuple[tuple[str, str], ...]:
+    """Dedicated options first, then ``--param``s; a key set twice differently is an error."""
+    merged = dict(own)
+    for text in extra:
+        key, value = checks.parse_param(text)
+        if key in merged and merged[key] != value:
+            raise SetupError(f"--param {text!r} contradicts {key}={merged[key]} set by another option")
+        merged[key] = value
+    params = tuple(merged.items())
+    check_agent_params(agent, params)
+    return params
