@@ -64,7 +64,8 @@ class Cluster:
     def _promotion_argv(self) -> list[str]:
         feature_set = _version_tuple(self.env.environ.get("OCF_RESKEY_crm_feature_set", ""))
         if feature_set and feature_set < PROMOTION_FEATURE_SET:
-            argv = ["crm_master", "-l", "reboot"]
+            # -r: crm_master otherwise needs OCF_RESOURCE_INSTANCE in the process environment.
+            argv = ["crm_master", "-l", "reboot", "-r", self.env.resource_name]
         else:
             argv = ["crm_attribute", f"--promotion={self.env.resource_name}"]
         host = self.env.attribute_host

@@ -1,0 +1,277 @@
+"""Promotion scores, node attributes and cluster properties through crm_attribute.
+
+The first half fakes the cluster tools (pytest-subprocess) to pin down the exact commands and
+how their exit codes are read; the second half runs the real crm_attribute, crm_master and
+crm_node on a CIB file, and with no cluster at all, for every behaviour the fakes assume.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocf_agents.ocf.cluster import Cluster, ClusterUnreachable
+from ocf_agents.ocf.env import Environment
+from ocf_agents.ocf.log import Logger
+from ocf_agents.ocf.run import Budget, Runner
+
+REPO = Path(__file__).resolve().parents[2]
+META = "OCF_RESKEY_CRM_meta_"
+BUNDLE = {META + "container_attribute_target": "host", META + "physical_host": "metal1"}
+PROMOTION = ["crm_attribute", "--promotion=rsc"]
+NOT_CONNECTED = "crm_attribute: Could not connect to the CIB: Transport endpoint is not connected\n"
+
+
+def cluster(**environ: str) -> Cluster:
+    env = Environment({"OCF_RESOURCE_INSTANCE": "rsc:0"} | environ)
+    return Cluster(Runner(Budget(30.0), Logger({}, "test")), env)
+
+
+# -- fakes: the commands and the reading of exit codes ----------------------------------------
+def test_the_promotion_score_is_read_for_the_resource_without_its_clone_suffix(fp) -> None:
+    fp.register(PROMOTION + ["-G", "-q"], stdout="5\n")
+    assert cluster().promotion_score() == 5
+
+
+def test_no_promotion_score_is_none(fp) -> None:
+    fp.register(PROMOTION + ["-G", "-q"], returncode=105, stderr="Error performing operation: No such device")
+    assert cluster().promotion_score() is None
+
+
+def test_an_unreachable_cluster_is_an_error_not_a_missing_score(fp) -> None:
+    fp.register(PROMOTION + ["-G", "-q"], returncode=102, stderr=NOT_CONNECTED)
+    with pytest.raises(ClusterUnreachable, match="Could not read the promotion score: .* exited 102: .*not connected"):
+        cluster().promotion_score()
+
+
+def test_the_promotion_score_is_written_only_when_it_changes(fp) -> None:
+    fp.register(PROMOTION + ["-G", "-q"], stdout="5\n", occurrences=2)
+    fp.register(PROMOTION + ["-v", "10"])
+    agent = cluster()
+    assert agent.set_promotion_score(5) is False
+    assert agent.set_promotion_score(10) is True
+    assert fp.call_count(PROMOTION + ["-v", "10"]) == 1
+    assert fp.call_count(PROMOTION + ["-v", "5"]) == 0
+
+
+def test_a_failed_promotion_score_update_is_an_error(fp) -> None:
+    fp.register(PROMOTION + ["-G", "-q"], returncode=105)
+    fp.register(PROMOTION + ["-v", "10"], returncode=102, stderr=NOT_CONNECTED)
+    with pytest.raises(ClusterUnreachable, match="Could not set the promotion score"):
+        cluster().set_promotion_score(10)
+
+
+@pytest.mark.parametrize(
+    "feature_set, argv",
+    [
+        ("3.9.0", ["crm_master", "-l", "reboot", "-r", "rsc"]),
+        ("3.0.14", ["crm_master", "-l", "reboot", "-r", "rsc"]),
+        ("3.10.0", PROMOTION),
+        ("3.16.1", PROMOTION),
+        ("", PROMOTION),
+    ],
+)
+def test_crm_master_is_the_fallback_before_feature_set_3_10(fp, feature_set: str, argv: list[str]) -> None:
+    fp.register(argv + ["-G", "-q"], stdout="3\n")
+    assert cluster(OCF_RESKEY_crm_feature_set=feature_set).promotion_score() == 3
+
+
+def test_in_a_bundle_the_score_is_keyed_by_the_physical_host(fp) -> None:
+    fp.register(PROMOTION + ["-N", "metal1", "-D"])
+    cluster(**BUNDLE).delete_promotion_score()
+    assert fp.call_count(PROMOTION + ["-N", "metal1", "-D"]) == 1
+
+
+@pytest.mark.parametrize("rc", [0, 105])
+def test_deleting_the_promotion_score_tolerates_it_being_gone(fp, rc: int) -> None:
+    fp.register(PROMOTION + ["-D"], returncode=rc)
+    cluster().delete_promotion_score()
+
+
+def test_deleting_without_a_cluster_is_an_error(fp) -> None:
+    fp.register(PROMOTION + ["-D"], returncode=102, stderr=NOT_CONNECTED)
+    with pytest.raises(ClusterUnreachable, match="Could not delete the promotion score"):
+        cluster().delete_promotion_score()
+
+
+def test_the_node_name_in_a_bundle_is_the_physical_host_without_asking_crm_node(fp) -> None:
+    assert cluster(**BUNDLE).node_name() == "metal1"
+    assert fp.call_count(["crm_node", "-n"]) == 0
+
+
+def test_the_node_name_comes_from_crm_node_once(fp) -> None:
+    fp.register(["crm_node", "-n"], stdout="node-a\n")
+    agent = cluster()
+    assert (agent.node_name(), agent.node_name()) == ("node-a", "node-a")
+    assert fp.call_count(["crm_node", "-n"]) == 1
+
+
+@pytest.mark.parametrize("rc, stdout", [(102, ""), (0, "\n")])
+def test_the_node_name_falls_back_to_uname_when_crm_node_cannot_tell(fp, rc: int, stdout: str) -> None:
+    fp.register(["crm_node", "-n"], returncode=rc, stdout=stdout)
+    assert cluster().node_name() == os.uname().nodename
+
+
+def test_node_attributes_are_read_written_and_deleted_on_this_node(fp) -> None:
+    fp.register(["crm_node", "-n"], stdout="node-a\n")
+    base = ["crm_attribute", "-N", "node-a", "-n", "fresh", "-l", "reboot"]
+    fp.register(base + ["-v", "yes"])
+    fp.register(base + ["-G", "-q"], stdout="yes\n")
+    fp.register(base + ["-D"])
+    agent = cluster()
+    agent.set_node_attribute("fresh", "yes")
+    assert agent.node_attribute("fresh") == "yes"
+    agent.delete_node_attribute("fresh")
+    assert fp.call_count(base + ["-D"]) == 1
+
+
+def test_node_attributes_of_another_node_and_lifetime(fp) -> None:
+    fp.register(["crm_attribute", "-N", "n2", "-n", "site", "-l", "forever", "-G", "-q"], returncode=105)
+    assert cluster().node_attribute("site", node="n2", lifetime="forever") is None
+
+
+def test_cluster_properties_are_read_and_written_in_crm_config(fp) -> None:
+    fp.register(["crm_attribute", "-t", "crm_config", "-n", "stonith-enabled", "-G", "-q"], stdout="false\n")
+    fp.register(["crm_attribute", "-t", "crm_config", "-n", "stonith-enabled", "-v", "true"])
+    agent = cluster()
+    assert agent.cluster_property("stonith-enabled") == "false"
+    agent.set_cluster_property("stonith-enabled", "true")
+
+
+def test_a_failed_attribute_update_is_an_error(fp) -> None:
+    fp.register(["crm_attribute", "-t", "crm_config", "-n", "x", "-v", "1"], returncode=102, stderr=NOT_CONNECTED)
+    with pytest.raises(ClusterUnreachable, match="Could not set cluster property x"):
+        cluster().set_cluster_property("x", "1")
+
+
+# -- the real tools on a CIB file ------------------------------------------------------------
+def cib_score(cib_file: Path, node: str) -> str | None:
+    """The promotion score of rsc on node as the CIB file holds it (read with crm_attribute)."""
+    result = subprocess.run(
+        PROMOTION + ["-N", node, "-G", "-q"], capture_output=True, text=True, timeout=30, check=False
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def test_real_promotion_score_get_set_delete(cib_file: Path) -> None:
+    agent = cluster()
+    assert agent.promotion_score() is None
+    assert agent.set_promotion_score(5) is True
+    assert agent.promotion_score() == 5
+    assert cib_score(cib_file, socket.gethostname()) == "5"
+    agent.delete_promotion_score()
+    assert agent.promotion_score() is None
+    agent.delete_promotion_score()  # already gone: still fine
+
+
+def test_real_unchanged_promotion_score_leaves_the_cib_untouched(cib_file: Path) -> None:
+    agent = cluster()
+    agent.set_promotion_score(5)
+    before = cib_file.read_bytes()
+    assert agent.set_promotion_score(5) is False
+    assert cib_file.read_bytes() == before
+    assert agent.set_promotion_score(10) is True
+    assert cib_file.read_bytes() != before
+
+
+def test_real_crm_master_fallback_writes_the_same_score(cib_file: Path) -> None:
+    old = cluster(OCF_RESKEY_crm_feature_set="3.9.0")
+    assert old.set_promotion_score(7) is True
+    assert cluster().promotion_score() == 7
+    old.delete_promotion_score()
+    assert cluster().promotion_score() is None
+
+
+def test_real_bundle_score_goes_to_the_physical_host(cib_file: Path) -> None:
+    cluster(**{META + "container_attribute_target": "host", META + "physical_host": "peer"}).set_promotion_score(3)
+    assert cib_score(cib_file, "peer") == "3"
+    assert cib_score(cib_file, socket.gethostname()) is None
+
+
+def test_real_node_attributes(cib_file: Path) -> None:
+    agent = cluster()
+    assert agent.node_attribute("fresh") is None
+    agent.set_node_attribute("fresh", "yes")
+    agent.set_node_attribute("site", "b", node="peer", lifetime="forever")
+    assert agent.node_attribute("fresh") == "yes"
+    assert agent.node_attribute("fresh", node="peer") is None
+    assert agent.node_attribute("site", node="peer", lifetime="forever") == "b"
+    agent.delete_node_attribute("fresh")
+    agent.delete_node_attribute("fresh")
+    assert agent.node_attribute("fresh") is None
+
+
+def test_real_cluster_properties(cib_file: Path) -> None:
+    agent = cluster()
+    assert agent.cluster_property("ocfa-test-property") is None
+    agent.set_cluster_property("ocfa-test-property", "on")
+    assert agent.cluster_property("ocfa-test-property") == "on"
+
+
+def test_real_update_of_an_unknown_node_is_an_error(cib_file: Path) -> None:
+    with pytest.raises(ClusterUnreachable, match="Could not set node attribute x: .* exited 105"):
+        cluster().set_node_attribute("x", "1", node="stranger")
+
+
+# -- the real tools with no cluster at all ----------------------------------------------------
+NO_CLUSTER_PROBE = """
+import json
+from ocf_agents.ocf.cluster import Cluster, ClusterUnreachable
+from ocf_agents.ocf.env import Environment
+from ocf_agents.ocf.log import Logger
+from ocf_agents.ocf.run import Budget, Runner
+
+agent = Cluster(Runner(Budget(30), Logger({}, "t")), Environment({"OCF_RESOURCE_INSTANCE": "rsc"}))
+calls = {
+    "promotion_score": agent.promotion_score,
+    "set_promotion_score": lambda: agent.set_promotion_score(5),
+    "delete_promotion_score": agent.delete_promotion_score,
+    "set_node_attribute": lambda: agent.set_node_attribute("a", "1"),
+    "cluster_property": lambda: agent.cluster_property("stonith-enabled"),
+}
+outcome = {"node_name": agent.node_name()}
+for name, call in calls.items():
+    try:
+        outcome[name] = ["returned", call()]
+    except ClusterUnreachable as err:
+        outcome[name] = ["unreachable", err.reason]
+print(json.dumps(outcome))
+"""
+
+
+@pytest.fixture(scope="module")
+def without_cluster() -> dict:
+    """What the helpers do in a network namespace of their own, where no cluster daemon can
+    answer whatever else runs on this machine (Pacemaker's IPC uses abstract sockets)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create a network namespace without any cluster daemon")
+    environ = {k: v for k, v in os.environ.items() if k not in ("CIB_file", "CIB_shadow")}
+    result = subprocess.run(
+        ["unshare", "--net", sys.executable, "-c", NO_CLUSTER_PROBE],
+        cwd=REPO, env=environ, capture_output=True, text=True, timeout=60, check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_real_crm_node_without_a_cluster_falls_back_to_uname(without_cluster: dict) -> None:
+    assert without_cluster["node_name"] == os.uname().nodename
+
+
+@pytest.mark.parametrize(
+    "call", ["promotion_score", "set_promotion_score", "delete_promotion_score", "set_node_attribute", "cluster_property"]
+)
+def test_real_tools_without_a_cluster_raise_cluster_unreachable(without_cluster: dict, call: str) -> None:
+    kind, reason = without_cluster[call]
+    assert kind == "unreachable"
+    assert "exited 102" in reason
+
+
+def test_without_crm_node_installed_the_node_name_is_uname(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert cluster().node_name() == os.uname().nodename

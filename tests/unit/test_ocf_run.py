@@ -1,0 +1,155 @@
+"""Time budgets from CRM_meta_timeout, bounded waits, and running real (tiny) programs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ocf_agents.ocf.codes import GenericError, NotInstalledError, Rc
+from ocf_agents.ocf.log import Logger
+from ocf_agents.ocf.run import Budget, CommandTimeout, Result, Runner, WaitTimeout
+
+
+class FakeClock:
+    """A monotonic clock that only moves when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.mark.parametrize("total, margin", [(1.0, 0.5), (20.0, 2.0), (120.0, 5.0)])
+def test_the_margin_is_a_tenth_of_the_budget_within_bounds(total: float, margin: float, clock: FakeClock) -> None:
+    budget = Budget(total, clock, clock.sleep)
+    assert budget.margin == margin
+    assert budget.remaining() == total - margin
+
+
+def test_remaining_time_runs_down_and_never_goes_negative(clock: FakeClock) -> None:
+    budget = Budget(20.0, clock, clock.sleep)
+    clock.now += 10
+    assert (budget.remaining(), budget.expired()) == (8.0, False)
+    clock.now += 100
+    assert (budget.remaining(), budget.expired()) == (0.0, True)
+
+
+@pytest.mark.parametrize(
+    "environ, total",
+    [
+        ({"OCF_RESKEY_CRM_meta_timeout": "30000"}, 30.0),
+        ({"OCF_RESKEY_CRM_meta_timeout": "0"}, 7.0),
+        ({"OCF_RESKEY_CRM_meta_timeout": "soon"}, 7.0),
+        ({}, 7.0),
+    ],
+)
+def test_the_budget_comes_from_crm_meta_timeout_or_the_default(environ: dict[str, str], total: float) -> None:
+    assert Budget.from_environ(environ, default=7.0).total == total
+
+
+def test_wait_for_returns_the_first_true_result(clock: FakeClock) -> None:
+    answers = iter([None, "", "ready"])
+    assert Budget(20.0, clock, clock.sleep).wait_for("the server", lambda: next(answers), interval=0.5) == "ready"
+    assert clock.sleeps == [0.5, 0.5]
+
+
+def test_wait_for_gives_up_at_the_budget_naming_what_it_waited_for(clock: FakeClock) -> None:
+    budget = Budget(20.0, clock, clock.sleep)  # 18s after the margin
+    checks = []
+    with pytest.raises(WaitTimeout, match="Gave up waiting for the server after 18.0s") as caught:
+        budget.wait_for("the server", lambda: checks.append(clock.now), interval=1.0)
+    assert caught.value.rc == Rc.ERR_GENERIC
+    assert len(checks) == 19  # at 0, 1, ... 18 seconds: bounded, and no sleep past the end
+    assert sum(clock.sleeps) == 18.0
+
+
+def test_wait_for_honours_a_limit_shorter_than_the_budget(clock: FakeClock) -> None:
+    with pytest.raises(WaitTimeout, match="after 2.0s"):
+        Budget(60.0, clock, clock.sleep).wait_for("sync", lambda: False, interval=0.3, limit=2.0)
+    assert sum(clock.sleeps) == pytest.approx(2.0)
+
+
+def test_wait_for_with_an_exhausted_budget_checks_once(clock: FakeClock) -> None:
+    budget = Budget(20.0, clock, clock.sleep)
+    clock.now += 60
+    calls = []
+    with pytest.raises(WaitTimeout):
+        budget.wait_for("anything", lambda: calls.append(1))
+    assert (calls, clock.sleeps) == ([1], [])
+
+
+@pytest.fixture
+def runner() -> Runner:
+    return Runner(Budget(30.0), Logger({}, "test"))
+
+
+def test_a_command_returns_its_output_and_exit_code(runner: Runner) -> None:
+    result = runner.run(["sh", "-c", "cat; echo to-stderr >&2; exit 4"], input="from stdin\n")
+    assert result == Result(("sh", "-c", "cat; echo to-stderr >&2; exit 4"), 4, "from stdin\n", "to-stderr\n")
+    assert not result.ok
+
+
+def test_a_command_gets_the_environment_it_is_given(runner: Runner) -> None:
+    assert runner.run(["sh", "-c", "echo $ONLY"], env={"ONLY": "this"}).stdout == "this\n"
+
+
+def test_a_command_reads_no_terminal_input(runner: Runner) -> None:
+    assert runner.run(["cat"]).stdout == ""
+
+
+def test_a_missing_program_is_not_installed_naming_it(runner: Runner) -> None:
+    with pytest.raises(NotInstalledError) as caught:
+        runner.run(["ocfa-no-such-program", "--flag"])
+    assert caught.value.rc == Rc.ERR_INSTALLED
+    assert caught.value.reason == "Program 'ocfa-no-such-program' is not installed on this host"
+
+
+def test_a_command_that_overruns_its_timeout_fails_naming_it(runner: Runner) -> None:
+    with pytest.raises(CommandTimeout) as caught:
+        runner.run(["sleep", "30"], timeout=0.2)
+    assert caught.value.rc == Rc.ERR_GENERIC
+    assert caught.value.reason == "'sleep 30' did not finish within 0.2s"
+
+
+def test_a_command_is_bounded_by_what_is_left_of_the_budget() -> None:
+    budget = Budget(1.0)  # 0.5s left after the margin
+    with pytest.raises(CommandTimeout, match=r"'sleep 30' did not finish within 0\.\ds"):
+        Runner(budget, Logger({}, "test")).run(["sleep", "30"])
+
+
+def test_no_command_starts_once_the_budget_is_spent(clock: FakeClock) -> None:
+    budget = Budget(1.0, clock, clock.sleep)
+    clock.now += 5
+    with pytest.raises(CommandTimeout, match="No time left in the action's budget to run 'true'"):
+        Runner(budget, Logger({}, "test")).run(["true"])
+
+
+def test_check_raises_with_the_commands_complaint(runner: Runner) -> None:
+    with pytest.raises(GenericError) as caught:
+        runner.check(["sh", "-c", "echo first >&2; echo last complaint >&2; exit 2"])
+    assert caught.value.reason == (
+        "'sh -c echo first >&2; echo last complaint >&2; exit 2' exited 2: last complaint"
+    )
+
+
+def test_check_returns_the_result_of_a_success(runner: Runner) -> None:
+    assert runner.check(["echo", "fine"]).stdout == "fine\n"
+
+
+def test_a_failure_is_logged_for_debugging(tmp_path: Path) -> None:
+    logfile = tmp_path / "ha.log"
+    log = Logger({"HA_LOGFILE": str(logfile), "HA_debug": "1"}, "test")
+    Runner(Budget(30.0), log).run(["false"])
+    assert logfile.read_text().rstrip().endswith("DEBUG: 'false' exited 1")
