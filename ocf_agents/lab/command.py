@@ -1,0 +1,98 @@
+"""``ocf-agents lab ...`` and ``ocf-agents drill``: the command line of the lab."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable
+
+from . import lab as lab_mod
+from .layout import MAX_NODES, LabError
+
+
+def _up(args: argparse.Namespace) -> int:
+    lab_mod.up(args.nodes, args.provider)
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    lab_mod.down()
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    lab_mod.status(lab_mod.Lab.load())
+    return 0
+
+
+def _exec(args: argparse.Namespace) -> int:
+    lab = lab_mod.Lab.load()
+    return lab_mod.exec_in(lab.node(args.node), args.argv)
+
+
+def _node_verb(verb: str, done: str) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        lab = lab_mod.Lab.load()
+        getattr(lab, verb)(lab.node(args.node))
+        print(f"{args.node}: {done}")
+        return 0
+    return handler
+
+
+def _drill(args: argparse.Namespace) -> int:
+    from .drill import run_drill  # the drill needs the agents; the lab alone does not
+    return run_drill(lab_mod.Lab.load(), only=args.only)
+
+
+def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A LabError is one line on stderr and exit status 1, never a traceback."""
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except LabError as err:
+            print(f"ocf-agents {args.command}: {err}", file=sys.stderr)
+            return 1
+    return wrapper
+
+
+NODE_VERBS = {
+    "crash": ("crash", "crashed (INIT killed, network namespace recreated)",
+              "SIGKILL the node's INIT (its whole PID namespace), recreate its network"),
+    "start": ("start", "started and online", "boot a crashed node and wait until it is online"),
+    "isolate": ("isolate", "cut off from the lab network", "take the node's links down"),
+    "heal": ("heal", "reconnected to the lab network", "bring the node's links up again"),
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    lab = subparsers.add_parser(
+        "lab", help="a real Corosync+Pacemaker cluster of 2-3 nodes in namespaces",
+        description="A real Corosync+Pacemaker cluster on this machine, each node in its own "
+                    "network, mount, UTS and PID namespaces. Needs root. Fencing is disabled "
+                    "in the lab.")
+    verbs = lab.add_subparsers(dest="verb", required=True)
+
+    up = verbs.add_parser("up", help="create and boot the lab")
+    up.add_argument("--nodes", type=int, default=MAX_NODES, help="2 or 3 (default 3)")
+    up.add_argument("--provider", default=lab_mod.LAB_PROVIDER,
+                    help="OCF provider the nodes run our agents from (default: "
+                         f"{lab_mod.LAB_PROVIDER}, the checkout's agents linked for the lab)")
+    up.set_defaults(func=_guarded(_up))
+    verbs.add_parser("down", help="remove everything the lab made").set_defaults(
+        func=_guarded(_down))
+    verbs.add_parser("status", help="nodes and crm_mon").set_defaults(func=_guarded(_status))
+    ex = verbs.add_parser("exec", help="run a command inside a node")
+    ex.add_argument("node")
+    ex.add_argument("argv", nargs=argparse.REMAINDER, metavar="CMD...")
+    ex.set_defaults(func=_guarded(_exec))
+    for name, (verb, done, help_text) in NODE_VERBS.items():
+        sub = verbs.add_parser(name, help=help_text)
+        sub.add_argument("node")
+        sub.set_defaults(func=_guarded(_node_verb(verb, done)))
+
+    drill = subparsers.add_parser(
+        "drill", help="fail-over scenarios on a lab that is up, with a summary",
+        description="Runs the fail-over scenarios on the lab (ocf-agents lab up first).")
+    drill.add_argument("--only", action="append", metavar="STEP",
+                       help="run only this step (repeatable; bring-up always runs)")
+    drill.set_defaults(func=_guarded(_drill))

@@ -1,0 +1,220 @@
+"""The whole lab: bring it up, take it down, look at it, and act on its nodes.
+
+``up`` records what it is about to make in the state file before making it, so that ``down``
+can always undo it; and ``down`` does not even need that file: it finds the lab's namespaces,
+links and directories by their names (``layout.py``) and removes them all.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import ocf_agents
+
+from . import network, nodes
+from .cluster import FENCING_NOTICE, ClusterView, parse_crm_mon
+from .layout import (BRIDGE, CLIENT, LAB_DIR, MAX_NODES, MIN_NODES, STATE_FILE, LabError, Node,
+                     State, make_lab_dir)
+from .proc import wait_until
+
+OCF_ROOT = Path("/usr/lib/ocf")
+LAB_PROVIDER = "ovshalab"  # the checkout's agents, linked for the lab only
+ONLINE_TIMEOUT = 90.0
+
+
+def checkout_agents() -> list[Path]:
+    """The agent executables of the checkout this package was imported from."""
+    heartbeat = Path(ocf_agents.__file__).resolve().parent.parent / "heartbeat"
+    if not heartbeat.is_dir():
+        return []
+    return sorted(p for p in heartbeat.iterdir() if p.is_file() and os.access(p, os.X_OK))
+
+
+def install_agents(provider: str) -> str:
+    """Make the agents visible to every node's Pacemaker (the nodes share our root file
+    system). The lab's own provider links the checkout's agents, so the lab always runs the
+    code in front of you; another provider must already be installed (make install).
+    Returns the directory to remove on down ("" when it is not the lab's)."""
+    agent_dir = OCF_ROOT / "resource.d" / provider
+    if provider != LAB_PROVIDER:
+        if not agent_dir.is_dir():
+            raise LabError(f"no agents in {agent_dir} (run: make install PROVIDER={provider})")
+        return ""
+    agent_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+    for agent in checkout_agents():
+        link = agent_dir / agent.name
+        link.unlink(missing_ok=True)
+        link.symlink_to(agent)
+    return str(agent_dir)
+
+
+def check_host() -> None:
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (network namespaces, mounts)")
+    for tool in ("ip", "unshare", "nsenter", "corosync", "pacemakerd", "ovs-vswitchd"):
+        if shutil.which(tool) is None:
+            raise LabError(f"{tool} is not installed (run: make deps)")
+
+
+def is_up() -> bool:
+    return (STATE_FILE.exists() or network.link_exists(BRIDGE)
+            or bool(network.lab_namespaces()))
+
+
+class Lab:
+    """A lab that is up: its state plus the operations the CLI, drill and tests share."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    @classmethod
+    def load(cls) -> Lab:
+        return cls(State.load())
+
+    @property
+    def nodes(self) -> list[Node]:
+        return self.state.nodes
+
+    def node(self, name: str) -> Node:
+        return self.state.node(name)
+
+    def running(self) -> list[Node]:
+        return [n for n in self.nodes if nodes.init_pid(n) is not None]
+
+    def run(self, node: Node, argv: list[str], **kwargs):
+        return nodes.node_run(node, argv, **kwargs)
+
+    def view(self, node: Node) -> ClusterView | None:
+        """The cluster as ``node`` sees it, or None when its Pacemaker does not answer."""
+        if nodes.init_pid(node) is None:
+            return None
+        proc = nodes.node_run(node, ["crm_mon", "-1", "--output-as=xml"], check=False,
+                              timeout=20)
+        if proc.returncode != 0:
+            return None
+        try:
+            return parse_crm_mon(proc.stdout)
+        except ET.ParseError:
+            return None
+
+    def wait_online(self, members: list[Node], timeout: float = ONLINE_TIMEOUT) -> None:
+        """Until every node of ``members`` sees all of them online, with a DC elected."""
+        names = {n.name for n in members}
+
+        def formed() -> bool:
+            for node in members:
+                view = self.view(node)
+                if view is None or view.dc is None or not names <= view.online:
+                    return False
+            return True
+
+        wait_until(f"{', '.join(sorted(names))} online with a DC", formed, timeout, 0.5)
+
+    # -- node operations (the CLI's verbs) -------------------------------------------------
+    def start(self, node: Node) -> None:
+        if not network.netns_exists(node.netns):
+            network.create_node_network(node)
+        nodes.start(node)
+        self.wait_online([node])
+
+    def crash(self, node: Node) -> None:
+        nodes.crash(node)
+
+    def isolate(self, node: Node) -> None:
+        network.set_cut_off(node, True)
+
+    def heal(self, node: Node) -> None:
+        network.set_cut_off(node, False)
+
+    def is_cut_off(self, node: Node) -> bool:
+        return Path(f"/sys/class/net/{node.host_link}/operstate").read_text().strip() == "down"
+
+
+def up(node_count: int, provider: str = LAB_PROVIDER, say=print) -> Lab:
+    """Bring up a lab of ``node_count`` nodes; on any failure (or Ctrl-C), undo everything."""
+    if not MIN_NODES <= node_count <= MAX_NODES:
+        raise LabError(f"--nodes must be {MIN_NODES} or {MAX_NODES}, not {node_count}")
+    check_host()
+    if is_up():
+        raise LabError("a lab is still up (run: ocf-agents lab down)")
+    started = time.monotonic()
+    make_lab_dir()
+    state = State(node_count, provider, agent_dir="")
+    state.save()
+    try:
+        state.agent_dir = install_agents(provider)
+        state.save()
+        network.create_bridge()
+        network.create_client_network(CLIENT)
+        lab = Lab(state)
+        for node in lab.nodes:
+            nodes.make_disk(node, lab.nodes)
+            network.create_node_network(node)
+            nodes.start(node)
+            say(f"  {node.name}: {node.address} (netns {node.netns}), booting")
+        lab.wait_online(lab.nodes)
+    except BaseException:
+        say("lab up failed: taking down what was made")
+        down(say=lambda _: None)
+        raise
+    say(f"lab up: {node_count} nodes online with a DC in {time.monotonic() - started:.1f}s")
+    say(f"  NOTE: {FENCING_NOTICE}")
+    return lab
+
+
+def down(say=print) -> None:
+    """Remove every process, namespace, link, directory and agent link the lab made."""
+    try:
+        agent_dir = State.load().agent_dir
+    except (LabError, ValueError, TypeError):
+        agent_dir = ""
+    namespaces = network.lab_namespaces()
+    for netns in namespaces:
+        for pid in network.namespace_pids(netns):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    wait_until("the lab's processes to exit",
+               lambda: not any(_alive(p) for ns in namespaces for p in network.namespace_pids(ns)),
+               timeout=20)
+    network.remove_everything()
+    if agent_dir:
+        shutil.rmtree(agent_dir, ignore_errors=True)
+    shutil.rmtree(LAB_DIR, ignore_errors=True)
+    say(f"lab down: removed {len(namespaces)} namespaces, bridge {BRIDGE}, {LAB_DIR}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def status(lab: Lab, say=print) -> None:
+    """Each node's state, then crm_mon as the first running node sees the cluster."""
+    for node in lab.nodes:
+        pid = nodes.init_pid(node)
+        where = "cut off" if network.link_exists(node.host_link) and lab.is_cut_off(node) else ""
+        say(f"{node.name:6} {node.address:12} "
+            f"{'running (INIT pid %d)' % pid if pid else 'down':24} {where}")
+    say(f"NOTE: {FENCING_NOTICE}")
+    for node in lab.running():
+        proc = nodes.node_run(node, ["crm_mon", "-1"], check=False, timeout=20)
+        if proc.returncode == 0:
+            say(f"--- crm_mon on {node.name} ---\n{proc.stdout.rstrip()}")
+            return
+    say("no running node answers crm_mon")
+
+
+def exec_in(node: Node, argv: list[str]) -> int:
+    """``lab exec``: the command runs with our terminal; its exit status is ours."""
+    return subprocess.call(nodes.exec_argv(node, argv))

@@ -1,0 +1,115 @@
+"""The lab network: one bridge in the root namespace (no address), one namespace per node.
+
+Each node gets two veth pairs to the bridge: ``eth0`` with the node's address (Corosync and
+every TCP client) and ``ext0`` without one, the uplink of the node's OVS bridge (where the
+OVSPort resources put their internal ports). Taking the root-side ends down cuts the node off.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .layout import (BRIDGE, LINK_PREFIX, NODE_LINK, PREFIX, PREFIX_LEN, UPLINK, Client,
+                     LabError, Node)
+from .proc import run
+
+NETNS_DIR = Path("/run/netns")
+
+# Inside a node two interfaces sit on the same subnet (eth0 and the OVSPort internal port):
+# answer ARP only on the interface that holds the address, so that the fail-over IP is always
+# answered with the port's MAC and never with eth0's.
+NODE_SYSCTLS = {
+    "net.ipv4.conf.all.arp_ignore": "1",
+    "net.ipv4.conf.all.arp_announce": "2",
+}
+
+
+def ip(*args: str, netns: str | None = None, check: bool = True) -> str:
+    argv = ["ip", "-netns", netns, *args] if netns else ["ip", *args]
+    return run(argv, check=check).stdout
+
+
+def link_exists(name: str) -> bool:
+    return os.path.exists(f"/sys/class/net/{name}")
+
+
+def netns_exists(name: str) -> bool:
+    return (NETNS_DIR / name).exists()
+
+
+def create_bridge() -> None:
+    if link_exists(BRIDGE):
+        raise LabError(f"bridge {BRIDGE} already exists: a lab is still up (ocf-agents lab down)")
+    ip("link", "add", BRIDGE, "type", "bridge", "forward_delay", "0", "stp_state", "0")
+    ip("link", "set", BRIDGE, "up")
+
+
+def _veth(netns: str, host_end: str, inside: str, address: str | None) -> None:
+    ip("link", "add", host_end, "type", "veth", "peer", "name", inside, "netns", netns)
+    ip("link", "set", host_end, "master", BRIDGE, "up")
+    ip("link", "set", "lo", "up", netns=netns)
+    if address:
+        ip("addr", "add", f"{address}/{PREFIX_LEN}", "dev", inside, netns=netns)
+    ip("link", "set", inside, "up", netns=netns)
+
+
+def create_node_network(node: Node) -> None:
+    """A fresh network namespace for the node, plugged into the bridge."""
+    ip("netns", "add", node.netns)
+    for key, value in NODE_SYSCTLS.items():
+        run(["ip", "netns", "exec", node.netns, "sysctl", "-q", "-w", f"{key}={value}"])
+    _veth(node.netns, node.host_link, NODE_LINK, node.address)
+    _veth(node.netns, node.host_uplink, UPLINK, None)
+
+
+def create_client_network(client: Client) -> None:
+    ip("netns", "add", client.netns)
+    _veth(client.netns, client.host_link, NODE_LINK, client.address)
+
+
+def remove_node_network(node: Node) -> None:
+    """Delete the node's links and namespace (an address it held, such as a VIP, goes too).
+
+    The root-side veth ends are deleted first and synchronously: left to the namespace's
+    asynchronous teardown they could still exist when the node's network is recreated.
+    """
+    for link in (node.host_link, node.host_uplink):
+        if link_exists(link):
+            ip("link", "del", link, check=False)
+    if netns_exists(node.netns):
+        ip("netns", "del", node.netns, check=False)
+
+
+def set_cut_off(node: Node, cut: bool) -> None:
+    """Isolate (links down) or heal (links up) the node, as a switch port failure would."""
+    for link in (node.host_link, node.host_uplink):
+        ip("link", "set", link, "down" if cut else "up")
+
+
+def lab_namespaces() -> list[str]:
+    """Every namespace the lab made, found by name (works without the state file)."""
+    if not NETNS_DIR.is_dir():
+        return []
+    return sorted(n for n in os.listdir(NETNS_DIR) if n.startswith(PREFIX))
+
+
+def namespace_pids(netns: str) -> list[int]:
+    out = run(["ip", "netns", "pids", netns], check=False).stdout
+    return [int(p) for p in out.split() if p.isdigit()]
+
+
+def lab_links() -> list[str]:
+    """Every link the lab made in the root namespace (bridge and veth ends)."""
+    return sorted(n for n in os.listdir("/sys/class/net") if n.startswith(LINK_PREFIX))
+
+
+def remove_everything() -> None:
+    """Delete all lab links and namespaces; processes must already be gone."""
+    for link in lab_links():
+        if link != BRIDGE:
+            ip("link", "del", link, check=False)
+    if link_exists(BRIDGE):
+        ip("link", "del", BRIDGE, check=False)
+    for netns in lab_namespaces():
+        ip("netns", "del", netns, check=False)

@@ -1,0 +1,177 @@
+"""One lab node: its "disk", its boot plan, starting it, crashing it, running tools in it.
+
+A node is a network namespace (``network.py``) plus a process tree in its own mount, UTS and
+PID namespaces under ``init.py``. The node's persistent directories live in its directory
+under /run/ocf-agents-lab (its "disk", kept across crashes like a real disk) and are bound over
+the system paths inside the node's mount namespace; /run and /dev/shm are fresh tmpfs on every
+boot, as after a real reboot.
+"""
+
+from __future__ import annotations
+
+import grp
+import json
+import os
+import pwd
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import ocf_agents
+
+from .cluster import corosync_conf, seed_cib
+from .layout import OVS_BRIDGE, UPLINK, LabError, Node
+from .network import create_node_network, remove_node_network
+from .proc import run, wait_until
+
+# node directory -> where it is bound inside the node, and its owner.
+DISK = {
+    "pacemaker": ("/var/lib/pacemaker", "hacluster"),
+    "corosync": ("/var/lib/corosync", "root"),
+    "log": ("/var/log/pacemaker", "hacluster"),
+    "etc-corosync": ("/etc/corosync", "root"),
+    "etc-openvswitch": ("/etc/openvswitch", "root"),
+    "openvswitch": ("/var/lib/openvswitch", "root"),
+    "log-openvswitch": ("/var/log/openvswitch", "root"),
+    "etc-ovn": ("/etc/ovn", "root"),
+    "ovn": ("/var/lib/ovn", "root"),
+    "log-ovn": ("/var/log/ovn", "root"),
+}
+PACEMAKER_SUBDIRS = ("cib", "pengine", "blackbox", "cores")
+# Fresh on every boot: (path, mode, owner, group), made after /run is mounted.
+RUN_DIRS = (
+    ("/run/crm", "0750", "hacluster", "haclient"),
+    ("/run/lock", "1777", "root", "root"),
+    ("/run/openvswitch", "0755", "root", "root"),
+    ("/run/ovn", "0755", "root", "root"),
+    ("/run/resource-agents", "0755", "root", "root"),
+)
+OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
+BOOT_TIMEOUT = 60.0
+OVSDB_SOCK = "unix:/run/openvswitch/db.sock"
+
+
+def _owned_dir(path: Path, owner: str, mode: int = 0o750) -> None:
+    path.mkdir(mode=mode, parents=True, exist_ok=True)
+    group = "haclient" if owner == "hacluster" else "root"
+    os.chown(path, pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid)
+
+
+def make_disk(node: Node, members: list[Node]) -> None:
+    """Create the node's persistent directories and first-boot files (lab up only)."""
+    node.dir.mkdir(mode=0o700)
+    for sub, (_, owner) in DISK.items():
+        _owned_dir(node.dir / sub, owner, 0o770 if sub == "log" else 0o750)
+    for sub in PACEMAKER_SUBDIRS:
+        _owned_dir(node.dir / "pacemaker" / sub, "hacluster")
+    (node.dir / "etc-corosync" / "corosync.conf").write_text(corosync_conf(members))
+    seed_cib(node.dir / "pacemaker" / "cib" / "cib.xml", len(members))
+    run(["ovsdb-tool", "create", node.dir / "etc-openvswitch" / "conf.db", OVS_SCHEMA])
+
+
+def boot_plan(node: Node) -> dict:
+    """What the node's INIT does, in order (see init.py)."""
+    ovs_log = "--log-file=/var/log/openvswitch/{}.log"  # and nothing on INIT's console
+    return {
+        "hostname": node.name,
+        "pid_file": str(node.init_pid_file),
+        "binds": [[str(node.dir / sub), target] for sub, (target, _) in DISK.items()],
+        "tmpfs": [["/run", "mode=0755"], ["/dev/shm", "mode=1777"]],
+        "dirs": [list(d) for d in RUN_DIRS],
+        "env": {"PCMK_logfile": "/var/log/pacemaker/pacemaker.log",
+                "PCMK_logfacility": "none"},
+        "steps": [
+            ["spawn", ["ovsdb-server", "/etc/openvswitch/conf.db",
+                       "--remote=punix:/run/openvswitch/db.sock",
+                       "--pidfile=/run/openvswitch/ovsdb-server.pid",
+                       ovs_log.format("ovsdb-server"), "-vconsole:off"]],
+            ["wait", ["ovs-vsctl", "--no-wait", "show"], 20],
+            ["run", ["ovs-vsctl", "--no-wait", "init"]],
+            ["spawn", ["ovs-vswitchd", OVSDB_SOCK, "--pidfile=/run/openvswitch/ovs-vswitchd.pid",
+                       ovs_log.format("ovs-vswitchd"), "-vconsole:off"]],
+            # The bridge the OVSPort resources go on, uplinked to the lab network.
+            ["run", ["ovs-vsctl", "--timeout=20", "--may-exist", "add-br", OVS_BRIDGE,
+                     "--", "set", "bridge", OVS_BRIDGE, "datapath_type=netdev",
+                     "--", "--may-exist", "add-port", OVS_BRIDGE, UPLINK]],
+            ["spawn", ["corosync", "-f"]],
+            ["wait", ["corosync-cfgtool", "-s"], 20],
+            ["spawn", ["pacemakerd"]],
+        ],
+    }
+
+
+def init_pid(node: Node) -> int | None:
+    """The root-namespace PID of the node's INIT, if the node is running."""
+    try:
+        pid = int(node.init_pid_file.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+    return pid if b"ocf_agents.lab.init" in cmdline and state != "Z" else None
+
+
+def start(node: Node) -> int:
+    """Boot the node (its network namespace must exist); returns INIT's PID.
+
+    Returns once INIT wrote its PID; the caller waits for the services it needs.
+    """
+    if init_pid(node) is not None:
+        raise LabError(f"{node.name} is already running")
+    plan_file = node.dir / "boot.json"
+    plan_file.write_text(json.dumps(boot_plan(node), indent=1))
+    node.init_pid_file.unlink(missing_ok=True)
+    package_root = str(Path(ocf_agents.__file__).resolve().parent.parent)
+    with open(node.init_log, "ab") as log:
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", node.netns, "unshare", "--mount", "--uts", "--pid",
+             "--fork", "--propagation", "private", sys.executable, "-m", "ocf_agents.lab.init",
+             str(plan_file)],
+            env={**os.environ, "PYTHONPATH": package_root}, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd="/",
+        )
+
+    def started() -> int | None:
+        if proc.poll() is not None:
+            raise LabError(f"{node.name} failed to boot: {tail(node.init_log)}")
+        return init_pid(node)
+
+    return wait_until(f"{node.name}'s INIT", started, timeout=10)
+
+
+def kill(node: Node) -> None:
+    """SIGKILL the node's INIT: its whole PID namespace dies at once, as in a power cut."""
+    pid = init_pid(node)
+    if pid is not None:
+        os.kill(pid, signal.SIGKILL)
+        wait_until(f"{node.name} to die", lambda: init_pid(node) is None, timeout=10)
+
+
+def crash(node: Node) -> None:
+    """Power the node off: kill it, then give it a fresh network namespace, so that no
+    address it held (a VIP) outlives it."""
+    kill(node)
+    remove_node_network(node)
+    create_node_network(node)
+
+
+def exec_argv(node: Node, argv: list[str]) -> list[str]:
+    """``argv`` run inside the node's network, mount, UTS and PID namespaces."""
+    pid = init_pid(node)
+    if pid is None:
+        raise LabError(f"{node.name} is not running (ocf-agents lab start {node.name})")
+    return ["nsenter", "-t", str(pid), "-n", "-m", "-u", "-p", "--", *argv]
+
+
+def node_run(node: Node, argv: list[str], *, check: bool = True, timeout: float = 60.0,
+             input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return run(exec_argv(node, argv), check=check, timeout=timeout, input=input)
+
+
+def tail(path: Path, lines: int = 3) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except FileNotFoundError:
+        return f"(no {path})"
+
