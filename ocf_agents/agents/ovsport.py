@@ -259,10 +259,13 @@ def start(ctx: Context) -> int:
     mac = expected_mac(ctx)
     vsctl(ctx).replace_internal_port(bridge, name, mac, port_columns(ctx), external_ids(ctx, mac))
     try:
-        links.bring_up(name, method)
         port = vsctl(ctx).port(name)
+        if port is None or port.error:
+            why = port.error if port is not None else "the port vanished"
+            raise GenericError(f"Open vSwitch could not set up interface {name}: {why}")
+        links.bring_up(name, method)
         link = links.show(name)
-        reason = problem(ctx, port, link) if port is not None else f"Port {name} vanished from bridge {bridge}"
+        reason = problem(ctx, port, link)
         if reason is not None:
             raise GenericError(f"Start failed: {reason}")
     except OCFError:

@@ -12,15 +12,22 @@ Everything started here is stopped by PID and every namespace deleted, even when
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+AGENT = REPO / "heartbeat" / "OVSPort"
 SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
 WAIT_LIMIT = 10.0  # seconds: the longest any setup step may take before the fixture gives up
 STOP_LIMIT = 5.0
@@ -144,3 +151,126 @@ class OVS:
 
     def get(self, table: str, record: str, column: str) -> str:
         return self.vsctl("get", table, record, column).stdout.strip()
+
+
+# -- the test bed: OVS in one namespace, a peer behind a veth in another --------------------
+BRIDGE = "br-ocfa"
+OTHER_BRIDGE = "br-other"
+UPLINK = "up0"  # the veth end on BRIDGE
+PEER_LINK = "peer0"  # the other end, in the peer namespace
+RESOURCE = "vip-port"
+IFUPDOWN_HOOK_DIRS = ("if-pre-up.d", "if-up.d", "if-down.d", "if-post-down.d")
+IFSTATE_DIR = Path("/run/network")
+# RARP, ARP and ICMPv6 neighbour advertisements (type 136) from one MAC: not the MLD reports
+# and router solicitations a new interface sends on its own.
+ANNOUNCEMENT_FILTER = "ether src {mac} and (rarp or arp or (icmp6 and ip6[40] == 136))"
+
+
+@dataclass
+class PortLab:
+    """What the OVSPort integration tests share (see :func:`port_lab`)."""
+
+    ns: Namespace
+    peer: Namespace
+    ovs: OVS
+    tmp: Path
+    interfaces: list[str] = field(default_factory=list)
+
+    def new_interface(self) -> str:
+        """A fresh interface name for one test, so tests never see each other's ports."""
+        name = "op" + secrets.token_hex(3)
+        self.interfaces.append(name)
+        return name
+
+    def agent(self, action: str, instance: str = RESOURCE, interval_ms: int = 10000,
+              **params: str) -> subprocess.CompletedProcess:
+        """Run the agent inside the namespace as Pacemaker would (a recurring monitor unless
+        ``interval_ms=0``), pointed at this test's OVS with the ``ovsdb`` parameter."""
+        params.setdefault("bridge", BRIDGE)
+        params.setdefault("ovsdb", self.ovs.db)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+            "OCF_ROOT": "/usr/lib/ocf",
+            "OCF_RESOURCE_INSTANCE": instance,
+            "OCF_RESKEY_CRM_meta_timeout": "20000",
+            "OCF_RESKEY_CRM_meta_interval": str(interval_ms),
+            "HA_LOGFACILITY": "none",
+            **{f"OCF_RESKEY_{key}": value for key, value in params.items()},
+        }
+        return self.ns.run([str(AGENT), action], check=False, env=env)
+
+    def ifupdown_config(self, text: str) -> None:
+        """/etc/network/interfaces as ifup sees it in the namespace (``ip netns exec`` mounts
+        /etc/netns/NAME/network over /etc/network), with empty hook directories."""
+        network = Path("/etc/netns") / self.ns.name / "network"
+        for sub in IFUPDOWN_HOOK_DIRS:
+            (network / sub).mkdir(parents=True, exist_ok=True)
+        (network / "interfaces").write_text(text)
+
+    @contextlib.contextmanager
+    def capture(self, count: int, mac: str) -> Iterator[Path]:
+        """tcpdump on the peer's side of the veth, recording into the yielded pcap file the
+        first ``count`` announcement-like frames (RARP, ARP, neighbour advertisements) sent
+        from ``mac``; after the block, waits (bounded) for them."""
+        pcap = self.tmp / f"capture-{secrets.token_hex(3)}.pcap"
+        proc = subprocess.Popen(
+            self.peer.exec(["tcpdump", "-i", PEER_LINK, "-U", "-Z", "root", "-c", str(count),
+                            "-w", str(pcap), ANNOUNCEMENT_FILTER.format(mac=mac)]),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            # tcpdump writes the file header once its capture is open: from then on it sees all.
+            wait_until("tcpdump to listen", lambda: pcap.exists() and pcap.stat().st_size >= 24)
+            yield pcap
+            try:
+                proc.wait(WAIT_LIMIT)
+            except subprocess.TimeoutExpired:
+                pass  # fewer frames than expected: the caller's assertions say which are missing
+        finally:
+            stop_process(proc)
+
+    @staticmethod
+    def decode(pcap: Path) -> str:
+        """The captured frames as ``tcpdump -e -vv`` prints them (checksums verified)."""
+        return run(["tcpdump", "-r", str(pcap), "-nn", "-e", "-vv"]).stdout
+
+    def cleanup(self) -> None:
+        self.ovs.stop()
+        self.ns.delete()
+        self.peer.delete()
+        shutil.rmtree(Path("/etc/netns") / self.ns.name, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            Path("/etc/netns").rmdir()  # only when no one else keeps files there
+        for name in self.interfaces:
+            (IFSTATE_DIR / f"ifstate.{name}").unlink(missing_ok=True)
+
+
+def root_or_skip() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create network namespaces and run Open vSwitch")
+    for program in ("ovsdb-server", "ovs-vswitchd", "ip", "tcpdump"):
+        if shutil.which(program) is None:
+            pytest.skip(f"needs {program}")
+
+
+@pytest.fixture(scope="module")
+def port_lab() -> Iterator[PortLab]:
+    """One OVS (bridges BRIDGE and OTHER_BRIDGE, userspace datapath) in a fresh namespace,
+    and a peer namespace connected to BRIDGE by a veth pair; all removed afterwards."""
+    root_or_skip()
+    tmp = Path(tempfile.mkdtemp(prefix="ocfa-port-"))
+    ns = Namespace.create()
+    lab = PortLab(ns=ns, peer=Namespace(ns.name + "p"), ovs=OVS(ns, tmp / "ovs"), tmp=tmp)
+    try:
+        run(["ip", "netns", "add", lab.peer.name])
+        lab.ovs.start()
+        lab.ovs.add_bridge(BRIDGE)
+        lab.ovs.add_bridge(OTHER_BRIDGE)
+        ns.run(["ip", "link", "add", UPLINK, "type", "veth", "peer", "name", PEER_LINK, "netns", lab.peer.name])
+        ns.run(["ip", "link", "set", "dev", UPLINK, "up"])
+        lab.peer.run(["ip", "link", "set", "dev", PEER_LINK, "up"])
+        lab.ovs.vsctl("add-port", BRIDGE, UPLINK)
+        yield lab
+    finally:
+        lab.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
