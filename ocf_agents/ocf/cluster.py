@@ -43,10 +43,11 @@ class Cluster:
 
     # -- who we are --------------------------------------------------------------------
     def node_name(self) -> str:
-        """The node an attribute must be keyed by: the physical host in a bundle, then
-        ``crm_node -n``, then the kernel's host name (``uname -n``)."""
+        """The node an attribute must be keyed by: the physical host in a bundle, then the
+        node Pacemaker names for this action (``OCF_RESKEY_CRM_meta_on_node``, which
+        crm_attribute also honours), then ``crm_node -n``, then the kernel's host name."""
         if self._node_name is None:
-            host = self.env.attribute_host
+            host = self.env.attribute_host or self.env.on_node or None
             if host is None:
                 host = self._crm_node_name()
             self._node_name = host or socket.gethostname()
