@@ -1,0 +1,362 @@
+"""One ovsdb-server of OVN (northbound or southbound) as the ovndb-servers agent sees it.
+
+Everything here reads the server directly, without spawning a program: the pidfile and
+``/proc`` (is the process alive, not a zombie, really an ovsdb-server), the control socket
+(``ovsdb-server/sync-status``: active or backup, replicating from where), ``/proc/net/tcp``
+(is the backup's replication connection established right now, and has it read everything
+the active server sent) and the database socket (JSON-RPC ``transact`` for the Connection
+rows). Starting and stopping the processes stays with ``ovn-ctl``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from . import unixctl
+
+SERVER_PROGRAM = "ovsdb-server"
+NORTHD_PROGRAM = "ovn-northd"
+TCP_ESTABLISHED = "01"
+DEFAULT_TIMEOUT = 5.0  # seconds for one socket round trip, further bounded by the caller
+
+
+class OvsdbError(Exception):
+    """A database server refused or did not answer a request."""
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where one of OVN's databases lives under an ovn-ctl run directory."""
+
+    key: str  # "nb" or "sb", as in ovn-ctl's option names
+    schema: str  # OVN_Northbound / OVN_Southbound
+    global_table: str  # NB_Global / SB_Global, whose "connections" column lists the remotes
+    rundir: str
+
+    @property
+    def title(self) -> str:
+        return "northbound" if self.key == "nb" else "southbound"
+
+    @property
+    def pidfile(self) -> str:
+        return os.path.join(self.rundir, f"ovn{self.key}_db.pid")
+
+    @property
+    def control_socket(self) -> str:
+        return os.path.join(self.rundir, f"ovn{self.key}_db.ctl")
+
+    @property
+    def db_socket(self) -> str:
+        return os.path.join(self.rundir, f"ovn{self.key}_db.sock")
+
+
+def databases(rundir: str) -> tuple[Database, Database]:
+    return (
+        Database("nb", "OVN_Northbound", "NB_Global", rundir),
+        Database("sb", "OVN_Southbound", "SB_Global", rundir),
+    )
+
+
+# -- processes ------------------------------------------------------------------------------
+def live_pid(pidfile: str, program: str) -> int | None:
+    """The pid in ``pidfile`` if that process is alive, not a zombie, and runs ``program``.
+
+    An empty or stale pidfile, a pid reused by another program, or an unreaped (zombie)
+    daemon all mean "not running": each has fooled a pid-only check.
+    """
+    try:
+        with open(pidfile, encoding="ascii") as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    comm = stat[stat.find("(") + 1 : stat.rfind(")")]
+    state = stat[stat.rfind(")") + 2 : stat.rfind(")") + 3]
+    if state in ("Z", "X") or comm != program[:15]:
+        return None
+    return pid
+
+
+# -- control socket ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SyncStatus:
+    """``ovsdb-server/sync-status`` read into fields.
+
+    ``replicating`` only says that the server once reached the ``replicating`` state with
+    its current active server: ovsdb-server keeps saying so after the connection drops
+    (observed on OVS 3.1), so whether it is connected is read from the kernel instead.
+    """
+
+    role: str  # "active" or "backup"
+    sync_from: str | None  # "tcp:ADDR:PORT" for a backup
+    replicating: bool
+
+
+def parse_sync_status(text: str) -> SyncStatus:
+    """Read the ``state:`` line wherever it stands (newer servers print other lines first)."""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip() not in fields:
+            fields[name.strip()] = value.strip()
+    role = fields.get("state", "")
+    if role not in ("active", "backup"):
+        raise OvsdbError(f"unexpected sync-status: {text.strip()!r}")
+    target = fields.get("replicating") or fields.get("connecting")
+    return SyncStatus(role, target, "replicating" in fields)
+
+
+def sync_status(db: Database, timeout: float = DEFAULT_TIMEOUT) -> SyncStatus:
+    return parse_sync_status(unixctl.call(db.control_socket, "ovsdb-server/sync-status", timeout=timeout))
+
+
+def make_backup(db: Database, target: str, probe_ms: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Replicate from ``target`` (``tcp:ADDR:PORT``): the server becomes a read-only backup."""
+    ctl = db.control_socket
+    unixctl.call(ctl, "ovsdb-server/set-active-ovsdb-server", [target], timeout)
+    unixctl.call(ctl, "ovsdb-server/set-active-ovsdb-server-probe-interval", [str(probe_ms)], timeout)
+    unixctl.call(ctl, "ovsdb-server/connect-active-ovsdb-server", timeout=timeout)
+
+
+def make_active(db: Database, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Stop replicating: the server becomes active and accepts writes."""
+    unixctl.call(db.control_socket, "ovsdb-server/disconnect-active-ovsdb-server", timeout=timeout)
+
+
+def add_remote(db: Database, remote: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    if remote not in list_remotes(db, timeout):
+        unixctl.call(db.control_socket, "ovsdb-server/add-remote", [remote], timeout)
+
+
+def remove_remote(db: Database, remote: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    if remote in list_remotes(db, timeout):
+        unixctl.call(db.control_socket, "ovsdb-server/remove-remote", [remote], timeout)
+
+
+def list_remotes(db: Database, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+    return unixctl.call(db.control_socket, "ovsdb-server/list-remotes", timeout=timeout).split()
+
+
+# -- addresses ------------------------------------------------------------------------------
+def remote(proto: str, addr: str, port: int, passive: bool = False) -> str:
+    """An OVSDB connection string; IPv6 addresses in brackets (``tcp:[::1]:6641``).
+
+    Active form ``tcp:ADDR:PORT``; passive (listening) form ``ptcp:PORT:ADDR``.
+    """
+    host = f"[{addr}]" if ipaddress.ip_address(addr).version == 6 else addr
+    return f"p{proto}:{port}:{host}" if passive else f"{proto}:{host}:{port}"
+
+
+def _proc_address(hex_addr: str) -> tuple[str, int]:
+    """An address from /proc/net/tcp{,6} (little-endian 32-bit words) as (ip, port)."""
+    addr, port = hex_addr.split(":")
+    raw = bytes.fromhex(addr)
+    packed = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    ip = ipaddress.ip_address(packed)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return str(ip), int(port, 16)
+
+
+@dataclass(frozen=True)
+class TcpConnection:
+    local: tuple[str, int]
+    peer: tuple[str, int]
+    tx_queue: int  # bytes sent and not yet acknowledged by the peer
+    rx_queue: int  # bytes received and not yet read by the server
+
+
+def established_connections(pid: int) -> list[TcpConnection]:
+    """The established TCP connections of process ``pid`` (IPv4 and IPv6), from /proc."""
+    inodes = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    except OSError:
+        return []
+    found = []
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(f"/proc/{pid}/net/{table}", encoding="ascii") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if len(cols) < 10 or cols[3] != TCP_ESTABLISHED or cols[9] not in inodes:
+                continue
+            tx, rx = (int(x, 16) for x in cols[4].split(":"))
+            found.append(TcpConnection(_proc_address(cols[1]), _proc_address(cols[2]), tx, rx))
+    return found
+
+
+def parse_remote(target: str) -> tuple[str, str, int] | None:
+    """(proto, ip, port) of an active remote ``tcp:ADDR:PORT`` / ``ssl:[ADDR]:PORT``."""
+    proto, _, rest = target.partition(":")
+    host, _, port = rest.rpartition(":")
+    try:
+        return proto, str(ipaddress.ip_address(host.strip("[]"))), int(port)
+    except ValueError:
+        return None
+
+
+def replication_connection(pid: int, target: str | None) -> TcpConnection | None:
+    """The established connection of a backup to its active server, if there is one."""
+    parsed = parse_remote(target or "")
+    if parsed is None:
+        return None
+    _, ip, port = parsed
+    for conn in established_connections(pid):
+        if conn.peer == (ip, port):
+            return conn
+    return None
+
+
+def address_is_local(ip: str) -> bool:
+    """True when ``ip`` is configured on this host (binding to it succeeds)."""
+    family = socket.AF_INET6 if ipaddress.ip_address(ip).version == 6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((ip, 0))
+        except OSError:
+            return False
+    return True
+
+
+# -- the database socket: JSON-RPC transact ---------------------------------------------------
+def transact(db: Database, operations: list[dict[str, Any]], timeout: float = DEFAULT_TIMEOUT) -> list[dict]:
+    """Run one OVSDB transaction on the database's unix socket and return its results.
+
+    Raises :class:`OvsdbError` when the server cannot be reached or any operation fails.
+    """
+    request = json.dumps({"id": 1, "method": "transact", "params": [db.schema, *operations]})
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(db.db_socket)
+            sock.sendall(request.encode())
+            reply = _read_reply(sock)
+    except (OSError, ValueError) as err:
+        raise OvsdbError(f"{db.title} database at {db.db_socket} did not answer: {err}") from None
+    if reply.get("error") is not None:
+        raise OvsdbError(f"{db.title} database refused the transaction: {reply['error']}")
+    results = reply.get("result") or []
+    for result in results:
+        if isinstance(result, dict) and result.get("error"):
+            raise OvsdbError(f"{db.title} database: {result['error']}: {result.get('details', '')}")
+    return results
+
+
+def _read_reply(sock: socket.socket) -> dict:
+    """The reply to our request (id 1), answering the server's echo requests on the way."""
+    decoder = json.JSONDecoder()
+    buffer = ""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ValueError("connection closed before a reply")
+        buffer += chunk.decode()
+        while buffer.strip():
+            try:
+                message, end = decoder.raw_decode(buffer.lstrip())
+            except ValueError:
+                break
+            buffer = buffer.lstrip()[end:]
+            if message.get("method") == "echo":
+                sock.sendall(json.dumps({"id": message.get("id"), "result": message.get("params")}).encode())
+            elif message.get("id") == 1:
+                return message
+
+
+def _uuids(set_value: Any) -> list[str]:
+    """UUIDs of an OVSDB set column value (["set", [["uuid", U]...]] or ["uuid", U])."""
+    if set_value and set_value[0] == "uuid":
+        return [set_value[1]]
+    if set_value and set_value[0] == "set":
+        return [u[1] for u in set_value[1]]
+    return []
+
+
+def connection_rows(db: Database, timeout: float = DEFAULT_TIMEOUT) -> dict[str, dict[str, Any]]:
+    """The Connection rows the global row lists, by UUID: their target and inactivity_probe."""
+    results = transact(
+        db,
+        [
+            {"op": "select", "table": db.global_table, "where": [], "columns": ["connections"]},
+            {"op": "select", "table": "Connection", "where": [], "columns": ["_uuid", "target", "inactivity_probe"]},
+        ],
+        timeout,
+    )
+    listed = set()
+    for row in results[0].get("rows", []):
+        listed.update(_uuids(row["connections"]))
+    rows = {}
+    for row in results[1].get("rows", []):
+        uuid = row["_uuid"][1]
+        if uuid in listed:
+            probe = row["inactivity_probe"]
+            rows[uuid] = {"target": row["target"], "inactivity_probe": probe if isinstance(probe, int) else None}
+    return rows
+
+
+def set_connection(db: Database, target: str, probe_ms: int, port: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Make the global row's Connection rows for ``port`` be exactly one: ``target`` with
+    ``inactivity_probe=probe_ms``.
+
+    Rows on ``port`` are the agent's (whatever address and protocol they name, since
+    master_ip or the protocol may have changed): the first is updated, extra ones are
+    unlisted. Rows on other ports are the operator's and stay as they are.
+    """
+    rows = connection_rows(db, timeout)
+    ours = [uuid for uuid, row in rows.items() if _target_port(row["target"]) == port]
+    wanted = {"target": target, "inactivity_probe": probe_ms}
+    if len(ours) == 1 and rows[ours[0]] == wanted:
+        return
+    global_where: list = []
+    if ours:
+        keep, extra = ours[0], ours[1:]
+        ops: list[dict[str, Any]] = [
+            {"op": "update", "table": "Connection", "where": [["_uuid", "==", ["uuid", keep]]], "row": wanted}
+        ]
+        if extra:
+            extras = ["set", [["uuid", u] for u in extra]]
+            ops.append({"op": "mutate", "table": db.global_table, "where": global_where,
+                        "mutations": [["connections", "delete", extras]]})
+    else:
+        ops = [
+            {"op": "insert", "table": "Connection", "row": wanted, "uuid-name": "conn"},
+            {"op": "mutate", "table": db.global_table, "where": global_where,
+             "mutations": [["connections", "insert", ["set", [["named-uuid", "conn"]]]]]},
+        ]
+    ops.append({"op": "comment", "comment": "ovndb-servers: Connection row of the promoted node"})
+    transact(db, ops, timeout)
+
+
+def _target_port(target: str) -> int | None:
+    """The port of a passive target ``ptcp:PORT[:ADDR]`` / ``pssl:PORT[:ADDR]``."""
+    parts = target.split(":")
+    try:
+        return int(parts[1]) if len(parts) > 1 and parts[0] in ("ptcp", "pssl") else None
+    except ValueError:
+        return None
+
+
+def ensure_global_row(db: Database, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Create the (single) global row if the database has none yet (``ovn-nbctl init``)."""
+    rows = transact(db, [{"op": "select", "table": db.global_table, "where": [], "columns": ["_uuid"]}], timeout)
+    if not rows[0].get("rows"):
+        transact(db, [{"op": "insert", "table": db.global_table, "row": {}}], timeout)
