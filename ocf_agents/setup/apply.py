@@ -18,10 +18,11 @@ import shutil
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from typing import Callable, TextIO
 
 from .checks import SetupError
-from .render_pcs import Step, on_cib_file
+from .render_pcs import ANYWHERE, Creates, Step, on_cib_file
 
 PCS_TIMEOUT_S = 300  # pcs waits for the cluster on a live CIB push; never forever
 CONTAINER_TAGS = frozenset({"clone", "master", "group", "bundle"})
@@ -42,43 +43,45 @@ def run_command(argv: tuple[str, ...]) -> subprocess.CompletedProcess:
         raise ApplyError(f"no answer after {PCS_TIMEOUT_S} s from: {shlex.join(argv)}") from None
 
 
-def cib_elements(xml_text: str) -> dict[str, tuple[str, str | None]]:
-    """Every id in the CIB's configuration -> (tag, id of the clone/group around it or None)."""
+@dataclass(frozen=True)
+class CibElement:
+    """What the applier needs to know of an element already in the CIB."""
+
+    tag: str
+    container: str | None  # id of the clone or group around it
+    attrs: dict[str, str]
+    params: dict[str, str]  # its first instance_attributes, for a primitive
+
+
+def cib_elements(xml_text: str) -> dict[str, CibElement]:
+    """Every id in the CIB's configuration, with its tag, container, attributes, parameters."""
     root = ET.fromstring(xml_text)
-    configuration = root.find("configuration")
-    found: dict[str, tuple[str, str | None]] = {}
+    found: dict[str, CibElement] = {}
 
     def walk(element: ET.Element, container: str | None) -> None:
         for child in element:
             child_id = child.get("id")
-            if child_id is not None:
-                found.setdefault(child_id, (child.tag, container))
+            if child_id is not None and child_id not in found:
+                nvpairs = child.findall("instance_attributes[1]/nvpair")
+                params = {nv.get("name", ""): nv.get("value", "") for nv in nvpairs}
+                found[child_id] = CibElement(child.tag, container, dict(child.attrib), params)
             walk(child, child_id if child.tag in CONTAINER_TAGS else container)
 
+    configuration = root.find("configuration")
     if configuration is not None:
         walk(configuration, None)
     return found
 
 
-def pending(steps: list[Step], elements: dict[str, tuple[str, str | None]]) -> tuple[list[Step], list[str]]:
-    """The steps still to run, and what is already there; SetupError on a conflicting CIB."""
+def pending(steps: list[Step], elements: dict[str, CibElement]) -> tuple[list[Step], list[str]]:
+    """The steps still to run, and the ids already there; SetupError when the CIB has one of
+    our ids in another shape (so that nothing is attached to the wrong resource)."""
     todo: list[Step] = []
     present: list[str] = []
     for step in steps:
         there = [c for c in step.creates if c.id in elements]
         for created in there:
-            tag, container = elements[created.id]
-            if tag not in created.tags:
-                raise SetupError(
-                    f"the CIB already uses the id {created.id!r} for a {tag}, not a "
-                    f"{' or '.join(sorted(created.tags))}: choose another name"
-                )
-            if created.parent is not None and container != created.parent:
-                where = f"in {container!r}" if container else "on its own"
-                raise SetupError(
-                    f"the CIB already has {created.id!r} {where}, not in {created.parent!r}: "
-                    "remove it or choose another name"
-                )
+            check_same(created, elements[created.id])
         if len(there) == len(step.creates):
             present += [c.id for c in step.creates]
         elif there:
@@ -90,6 +93,31 @@ def pending(steps: list[Step], elements: dict[str, tuple[str, str | None]]) -> t
         else:
             todo.append(step)
     return todo, present
+
+
+def check_same(created: Creates, existing: CibElement) -> None:
+    """SetupError unless ``existing`` is what ``created`` would have made."""
+    name = created.id
+    if existing.tag not in created.tags:
+        raise SetupError(
+            f"the CIB already uses the id {name!r} for a {existing.tag}, not a "
+            f"{' or '.join(sorted(created.tags))}: choose another name"
+        )
+    if created.parent != ANYWHERE and existing.container != created.parent:
+        where = f"in {existing.container!r}" if existing.container else "on its own"
+        wanted = f"in {created.parent!r}" if created.parent else "on its own"
+        raise SetupError(f"the CIB already has {name!r} {where}, not {wanted}: remove it or choose another name")
+    differences = [
+        f"{key}={existing_value!r} where this setup has {key}={value!r}"
+        for source, expected in ((existing.attrs, created.attrs), (existing.params, created.params))
+        for key, value in expected
+        if (existing_value := source.get(key)) != value
+    ]
+    if differences:
+        raise SetupError(
+            f"the CIB already has {name!r} with other settings ({'; '.join(differences)}): "
+            "change it with pcs (resource update) or remove it first"
+        )
 
 
 def apply(steps: list[Step], cib_file: str | None, out: TextIO, run: Runner = run_command) -> None:

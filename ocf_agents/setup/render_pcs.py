@@ -27,18 +27,24 @@ CLONE_ID_IN_CREATE = (0, 10, 7)  # `promotable <clone id>`
 NEW_ROLE_NAMES = (0, 11, 0)  # Promoted / Unpromoted
 LEGACY_ROLES = {PROMOTED: "Master", UNPROMOTED: "Slave"}
 PROMOTABLE_TAGS = frozenset({"clone", "master"})
+PRIMITIVE_TAGS = frozenset({"primitive"})
+ANYWHERE = "*"
 
 
 @dataclass(frozen=True)
 class Creates:
-    """An element a step adds to the CIB: its id, the tags it may have, where it sits.
+    """An element a step adds to the CIB, as the applier recognises it when already there.
 
-    ``parent`` None means "wherever"; otherwise the id of the clone or group around it.
+    ``tags``: the element names it may have. ``parent``: the id of the clone or group around
+    it, None for the top level, :data:`ANYWHERE` when either is right. ``attrs``: attributes
+    it must have (agent, constraint ends). ``params``: instance attributes it must have.
     """
 
     id: str
     tags: frozenset[str]
     parent: str | None = None
+    attrs: tuple[tuple[str, str], ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,22 +82,27 @@ def unforced(setup: Setup, version: tuple[int, int, int]) -> list[Step]:
         if isinstance(resource, Promotable):
             steps += promotable_steps(resource, version)
         elif isinstance(resource, Group):
-            for member in resource.members:
-                steps.append(
-                    Step(create_argv(member, version) + ("--group", resource.id),
-                         (Creates(member.id, frozenset({"primitive"}), resource.id),))
-                )
+            steps += [Step(create_argv(m, version) + ("--group", resource.id), (primitive_creates(m, resource.id),))
+                      for m in resource.members]
         else:
-            steps.append(Step(create_argv(resource, version), (Creates(resource.id, frozenset({"primitive"})),)))
+            steps.append(Step(create_argv(resource, version), (primitive_creates(resource, None),)))
     for constraint in setup.constraints:
         if isinstance(constraint, Order):
             argv = ("pcs", "constraint", "order", constraint.first_action, constraint.first, "then",
                     constraint.then_action, constraint.then, f"id={constraint.id}")
-            steps.append(Step(argv, (Creates(constraint.id, frozenset({"rsc_order"})),)))
+            ends = (("first", constraint.first), ("then", constraint.then))
+            steps.append(Step(argv, (Creates(constraint.id, frozenset({"rsc_order"}), ANYWHERE, ends),)))
         else:
+            ends = (("rsc", constraint.rsc), ("with-rsc", constraint.with_rsc))
             steps.append(Step(colocation_argv(constraint, version),
-                              (Creates(constraint.id, frozenset({"rsc_colocation"})),)))
+                              (Creates(constraint.id, frozenset({"rsc_colocation"}), ANYWHERE, ends),)))
     return steps
+
+
+def primitive_creates(primitive: Primitive, parent: str | None) -> Creates:
+    agent = primitive.agent
+    attrs = (("class", agent.standard), ("provider", agent.provider), ("type", agent.type))
+    return Creates(primitive.id, PRIMITIVE_TAGS, parent, attrs, primitive.params)
 
 
 def promotable_steps(clone: Promotable, version: tuple[int, int, int]) -> list[Step]:
@@ -99,9 +110,8 @@ def promotable_steps(clone: Promotable, version: tuple[int, int, int]) -> list[S
     meta = tuple(f"{k}={v}" for k, v in clone.meta)
     if version < PROMOTABLE_KEYWORD:
         return [
-            Step(create_argv(primitive, version), (Creates(primitive.id, frozenset({"primitive"})),)),
-            Step(("pcs", "resource", "master", clone.id, primitive.id) + meta,
-                 (Creates(clone.id, PROMOTABLE_TAGS),)),
+            Step(create_argv(primitive, version), (primitive_creates(primitive, ANYWHERE),)),
+            Step(("pcs", "resource", "master", clone.id, primitive.id) + meta, (Creates(clone.id, PROMOTABLE_TAGS),)),
         ]
     if version >= CLONE_ID_IN_CREATE:
         keyword: tuple[str, ...] = ("promotable", clone.id)
@@ -114,7 +124,7 @@ def promotable_steps(clone: Promotable, version: tuple[int, int, int]) -> list[S
         )
     return [
         Step(create_argv(primitive, version) + keyword + meta,
-             (Creates(primitive.id, frozenset({"primitive"}), clone.id), Creates(clone.id, PROMOTABLE_TAGS)))
+             (primitive_creates(primitive, clone.id), Creates(clone.id, PROMOTABLE_TAGS)))
     ]
 
 

@@ -1,0 +1,74 @@
+"""Bad input stops ``ocf-agents setup`` with exit status 2 and a clear message, before any
+program runs: pytest-subprocess's ``fp`` is active, so a started process fails the test."""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import setup_cli
+
+OVNDB = ("ovndb", "--pcs-version", "0.11", "--apply", "--cib", "/nonexistent/cib.xml")
+PORT = ("port", "--bridge", "br-ex", "--interface", "vip0", "--pcs-version", "0.11",
+        "--apply", "--cib", "/nonexistent/cib.xml")
+
+BAD = {
+    "not an address": (OVNDB + ("--master-ip", "192.0.2.300"), "--master-ip '192.0.2.300' is not an IP address"),
+    "host name": (OVNDB + ("--master-ip", "db.example.org"), "is not an IP address"),
+    "multicast": (OVNDB + ("--master-ip", "224.0.0.1"), "multicast"),
+    "netmask too big": (OVNDB + ("--master-ip", "192.0.2.10", "--vip-netmask", "33"),
+                        "--vip-netmask '33' is out of range: an IPv4 prefix length is 1 to 32"),
+    "netmask zero": (OVNDB + ("--master-ip", "192.0.2.10", "--vip-netmask", "0"), "out of range"),
+    "dotted netmask": (OVNDB + ("--master-ip", "192.0.2.10", "--vip-netmask", "255.255.255.0"), "out of range"),
+    "ipv6 netmask": (OVNDB + ("--master-ip", "2001:db8::1", "--vip-netmask", "129"), "IPv6 prefix length is 1 to 128"),
+    "id with a space": (OVNDB + ("--master-ip", "192.0.2.10", "--name", "ovn db"), "--name 'ovn db' is not a valid id"),
+    "id with a digit first": (OVNDB + ("--master-ip", "192.0.2.10", "--vip-name", "1vip"), "is not a valid id"),
+    "same id twice": (OVNDB + ("--master-ip", "192.0.2.10", "--vip-name", "ovndb_servers"), "used twice"),
+    "unknown parameter": (OVNDB + ("--master-ip", "192.0.2.10", "--param", "nb_port=6641"),
+                          "has no parameter 'nb_port'"),
+    "unknown parameter of OVN's agent": (
+        OVNDB + ("--master-ip", "192.0.2.10", "--provider", "ovn", "--param", "nowhere_ip=127.0.0.1"),
+        "ocf:ovn:ovndb-servers has no parameter 'nowhere_ip'"),
+    "value the agent rejects": (OVNDB + ("--master-ip", "192.0.2.10", "--param", "nb_master_port=http"),
+                                "nb_master_port"),
+    "param without value": (OVNDB + ("--master-ip", "192.0.2.10", "--param", "manage_northd"), "key=value"),
+    "param contradicting an option": (OVNDB + ("--master-ip", "192.0.2.10", "--param", "master_ip=192.0.2.11"),
+                                      "contradicts master_ip=192.0.2.10"),
+    "same monitor intervals": (OVNDB + ("--master-ip", "192.0.2.10", "--promoted-monitor-interval", "10"),
+                               "different interval"),
+    "bad interval": (OVNDB + ("--master-ip", "192.0.2.10", "--monitor-interval", "ten"), "not an interval"),
+    "ssl file without ssl": (OVNDB + ("--master-ip", "192.0.2.10", "--nb-cert", "/etc/c.pem"), "only used with --ssl"),
+    "relative ssl file": (OVNDB + ("--master-ip", "192.0.2.10", "--ssl", "--nb-cert", "c.pem"), "absolute path"),
+    "vip option in load-balancer mode": (
+        OVNDB + ("--master-ip", "192.0.2.10", "--load-balancer", "--vip-netmask", "24"), "--load-balancer"),
+    "bad provider": (OVNDB + ("--master-ip", "192.0.2.10", "--provider", "../x"), "not a provider name"),
+    "bad pcs version": (OVNDB[:1] + ("--master-ip", "192.0.2.10", "--pcs-version", "latest"), "not a pcs version"),
+    "ipv6 given as --ip": (PORT + ("--ip", "2001:db8::1"), "--ip '2001:db8::1' is not an IPv4 address"),
+    "ipv4 given as --ip6": (PORT + ("--ip", "192.0.2.20", "--ip6", "192.0.2.21"), "is not an IPv6 address"),
+    "long interface name": (PORT[:3] + ("--interface", "a-very-long-name0") + PORT[5:] + ("--ip", "192.0.2.20"),
+                            "at most 15"),
+    "bridge name with a slash": (PORT[:1] + ("--bridge", "br/ex") + PORT[3:] + ("--ip", "192.0.2.20"),
+                                 "not an interface name"),
+    "OVSPort parameter value": (PORT + ("--ip", "192.0.2.20", "--mac", "01:00:5e:00:00:01"), "multicast"),
+    "OVN has no OVSPort": (PORT + ("--ip", "192.0.2.20", "--provider", "ovn"), "OVN ships no OVSPort"),
+    "crm cannot apply": (OVNDB + ("--master-ip", "192.0.2.10", "--format", "crm"), "--apply runs pcs"),
+    "missing CIB file": (OVNDB + ("--master-ip", "192.0.2.10"), "is not a file"),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_input_exits_2_before_anything_runs(case: str, fp) -> None:
+    args, message = BAD[case]
+    result = setup_cli(*args)
+    assert result.rc == 2, result
+    assert message in result.err
+    assert "Traceback" not in result.err
+    assert result.out == ""
+    assert len(fp.calls) == 0
+
+
+def test_good_input_is_accepted_by_the_same_checks() -> None:
+    """The counterpart of the table: legal edge values pass (so the table tests the values)."""
+    result = setup_cli("ovndb", "--master-ip", "2001:db8::1", "--vip-netmask", "128", "--name", "_a.b-c",
+                       "--param", "nb_master_port=6643", "--pcs-version", "0.11")
+    assert result.rc == 0, result.err
+    assert "ip=2001:db8::1 cidr_netmask=128" in result.out
