@@ -210,6 +210,12 @@ def vsctl(ctx: Context) -> Vsctl:
     return Vsctl(ctx.runner, ctx.params["ovsdb"])
 
 
+def require_bridge(ctx: Context) -> None:
+    """A bridge missing here is this host's problem (5), not the configuration's."""
+    if not vsctl(ctx).bridge_exists(ctx.params["bridge"]):
+        raise NotInstalledError(f"Parameter bridge={ctx.params['bridge']!r}: no such bridge on this host")
+
+
 # -- the port's state ----------------------------------------------------------------------
 def problem(ctx: Context, port: Port, link: Link | None) -> str | None:
     """Why the port, present in OVS, is not running as configured (None: it is)."""
@@ -248,6 +254,7 @@ def start(ctx: Context) -> int:
     """
     bridge, name, method = ctx.params["bridge"], ctx.params["interface"], ctx.params["bringup"]
     links = Links(ctx.runner)
+    require_bridge(ctx)
     port = vsctl(ctx).port(name)
     if port is not None:
         if port.bridge not in (bridge, None):
@@ -314,19 +321,23 @@ def monitor(ctx: Context) -> int:
     return Rc.SUCCESS
 
 
-def check_host(ctx: Context) -> None:
-    """What only this host can get wrong: the programs, and (before a start) the bridge."""
+def check_programs(ctx: Context) -> None:
+    """What only this host can get wrong before any action: the programs the agent runs."""
     programs = [VSCTL, IP] + ([IFUP, IFDOWN] if ctx.params["bringup"] == "ifupdown" else [])
     for program in programs:
         if shutil.which(program) is None:
             raise NotInstalledError(f"Program {program} is not installed on this host")
-    if ctx.action in ("start", "validate-all") and not vsctl(ctx).bridge_exists(ctx.params["bridge"]):
-        raise NotInstalledError(f"Parameter bridge={ctx.params['bridge']!r}: no such bridge on this host")
+
+
+def validate_all(ctx: Context) -> int:
+    """The parameters and programs are checked already; here, that the bridge exists."""
+    require_bridge(ctx)
+    return Rc.SUCCESS
 
 
 AGENT = Agent(
     METADATA,
-    handlers={"start": start, "stop": stop, "monitor": monitor},
-    validate=check_host,
+    handlers={"start": start, "stop": stop, "monitor": monitor, "validate-all": validate_all},
+    validate=check_programs,
     root_actions=frozenset({"start", "stop"}),
 )

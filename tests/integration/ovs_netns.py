@@ -34,8 +34,9 @@ STOP_LIMIT = 5.0
 
 
 def run(argv: Sequence[str], check: bool = True, **kwargs) -> subprocess.CompletedProcess:
-    """Run a command with a bounded time, output captured as text."""
-    return subprocess.run(list(argv), capture_output=True, text=True, check=check, timeout=WAIT_LIMIT, **kwargs)
+    """Run a command with a bounded time (WAIT_LIMIT unless ``timeout`` says), output as text."""
+    kwargs.setdefault("timeout", WAIT_LIMIT)
+    return subprocess.run(list(argv), capture_output=True, text=True, check=check, **kwargs)
 
 
 def wait_until(what: str, check, limit: float = WAIT_LIMIT) -> None:
