@@ -52,6 +52,13 @@ def _value(datum: Any) -> Any:
     return datum
 
 
+def _members(value: Any) -> list:
+    """A set column's members: OVSDB writes a one-member set as the bare member."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
 def _rows(line: str) -> list[dict[str, Any]]:
     table = json.loads(line)
     return [dict(zip(table["headings"], map(_value, row))) for row in table["data"]]
@@ -105,7 +112,7 @@ class Vsctl:
         if not ports:
             return None
         port = ports[0]
-        owner = next((b["name"] for b in bridges if port["_uuid"] in (b["ports"] or [])), None)
+        owner = next((b["name"] for b in bridges if port["_uuid"] in _members(b["ports"])), None)
         iface = interfaces[0] if interfaces else {}
         return Port(
             name=name,
