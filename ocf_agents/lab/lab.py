@@ -14,6 +14,7 @@ import subprocess
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Callable
 
 import ocf_agents
 
@@ -25,6 +26,7 @@ from .proc import wait_until
 
 OCF_ROOT = Path("/usr/lib/ocf")
 LAB_PROVIDER = "ovshalab"  # the checkout's agents, linked for the lab only
+LAB_AGENT_DIR = OCF_ROOT / "resource.d" / LAB_PROVIDER
 ONLINE_TIMEOUT = 90.0
 
 
@@ -36,22 +38,20 @@ def checkout_agents() -> list[Path]:
     return sorted(p for p in heartbeat.iterdir() if p.is_file() and os.access(p, os.X_OK))
 
 
-def install_agents(provider: str) -> str:
+def install_agents(provider: str) -> None:
     """Make the agents visible to every node's Pacemaker (the nodes share our root file
     system). The lab's own provider links the checkout's agents, so the lab always runs the
-    code in front of you; another provider must already be installed (make install).
-    Returns the directory to remove on down ("" when it is not the lab's)."""
-    agent_dir = OCF_ROOT / "resource.d" / provider
+    code in front of you (down removes it); another provider must already be installed."""
     if provider != LAB_PROVIDER:
-        if not agent_dir.is_dir():
-            raise LabError(f"no agents in {agent_dir} (run: make install PROVIDER={provider})")
-        return ""
-    agent_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+        if not (OCF_ROOT / "resource.d" / provider).is_dir():
+            raise LabError(f"no agents for provider {provider} (run: make install "
+                           f"PROVIDER={provider})")
+        return
+    LAB_AGENT_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
     for agent in checkout_agents():
-        link = agent_dir / agent.name
+        link = LAB_AGENT_DIR / agent.name
         link.unlink(missing_ok=True)
         link.symlink_to(agent)
-    return str(agent_dir)
 
 
 def check_host() -> None:
@@ -103,6 +103,14 @@ class Lab:
         except ET.ParseError:
             return None
 
+    def wait_view(self, node: Node, what: str, predicate: Callable[[ClusterView], bool],
+                  timeout: float = 60.0) -> ClusterView:
+        """Until ``node`` sees a cluster for which ``predicate`` holds; returns that view."""
+        def check() -> ClusterView | None:
+            view = self.view(node)
+            return view if view is not None and predicate(view) else None
+        return wait_until(what, check, timeout, 0.2)
+
     def wait_online(self, members: list[Node], timeout: float = ONLINE_TIMEOUT) -> None:
         """Until every node of ``members`` sees all of them online, with a DC elected."""
         names = {n.name for n in members}
@@ -145,11 +153,10 @@ def up(node_count: int, provider: str = LAB_PROVIDER, say=print) -> Lab:
         raise LabError("a lab is still up (run: ocf-agents lab down)")
     started = time.monotonic()
     make_lab_dir()
-    state = State(node_count, provider, agent_dir="")
+    state = State(node_count, provider)
     state.save()
     try:
-        state.agent_dir = install_agents(provider)
-        state.save()
+        install_agents(provider)
         network.create_bridge()
         network.create_client_network(CLIENT)
         lab = Lab(state)
@@ -170,10 +177,6 @@ def up(node_count: int, provider: str = LAB_PROVIDER, say=print) -> Lab:
 
 def down(say=print) -> None:
     """Remove every process, namespace, link, directory and agent link the lab made."""
-    try:
-        agent_dir = State.load().agent_dir
-    except (LabError, ValueError, TypeError):
-        agent_dir = ""
     namespaces = network.lab_namespaces()
     for netns in namespaces:
         for pid in network.namespace_pids(netns):
@@ -185,8 +188,7 @@ def down(say=print) -> None:
                lambda: not any(_alive(p) for ns in namespaces for p in network.namespace_pids(ns)),
                timeout=20)
     network.remove_everything()
-    if agent_dir:
-        shutil.rmtree(agent_dir, ignore_errors=True)
+    shutil.rmtree(LAB_AGENT_DIR, ignore_errors=True)
     shutil.rmtree(LAB_DIR, ignore_errors=True)
     say(f"lab down: removed {len(namespaces)} namespaces, bridge {BRIDGE}, {LAB_DIR}")
 

@@ -106,8 +106,7 @@ class State:
     """What ``lab up`` made, for the other sub-commands (kept in STATE_FILE)."""
 
     node_count: int
-    provider: str
-    agent_dir: str  # the provider directory lab up made (removed by down), or "" if none
+    provider: str  # the OCF provider the nodes run our agents from
 
     @property
     def nodes(self) -> list[Node]:
