@@ -14,7 +14,7 @@ from ocf_agents.net.announce import announcements, send
 from ocf_agents.net.link import IFDOWN, IFUP, IP, Link, Links
 from ocf_agents.net.names import check_ifname, check_mac, derived_mac, normalize_mac
 from ocf_agents.ocf.agent import Agent, Context
-from ocf_agents.ocf.codes import GenericError, NotInstalledError, OCFError, Rc
+from ocf_agents.ocf.codes import ArgsError, GenericError, NotInstalledError, Rc
 from ocf_agents.ocf.metadata import Action, MetaData, Parameter
 from ocf_agents.ovs.vsctl import VSCTL, OVSDBUnreachable, Port, Vsctl
 
@@ -181,6 +181,8 @@ def expected_mac(ctx: Context) -> str:
     configured = ctx.params["mac"]
     if configured:
         return normalize_mac(configured)
+    if not ctx.env.resource_name:
+        raise ArgsError("Parameter mac is empty and OCF_RESOURCE_INSTANCE is not set: no name to derive the MAC from")
     return derived_mac(ctx.env.resource_name, ctx.params["interface"])
 
 
@@ -275,7 +277,7 @@ def start(ctx: Context) -> int:
         reason = problem(ctx, port, link)
         if reason is not None:
             raise GenericError(f"Start failed: {reason}")
-    except OCFError:
+    except Exception:
         vsctl(ctx).delete_port(bridge, name)
         raise
     if ctx.params["announce"]:

@@ -60,7 +60,7 @@ def agent(fp, monkeypatch, capsys):
     monkeypatch.setattr(os, "geteuid", lambda: 0)
 
     def run(action: str, **params: str) -> tuple[int, str]:
-        env = BASE | {f"OCF_RESKEY_{k}": v for k, v in params.items()}
+        env = BASE | {k if k.startswith("OCF_") else f"OCF_RESKEY_{k}": v for k, v in params.items()}
         rc = AGENT.main(["OVSPort", action], env)
         return rc, capsys.readouterr().err
 
@@ -169,3 +169,11 @@ def test_ovsdb_parameter_becomes_the_db_option(fp, agent) -> None:
     fp.register(["ovs-vsctl", fp.any(min=1, max=1), "--db=unix:/tmp/x/db.sock", "--format=json", fp.any()],
                 stdout=port_query(bridge=None))
     assert agent("monitor", ovsdb="unix:/tmp/x/db.sock")[0] == 7
+
+
+
+def test_without_mac_or_resource_name_there_is_nothing_to_derive_from(fp, agent) -> None:
+    fp.register(query(fp), stdout=port_query())
+    fp.register(IP_SHOW, stdout=ip_addr())
+    rc, err = agent("monitor", mac="", **{"OCF_RESOURCE_INSTANCE": ""})
+    assert rc == 2 and "ocf-exit-reason:Parameter mac is empty and OCF_RESOURCE_INSTANCE is not set" in err
