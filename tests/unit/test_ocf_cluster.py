@@ -105,6 +105,12 @@ def test_the_node_name_in_a_bundle_is_the_physical_host_without_asking_crm_node(
     assert fp.call_count(["crm_node", "-n"]) == 0
 
 
+def test_the_node_name_pacemaker_gives_the_action_comes_next(fp) -> None:
+    assert cluster(**{META + "on_node": "node-b"}).node_name() == "node-b"
+    assert cluster(**BUNDLE, **{META + "on_node": "node-b"}).node_name() == "metal1"
+    assert fp.call_count(["crm_node", "-n"]) == 0
+
+
 def test_the_node_name_comes_from_crm_node_once(fp) -> None:
     fp.register(["crm_node", "-n"], stdout="node-a\n")
     agent = cluster()
