@@ -135,3 +135,25 @@ def test_start_and_stop_need_root(action: str) -> None:
     result = as_nobody(["/usr/bin/python3", str(AGENT), action], env=env)
     assert result.returncode == PERM
     assert f"ocf-exit-reason:Action {action} must be run as root" in result.stderr
+
+
+def run_agent(action: str, interval_ms: int, **params: str) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": str(OCF_ROOT), "OCF_RESOURCE_INSTANCE": "vip",
+           "OCF_RESKEY_CRM_meta_interval": str(interval_ms), "HA_LOGFACILITY": "none"}
+    env |= {key if key == "PATH" else f"OCF_RESKEY_{key}": value for key, value in params.items()}
+    return subprocess.run(["/usr/bin/python3", str(AGENT), action], env=env, capture_output=True, text=True,
+                          timeout=LIMIT)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"interface": "a;b"}, {"tag": "9999"}, {"PATH": "/nonexistent"}],
+    ids=["bad-name", "bad-tag", "no-ovs-vsctl"],
+)
+def test_probe_and_stop_follow_the_invalid_environment_rules(broken: dict[str, str]) -> None:
+    params = {"bridge": "br0", "interface": "vip0"} | broken
+    assert run_agent("monitor", 0, **params).returncode == 7, "a probe says stopped"
+    assert run_agent("stop", 0, **params).returncode == 0, "stop succeeds"
+    recurring = run_agent("monitor", 10000, **params)
+    assert recurring.returncode == (INSTALLED if "PATH" in broken else CONFIGURED)
+    assert "ocf-exit-reason:" in recurring.stderr

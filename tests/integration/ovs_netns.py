@@ -176,6 +176,7 @@ class PortLab:
     ovs: OVS
     tmp: Path
     interfaces: list[str] = field(default_factory=list)
+    ifstate_existed: bool = field(default_factory=IFSTATE_DIR.exists)  # ifup creates it
 
     def new_interface(self) -> str:
         """A fresh interface name for one test, so tests never see each other's ports."""
@@ -244,6 +245,8 @@ class PortLab:
             Path("/etc/netns").rmdir()  # only when no one else keeps files there
         for name in self.interfaces:
             (IFSTATE_DIR / f"ifstate.{name}").unlink(missing_ok=True)
+        if not self.ifstate_existed:
+            shutil.rmtree(IFSTATE_DIR, ignore_errors=True)
 
 
 def root_or_skip() -> None:
