@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ocf_agents.ocf.metadata import PROMOTED, UNPROMOTED
+
 from . import checks
 from .catalogue import DEFAULT_PROVIDER, OVN_PROVIDER, check_agent_params
 from .checks import SetupError
-from .model import INFINITY, PROMOTED, UNPROMOTED, Agent, Colocation, Group, Op, Order, Primitive, Promotable, Setup
+from .model import INFINITY, Agent, Colocation, Group, Op, Order, Primitive, Promotable, Setup
 
 IPADDR2 = Agent("ocf", "heartbeat", "IPaddr2")
 YES, NO = "yes", "no"

@@ -9,14 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ocf_agents.ocf.metadata import PROMOTED, UNPROMOTED
-
 INFINITY = "INFINITY"
-
-__all__ = [
-    "Agent", "Op", "Primitive", "Promotable", "Group", "Order", "Colocation", "Setup",
-    "PROMOTED", "UNPROMOTED", "INFINITY",
-]
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ocf_agents.ocf.metadata import PROMOTED, UNPROMOTED
+
 from .checks import SetupError
-from .model import PROMOTED, UNPROMOTED, Colocation, Group, Op, Order, Primitive, Promotable, Setup
+from .model import Colocation, Group, Op, Order, Primitive, Promotable, Setup
 
 VERSION_PATTERN = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 OLDEST = (0, 9, 0)

@@ -9,7 +9,6 @@ Nothing here contacts the addresses (192.0.2.0/24, 2001:db8::/32): they are only
 from __future__ import annotations
 
 import shlex
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
