@@ -42,7 +42,8 @@ def cib_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     cluster, and transient (``reboot``) attributes go into each node's ``node_state``.
     """
     path = tmp_path / "cib.xml"
-    path.write_text(subprocess.run(["cibadmin", "--empty"], check=True, capture_output=True, text=True).stdout)
+    empty = subprocess.run(["cibadmin", "--empty"], check=True, capture_output=True, text=True)
+    path.write_text(empty.stdout)
     path.chmod(0o600)
     monkeypatch.setenv("CIB_file", str(path))
     for node_id, uname in (("1", socket.gethostname()), ("2", PEER)):
@@ -50,5 +51,6 @@ def cib_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             ("nodes", f'<node id="{node_id}" uname="{uname}"/>'),
             ("status", f'<node_state id="{node_id}" uname="{uname}" in_ccm="true" crmd="online"/>'),
         ):
-            subprocess.run(["cibadmin", "--create", "-o", section, "-X", xml], check=True, capture_output=True)
+            create = ["cibadmin", "--create", "-o", section, "-X", xml]
+            subprocess.run(create, check=True, capture_output=True)
     return path

@@ -102,7 +102,8 @@ def test_meta_data_is_valid_against_the_ocf_1_1_schema(metadata: str, ocf_rng: P
 
 def test_meta_data_declares_promoted_and_unpromoted_monitors(metadata: str) -> None:
     root = etree.fromstring(metadata.encode())
-    assert [a.get("role") for a in root.iter("action") if a.get("name") == "monitor"] == ["Promoted", "Unpromoted"]
+    roles = [action.get("role") for action in root.iter("action") if action.get("name") == "monitor"]
+    assert roles == ["Promoted", "Unpromoted"]
 
 
 @pytest.fixture(scope="module")
@@ -110,14 +111,16 @@ def nobody_agent() -> Iterator[Path]:
     """The sample agent as nobody can run it: the checkout's when nobody can read it, else a
     copy of the agent and the package in a temporary directory nobody can read (reported)."""
     needs_root()
-    readable = run(NOBODY + ["test", "-x", str(AGENT), "-a", "-r", str(REPO / "ocf_agents" / "ocf" / "agent.py")])
+    library = REPO / "ocf_agents" / "ocf" / "agent.py"
+    readable = run(NOBODY + ["test", "-x", str(AGENT), "-a", "-r", str(library)])
     if readable.returncode == 0:
         yield AGENT
         return
     copy = Path(tempfile.mkdtemp(prefix="ocfa-lib-nobody-"))
     try:
         copy.chmod(0o755)
-        shutil.copytree(REPO / "ocf_agents", copy / "ocf_agents", ignore=shutil.ignore_patterns("__pycache__"))
+        ignore = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(REPO / "ocf_agents", copy / "ocf_agents", ignore=ignore)
         (copy / "tests" / "sample_agent").mkdir(parents=True)
         shutil.copy2(AGENT, copy / "tests" / "sample_agent")
         run(["chmod", "-R", "a+rX", str(copy)])
@@ -137,9 +140,12 @@ BAD_INPUT = [
     # (parameters that override good ones, exit code, the exit reason)
     ({"state_dir": "relative/dir"}, Rc.ERR_CONFIGURED,
      "Parameter state_dir='relative/dir' is invalid: it must be an absolute path"),
-    ({"state_dir": ""}, Rc.ERR_CONFIGURED, "Parameter state_dir='' is invalid: it is required and was not given"),
-    ({"promoted_score": "ten"}, Rc.ERR_CONFIGURED, "Parameter promoted_score='ten' is invalid: it is not an integer"),
-    ({"promoted_score": "0"}, Rc.ERR_CONFIGURED, "Parameter promoted_score='0' is invalid: it must be at least 1"),
+    ({"state_dir": ""}, Rc.ERR_CONFIGURED,
+     "Parameter state_dir='' is invalid: it is required and was not given"),
+    ({"promoted_score": "ten"}, Rc.ERR_CONFIGURED,
+     "Parameter promoted_score='ten' is invalid: it is not an integer"),
+    ({"promoted_score": "0"}, Rc.ERR_CONFIGURED,
+     "Parameter promoted_score='0' is invalid: it must be at least 1"),
     ({"unpromoted_score": "-1"}, Rc.ERR_CONFIGURED,
      "Parameter unpromoted_score='-1' is invalid: it must not be negative"),
     ({"unpromoted_score": "10"}, Rc.ERR_CONFIGURED,
@@ -191,7 +197,9 @@ def test_the_action_comes_from_ocf_action_when_argv_has_none(good: dict[str, str
     assert run_agent(None, good).returncode == Rc.ERR_ARGS
 
 
-def test_an_unexpected_failure_is_1_with_a_reason_and_no_traceback(good: dict[str, str], state_dir: Path) -> None:
+def test_an_unexpected_failure_is_1_with_a_reason_and_no_traceback(
+    good: dict[str, str], state_dir: Path
+) -> None:
     (state_dir / f"{RESOURCE}.state").mkdir()  # a state "file" the agent cannot read
     result = run_agent("monitor", good, OCF_RESKEY_CRM_meta_interval="10000")
     assert result.returncode == Rc.ERR_GENERIC
@@ -257,7 +265,8 @@ def installed() -> Iterator[Path]:
 def validate(params: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """crm_resource --validate; an empty value is left out, as crm_resource refuses it."""
     options = [f"--option={name}={value}" for name, value in params.items() if value]
-    return run(["crm_resource", "--validate", "--class", "ocf", "--provider", PROVIDER, "--agent", AGENT.name] + options)
+    agent = ["--class", "ocf", "--provider", PROVIDER, "--agent", AGENT.name]
+    return run(["crm_resource", "--validate"] + agent + options)
 
 
 def test_crm_resource_validate_accepts_good_parameters(installed: Path, good: dict[str, str]) -> None:
@@ -294,7 +303,9 @@ def force(operation: str) -> subprocess.CompletedProcess[str]:
     return run(["crm_resource", "-r", RESOURCE, f"--force-{operation}"])
 
 
-def test_crm_resource_force_operations_walk_the_roles(installed: Path, cib_file: Path, good: dict[str, str]) -> None:
+def test_crm_resource_force_operations_walk_the_roles(
+    installed: Path, cib_file: Path, good: dict[str, str]
+) -> None:
     add_sample_resource(good)
     # (operation, its exit code, the promotion score afterwards)
     expected = [
@@ -332,7 +343,8 @@ def test_crm_resource_shows_the_installed_meta_data(installed: Path, metadata: s
 def test_pcs_describes_the_installed_agent(installed: Path) -> None:
     result = run(["pcs", "resource", "describe", f"ocf:{PROVIDER}:{AGENT.name}"])
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"ocf:{PROVIDER}:{AGENT.name} - Sample promotable agent of the ocf_agents test suite")
+    title = f"ocf:{PROVIDER}:{AGENT.name} - Sample promotable agent of the ocf_agents test suite"
+    assert result.stdout.startswith(title)
     assert "state_dir (required): Directory holding one <resource>.state file" in result.stdout
     for name in ("promoted_score", "unpromoted_score", "record_notifications"):
         assert f"  {name}: " in result.stdout

@@ -57,7 +57,9 @@ def handler() -> Recorder:
     return Recorder()
 
 
-def agent(handler: Callable[[Context], int], validate: Callable[[Context], None] | None = None, **kwargs) -> Agent:
+def agent(
+    handler: Callable[[Context], int], validate: Callable[[Context], None] | None = None, **kwargs
+) -> Agent:
     handlers = {name: handler for name in ("start", "stop", "monitor", "promote", "notify")}
     return Agent(METADATA, handlers=handlers, validate=validate, **kwargs)
 
@@ -96,7 +98,9 @@ def test_status_is_the_deprecated_alias_of_monitor(handler: Recorder) -> None:
     assert handler.actions == ["monitor"]
 
 
-def test_an_unknown_action_is_3_with_usage_and_reason(handler: Recorder, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unknown_action_is_3_with_usage_and_reason(
+    handler: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert agent(handler).main(["agent", "migrate_to"], GOOD) == Rc.ERR_UNIMPLEMENTED
     err = capsys.readouterr().err
     assert "usage: Dispatched {meta-data|monitor|notify|promote|start|stop|usage|validate-all}" in err
@@ -104,7 +108,9 @@ def test_an_unknown_action_is_3_with_usage_and_reason(handler: Recorder, capsys:
     assert handler.seen == []
 
 
-def test_no_action_at_all_is_2_with_usage_as_ocf_rarun(handler: Recorder, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_action_at_all_is_2_with_usage_as_ocf_rarun(
+    handler: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert agent(handler).main(["agent"], GOOD) == Rc.ERR_ARGS
     assert capsys.readouterr().err.startswith("usage: Dispatched {")
 
@@ -150,7 +156,9 @@ def test_the_budget_is_pacemakers_timeout_else_the_declared_one(
     [("monitor", {}, True), ("monitor", {"OCF_RESKEY_CRM_meta_interval": "0"}, True),
      ("monitor", RECURRING, False), ("start", {}, False)],
 )
-def test_the_context_knows_a_probe(handler: Recorder, action: str, environ: dict[str, str], probe: bool) -> None:
+def test_the_context_knows_a_probe(
+    handler: Recorder, action: str, environ: dict[str, str], probe: bool
+) -> None:
     agent(handler).main(["agent", action], GOOD | environ)
     assert handler.seen[0].is_probe is probe
 
@@ -199,7 +207,8 @@ def test_stop_succeeds_with_a_bad_parameter(
 @pytest.mark.parametrize("interval", [{}, {"OCF_RESKEY_CRM_meta_interval": "0"}])
 @pytest.mark.parametrize("bad, reason", BAD_PARAMETERS)
 def test_a_probe_says_not_running_with_a_bad_parameter(
-    handler: Recorder, capsys: pytest.CaptureFixture[str], interval: dict[str, str], bad: dict[str, str], reason: str
+    handler: Recorder, capsys: pytest.CaptureFixture[str],
+    interval: dict[str, str], bad: dict[str, str], reason: str,
 ) -> None:
     assert agent(handler).main(["agent", "monitor"], GOOD | interval | bad) == Rc.NOT_RUNNING
     assert "ocf-exit-reason" not in capsys.readouterr().err
@@ -208,7 +217,10 @@ def test_a_probe_says_not_running_with_a_bad_parameter(
 
 @pytest.mark.parametrize(
     "action, environ, rc",
-    [("stop", {}, 0), ("monitor", {}, 7), ("monitor", RECURRING, 5), ("start", {}, 5), ("validate-all", {}, 5)],
+    [
+        ("stop", {}, 0), ("monitor", {}, 7),
+        ("monitor", RECURRING, 5), ("start", {}, 5), ("validate-all", {}, 5),
+    ],
 )
 def test_a_missing_installation_follows_the_same_rules(
     handler: Recorder, capsys: pytest.CaptureFixture[str], action: str, environ: dict[str, str], rc: int

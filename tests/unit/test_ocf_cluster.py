@@ -46,7 +46,8 @@ def test_no_promotion_score_is_none(fp) -> None:
 
 def test_an_unreachable_cluster_is_an_error_not_a_missing_score(fp) -> None:
     fp.register(PROMOTION + ["-G", "-q"], returncode=102, stderr=NOT_CONNECTED)
-    with pytest.raises(ClusterUnreachable, match="Could not read the promotion score: .* exited 102: .*not connected"):
+    expected = "Could not read the promotion score: .* exited 102: .*not connected"
+    with pytest.raises(ClusterUnreachable, match=expected):
         cluster().promotion_score()
 
 
@@ -151,7 +152,8 @@ def test_cluster_properties_are_read_and_written_in_crm_config(fp) -> None:
 
 
 def test_a_failed_attribute_update_is_an_error(fp) -> None:
-    fp.register(["crm_attribute", "-t", "crm_config", "-n", "x", "-v", "1"], returncode=102, stderr=NOT_CONNECTED)
+    argv = ["crm_attribute", "-t", "crm_config", "-n", "x", "-v", "1"]
+    fp.register(argv, returncode=102, stderr=NOT_CONNECTED)
     with pytest.raises(ClusterUnreachable, match="Could not set cluster property x"):
         cluster().set_cluster_property("x", "1")
 
@@ -195,7 +197,8 @@ def test_real_crm_master_fallback_writes_the_same_score(cib_file: Path) -> None:
 
 
 def test_real_bundle_score_goes_to_the_physical_host(cib_file: Path) -> None:
-    cluster(**{META + "container_attribute_target": "host", META + "physical_host": "peer"}).set_promotion_score(3)
+    bundle = {META + "container_attribute_target": "host", META + "physical_host": "peer"}
+    cluster(**bundle).set_promotion_score(3)
     assert cib_score(cib_file, "peer") == "3"
     assert cib_score(cib_file, socket.gethostname()) is None
 
@@ -270,7 +273,11 @@ def test_real_crm_node_without_a_cluster_falls_back_to_uname(without_cluster: di
 
 
 @pytest.mark.parametrize(
-    "call", ["promotion_score", "set_promotion_score", "delete_promotion_score", "set_node_attribute", "cluster_property"]
+    "call",
+    [
+        "promotion_score", "set_promotion_score", "delete_promotion_score",
+        "set_node_attribute", "cluster_property",
+    ],
 )
 def test_real_tools_without_a_cluster_raise_cluster_unreachable(without_cluster: dict, call: str) -> None:
     kind, reason = without_cluster[call]
@@ -278,6 +285,15 @@ def test_real_tools_without_a_cluster_raise_cluster_unreachable(without_cluster:
     assert "exited 102" in reason
 
 
-def test_without_crm_node_installed_the_node_name_is_uname(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_real_crm_node_answer_is_the_node_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a cluster, crm_node -n still answers with the node Pacemaker named for the
+    action; the agent's own Environment lacks it here, so the answer must come from crm_node."""
+    monkeypatch.setenv(META + "on_node", "node-from-crm-node")
+    assert cluster().node_name() == "node-from-crm-node"
+
+
+def test_without_crm_node_installed_the_node_name_is_uname(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     assert cluster().node_name() == os.uname().nodename

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import syslog
@@ -77,11 +78,16 @@ def test_the_default_tag_without_instance_is_name_and_pid(capsys: pytest.Capture
     assert capsys.readouterr().err == f"agent[{os.getpid()}]: INFO: visible\n"
 
 
-def test_a_log_facility_sends_to_syslog_only(syslog_calls: list[tuple], capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_log_facility_sends_to_syslog_only(
+    syslog_calls: list[tuple], capsys: pytest.CaptureFixture[str]
+) -> None:
     log = Logger({"HA_LOGFACILITY": "local3", "HA_LOGTAG": "tag"}, "agent")
     log.crit("down")
     log.debug("hidden")
-    assert syslog_calls == [("openlog", "tag", 0, syslog.LOG_LOCAL3), ("syslog", syslog.LOG_CRIT, "CRIT: down")]
+    assert syslog_calls == [
+        ("openlog", "tag", 0, syslog.LOG_LOCAL3),
+        ("syslog", syslog.LOG_CRIT, "CRIT: down"),
+    ]
     assert capsys.readouterr().err == ""
 
 
@@ -91,12 +97,43 @@ def test_facility_none_means_no_syslog(syslog_calls: list[tuple], capsys: pytest
     assert capsys.readouterr().err == "tag: WARNING: still shown\n"
 
 
+# Logs once with HA_LOGFACILITY=none, then once with local3, in a mount namespace of its own
+# where /dev is a fresh tmpfs and /dev/log leads to the test's socket.
+SYSLOG_CHILD = """
+import os, subprocess, sys
+subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755", "ocfa-test-dev", "/dev"], check=True)
+os.symlink(sys.argv[1], "/dev/log")
+from ocf_agents.ocf.log import Logger
+Logger({"HA_LOGFACILITY": "none", "HA_LOGFILE": "/dev/null"}, "agent").warning("not to syslog")
+Logger({"HA_LOGFACILITY": "local3", "HA_LOGTAG": "tag"}, "agent").warning("to syslog")
+"""
+
+
+def test_real_syslog_gets_the_facility_priority_and_tag(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give a child its own /dev/log in a mount namespace")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(str(tmp_path / "log"))
+        child = [sys.executable, "-c", SYSLOG_CHILD, str(tmp_path / "log")]
+        unshare = ["unshare", "--mount", "--propagation", "private"]
+        subprocess.run(unshare + child, cwd=REPO, check=True, timeout=30)
+        server.setblocking(False)  # the child has exited: whatever it sent is queued
+        (message,) = [server.recv(4096).decode()]
+        with pytest.raises(BlockingIOError):
+            server.recv(4096)
+    priority = syslog.LOG_LOCAL3 | syslog.LOG_WARNING
+    assert message.startswith(f"<{priority}>")
+    assert message.endswith(" tag: WARNING: to syslog")
+
+
 def test_an_unknown_level_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="unknown log level 'notice'"):
         Logger({}, "agent").log("notice", "x")
 
 
-def test_an_unwritable_log_file_is_reported_not_fatal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unwritable_log_file_is_reported_not_fatal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     Logger({"HA_LOGFILE": str(tmp_path / "missing-dir" / "ha.log")}, "agent").info("x")
     assert "cannot write log file" in capsys.readouterr().err
 
@@ -107,7 +144,8 @@ def test_messages_also_reach_a_terminal(tmp_path: Path) -> None:
     primary, secondary = os.openpty()
     code = "from ocf_agents.ocf.log import Logger; Logger({'HA_LOGFILE': %r, 'HA_LOGTAG': 't'}).info('hi')"
     try:
-        subprocess.run([sys.executable, "-c", code % str(logfile)], cwd=REPO, stderr=secondary, check=True, timeout=30)
+        child = [sys.executable, "-c", code % str(logfile)]
+        subprocess.run(child, cwd=REPO, stderr=secondary, check=True, timeout=30)
         os.close(secondary)
         secondary = -1
         assert os.read(primary, 1024).decode().strip() == "t: INFO: hi"

@@ -51,7 +51,9 @@ def test_values_are_converted_to_the_declared_type(param_type: str, raw: str, va
         ("boolean", "y", "it is not a boolean"),
     ],
 )
-def test_garbage_is_a_configuration_error_naming_parameter_and_value(param_type: str, raw: str, why: str) -> None:
+def test_garbage_is_a_configuration_error_naming_parameter_and_value(
+    param_type: str, raw: str, why: str
+) -> None:
     with pytest.raises(ParameterError) as caught:
         Parameter("wanted", "s", "l", type=param_type).convert(raw)
     assert caught.value.rc == Rc.ERR_CONFIGURED

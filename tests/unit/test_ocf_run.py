@@ -32,7 +32,9 @@ def clock() -> FakeClock:
 
 
 @pytest.mark.parametrize("total, margin", [(1.0, 0.5), (20.0, 2.0), (120.0, 5.0)])
-def test_the_margin_is_a_tenth_of_the_budget_within_bounds(total: float, margin: float, clock: FakeClock) -> None:
+def test_the_margin_is_a_tenth_of_the_budget_within_bounds(
+    total: float, margin: float, clock: FakeClock
+) -> None:
     budget = Budget(total, clock, clock.sleep)
     assert budget.margin == margin
     assert budget.remaining() == total - margin
@@ -61,7 +63,8 @@ def test_the_budget_comes_from_crm_meta_timeout_or_the_default(environ: dict[str
 
 def test_wait_for_returns_the_first_true_result(clock: FakeClock) -> None:
     answers = iter([None, "", "ready"])
-    assert Budget(20.0, clock, clock.sleep).wait_for("the server", lambda: next(answers), interval=0.5) == "ready"
+    budget = Budget(20.0, clock, clock.sleep)
+    assert budget.wait_for("the server", lambda: next(answers), interval=0.5) == "ready"
     assert clock.sleeps == [0.5, 0.5]
 
 
