@@ -192,9 +192,17 @@ def test_an_unknown_action_is_3(good: dict[str, str]) -> None:
     assert "ocf-exit-reason:Action 'frobnicate' is not implemented by SampleStateful" in result.stderr
 
 
-def test_the_action_comes_from_ocf_action_when_argv_has_none(good: dict[str, str]) -> None:
+def test_the_action_comes_from_argv_then_from_ocf_action(good: dict[str, str], state_dir: Path) -> None:
+    assert run_agent("monitor", good, __OCF_ACTION="start").returncode == Rc.NOT_RUNNING
+    assert list(state_dir.iterdir()) == []  # start did not run
     assert run_agent(None, good, __OCF_ACTION="monitor").returncode == Rc.NOT_RUNNING
     assert run_agent(None, good).returncode == Rc.ERR_ARGS
+
+
+def test_status_is_monitor(good: dict[str, str], state_dir: Path) -> None:
+    assert run_agent("status", good).returncode == Rc.NOT_RUNNING
+    (state_dir / f"{RESOURCE}.state").write_text("Promoted\n")
+    assert run_agent("status", good, OCF_RESKEY_CRM_meta_interval="10000").returncode == Rc.RUNNING_PROMOTED
 
 
 def test_an_unexpected_failure_is_1_with_a_reason_and_no_traceback(
