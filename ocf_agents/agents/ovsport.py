@@ -10,7 +10,6 @@ from __future__ import annotations
 import shutil
 
 from ocf_agents import __version__
-from ocf_agents.net.announce import announcements, send
 from ocf_agents.net.link import IFDOWN, IFUP, IP, Link, Links
 from ocf_agents.net.names import check_ifname, check_mac, derived_mac, normalize_mac
 from ocf_agents.ocf.agent import Agent, Context
@@ -288,6 +287,8 @@ def start(ctx: Context) -> int:
 
 def announce(ctx: Context, link: Link) -> None:
     """Best effort: a lost announcement delays learning, it does not make the port fail."""
+    from ocf_agents.net.announce import announcements, send  # only start pays for it
+
     try:
         count = send(link.name, announcements(link.mac, link.ipv4, link.ipv6))
     except OSError as err:

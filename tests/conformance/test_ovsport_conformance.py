@@ -84,6 +84,9 @@ def test_meta_data_as_nobody_is_valid_against_dtd_and_schema(ocf_rng: Path) -> N
         ("vlan_mode", "tagged"),
         ("bringup", "netplan"),
         ("announce", "maybe"),
+        ("iface_status", "up"),
+        ("attached_mac", "ff:ff:ff:ff:ff:ff"),
+        ("ovsdb", "/run/openvswitch/db.sock"),
     ],
 )
 def test_crm_resource_validate_rejects_bad_values(installed: Path, param: str, value: str) -> None:
