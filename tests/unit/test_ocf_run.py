@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -108,8 +109,18 @@ def test_a_command_gets_the_environment_it_is_given(runner: Runner) -> None:
     assert runner.run(["sh", "-c", "echo $ONLY"], env={"ONLY": "this"}).stdout == "this\n"
 
 
-def test_a_command_reads_no_terminal_input(runner: Runner) -> None:
-    assert runner.run(["cat"]).stdout == ""
+def test_a_command_does_not_inherit_the_agents_stdin(runner: Runner) -> None:
+    """A command that reads stdin must not hang on (or eat) whatever the agent was given."""
+    read_end, write_end = os.pipe()
+    saved = os.dup(0)
+    try:
+        os.write(write_end, b"not for cat\n")
+        os.dup2(read_end, 0)
+        assert runner.run(["cat"], timeout=10).stdout == ""
+    finally:
+        os.dup2(saved, 0)
+        for fd in (saved, read_end, write_end):
+            os.close(fd)
 
 
 def test_a_missing_program_is_not_installed_naming_it(runner: Runner) -> None:
