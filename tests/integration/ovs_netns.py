@@ -66,10 +66,13 @@ class Namespace:
 
     @classmethod
     def create(cls, prefix: str = "ocfa-port-") -> Namespace:
-        name = prefix + secrets.token_hex(4)
-        run(["ip", "netns", "add", name])
-        ns = cls(name)
-        ns.run(["ip", "link", "set", "dev", "lo", "up"])
+        ns = cls(prefix + secrets.token_hex(4))
+        run(["ip", "netns", "add", ns.name])
+        try:
+            ns.run(["ip", "link", "set", "dev", "lo", "up"])
+        except BaseException:
+            ns.delete()
+            raise
         return ns
 
     def exec(self, argv: Sequence[str]) -> list[str]:
@@ -236,10 +239,8 @@ class PortLab:
         """The captured frames as ``tcpdump -e -vv`` prints them (checksums verified)."""
         return run(["tcpdump", "-r", str(pcap), "-nn", "-e", "-vv"]).stdout
 
-    def cleanup(self) -> None:
-        self.ovs.stop()
-        self.ns.delete()
-        self.peer.delete()
+    def remove_ifupdown_state(self) -> None:
+        """What ``ifupdown_config`` and ifup left: the namespace's /etc, the state files."""
         shutil.rmtree(Path("/etc/netns") / self.ns.name, ignore_errors=True)
         with contextlib.suppress(OSError):
             Path("/etc/netns").rmdir()  # only when no one else keeps files there
@@ -262,19 +263,21 @@ def port_lab() -> Iterator[PortLab]:
     """One OVS (bridges BRIDGE and OTHER_BRIDGE, userspace datapath) in a fresh namespace,
     and a peer namespace connected to BRIDGE by a veth pair; all removed afterwards."""
     root_or_skip()
-    tmp = Path(tempfile.mkdtemp(prefix="ocfa-port-"))
-    ns = Namespace.create()
-    lab = PortLab(ns=ns, peer=Namespace(ns.name + "p"), ovs=OVS(ns, tmp / "ovs"), tmp=tmp)
-    try:
-        run(["ip", "netns", "add", lab.peer.name])
+    with contextlib.ExitStack() as undo:  # runs every cleanup step, in reverse, even on failure
+        tmp = Path(tempfile.mkdtemp(prefix="ocfa-port-"))
+        undo.callback(shutil.rmtree, tmp, ignore_errors=True)
+        ns = Namespace.create()
+        undo.callback(ns.delete)
+        peer = Namespace.create()
+        undo.callback(peer.delete)
+        lab = PortLab(ns=ns, peer=peer, ovs=OVS(ns, tmp / "ovs"), tmp=tmp)
+        undo.callback(lab.remove_ifupdown_state)
+        undo.callback(lab.ovs.stop)
         lab.ovs.start()
         lab.ovs.add_bridge(BRIDGE)
         lab.ovs.add_bridge(OTHER_BRIDGE)
-        ns.run(["ip", "link", "add", UPLINK, "type", "veth", "peer", "name", PEER_LINK, "netns", lab.peer.name])
+        ns.run(["ip", "link", "add", UPLINK, "type", "veth", "peer", "name", PEER_LINK, "netns", peer.name])
         ns.run(["ip", "link", "set", "dev", UPLINK, "up"])
-        lab.peer.run(["ip", "link", "set", "dev", PEER_LINK, "up"])
+        peer.run(["ip", "link", "set", "dev", PEER_LINK, "up"])
         lab.ovs.vsctl("add-port", BRIDGE, UPLINK)
         yield lab
-    finally:
-        lab.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
