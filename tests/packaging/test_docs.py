@@ -7,6 +7,8 @@ page claims. The operator guides' ``ocf-agents setup`` commands are run in print
 
 from __future__ import annotations
 
+import ast
+import functools
 import os
 import re
 import shlex
@@ -118,3 +120,45 @@ def test_guide_setup_commands_print_what_the_guide_shows(guide: str, argv: list[
     assert result.stdout.startswith(("pcs ", "crm "))
     if shown is not None:
         assert result.stdout == shown, f"{guide} shows other output for: {' '.join(argv)}"
+
+
+# -- troubleshooting.md quotes exit reasons the code can produce ------------------------------
+MIN_LITERAL = 12  # a message template with less fixed text than this would match anything
+
+
+@functools.cache
+def message_templates() -> list[re.Pattern[str]]:
+    """Every string and f-string in the package, as a pattern where each interpolated value
+    (quoted when the code uses ``!r``) matches any text."""
+    patterns = []
+    for source in (REPO / "ocf_agents").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.JoinedStr):
+                parts = [
+                    re.escape(part.value) if isinstance(part, ast.Constant)
+                    else "'.*'" if part.conversion == ord("r") else ".*"
+                    for part in node.values
+                ]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                parts = [re.escape(node.value)]
+            else:
+                continue
+            literal = "".join(p for p in parts if p not in (".*", "'.*'"))
+            if len(literal) >= MIN_LITERAL:
+                patterns.append(re.compile("".join(parts), re.S))
+    return patterns
+
+
+def documented_reasons() -> list[str]:
+    """Exit reasons quoted in troubleshooting.md's tables: in the first cell of a row (then
+    the exit code), or right after an exit code cell (the monitor states)."""
+    text = (DOCS / "troubleshooting.md").read_text()
+    return re.findall(r"^\| `([^`]+)` \| \d", text, flags=re.M) + re.findall(r"\| \d \| `([^`]+ [^`]+)`", text)
+
+
+@pytest.mark.parametrize("reason", documented_reasons())
+def test_documented_exit_reason_is_one_the_code_produces(reason: str) -> None:
+    """``<placeholders>`` stand for values: the reason must be an instance of a message
+    template of the package (an f-string's fixed text in order, values anywhere)."""
+    instance = re.sub(r"<[^>]+>", "X", reason)
+    assert any(p.fullmatch(instance) for p in message_templates()), f"no code produces: {reason}"
