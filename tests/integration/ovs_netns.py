@@ -22,7 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import pytest
 
@@ -39,7 +39,7 @@ def run(argv: Sequence[str], check: bool = True, **kwargs) -> subprocess.Complet
     return subprocess.run(list(argv), capture_output=True, text=True, check=check, **kwargs)
 
 
-def wait_until(what: str, check, limit: float = WAIT_LIMIT) -> None:
+def wait_until(what: str, check: Callable[[], bool], limit: float = WAIT_LIMIT) -> None:
     deadline = time.monotonic() + limit
     while not check():
         if time.monotonic() > deadline:
