@@ -9,10 +9,26 @@ follows the promoted instance: an IPaddr2 VIP, or a load balancer).
 
 from __future__ import annotations
 
+import json
+import os
+import time
+from dataclasses import dataclass
+
 from ocf_agents import __version__
 from ocf_agents.ocf.agent import Agent, Context
-from ocf_agents.ocf.codes import Rc
+from ocf_agents.ocf.cluster import ClusterUnreachable
+from ocf_agents.ocf.codes import (
+    ArgsError,
+    ConfigurationError,
+    FailedPromotedError,
+    GenericError,
+    NotInstalledError,
+    OCFError,
+    Rc,
+)
 from ocf_agents.ocf.metadata import PROMOTED, UNPROMOTED, Action, MetaData, Parameter
+from ocf_agents.ovs import ovsdb
+from ocf_agents.ovs.unixctl import UnixctlError
 
 PROTOCOLS = ("tcp", "ssl")
 MAX_PORT = 65535
@@ -270,9 +286,672 @@ METADATA = MetaData(
 )
 
 
+# Files the agent keeps beside the servers' own. The role marker lives in the run directory
+# (it must not survive a reboot: the servers do not either); the data position lives beside
+# the database files, because it describes them.
+ROLE_FILE = "ovndb-servers.promoted"
+SCORE_FILE = "ovndb-servers.score"
+CANDIDATES_FILE = "ovndb-servers.candidates"
+POSITION_FILE = "ovndb-servers.position"
+REPL_INFO = "OVN_REPL_INFO"  # cluster property naming the last promoted node (as OVN's agent)
+# Data positions closer than this are equal: clocks of cluster nodes agree to well within it.
+POSITION_TOLERANCE_MS = 1000
+CONNECT_WAIT = 2.0  # seconds a fresh backup may take to reach the promoted node
+CATCH_UP_WAIT = 4.0  # seconds promote waits for a switchover's last copy
+
+
+# -- configuration: what the parameters mean for this node ---------------------------------
+@dataclass(frozen=True)
+class Db:
+    """One database with its parameters: port, protocol and SSL files."""
+
+    server: ovsdb.Database
+    port: int
+    proto: str
+    ssl_files: tuple[str, str, str]  # private key, certificate, CA certificate
+
+
+class Config:
+    """The parameters, read once, and the addresses and commands derived from them."""
+
+    def __init__(self, ctx: Context) -> None:
+        p = ctx.params
+        self.ctx = ctx
+        self.ovn_ctl = str(p["ovn_ctl"])
+        self.master_ip = p["master_ip"]
+        self.nowhere_ip = str(p["nowhere_ip"])
+        self.lb_mode = not p["listen_on_master_ip_only"]
+        self.listen_ip = str(p["listen_ip"] or "0.0.0.0") if self.lb_mode else self.master_ip
+        self.manage_northd = bool(p["manage_northd"])
+        self.probe = int(p["inactive_probe_interval"])
+        self.probe_to_master = int(p["inactive_probe_interval_to_master"])
+        self.rundir = str(p["ovn_rundir"])
+        self.dbdir = str(p["ovn_dbdir"])
+        self.sysconfdir = str(p["ovn_sysconfdir"])
+        self.scores = {"promoted": p["promoted_score"], "replicating": p["replicating_score"], "stale": p["stale_score"]}
+        nb, sb = ovsdb.databases(self.rundir)
+        self.dbs = (
+            Db(nb, int(p["nb_master_port"]), str(p["nb_master_protocol"]),
+               (p["ovn_nb_db_privkey"], p["ovn_nb_db_cert"], p["ovn_nb_db_cacert"])),
+            Db(sb, int(p["sb_master_port"]), str(p["sb_master_protocol"]),
+               (p["ovn_sb_db_privkey"], p["ovn_sb_db_cert"], p["ovn_sb_db_cacert"])),
+        )
+
+    def ovn_ctl_env(self) -> dict[str, str]:
+        """ovn-ctl finds every file from these (OVS_RUNDIR: where it looks for ovn-northd)."""
+        return {
+            "PATH": os.environ.get("PATH") or "/usr/sbin:/usr/bin:/sbin:/bin",
+            "LC_ALL": "C",
+            "OVN_RUNDIR": self.rundir,
+            "OVS_RUNDIR": self.rundir,
+            "OVN_DBDIR": self.dbdir,
+            "OVN_LOGDIR": str(self.ctx.params["ovn_logdir"]),
+            "OVN_SYSCONFDIR": self.sysconfdir,
+        }
+
+    def ovn_ctl_run(self, *args: str) -> None:
+        result = self.ctx.runner.run([self.ovn_ctl, *args], env=self.ovn_ctl_env())
+        if not result.ok:
+            self.ctx.log.warning(f"ovn-ctl {args[-1]}: {result.describe()}")
+
+    def active_conf_file(self, db: Db) -> str:
+        """Where ovn-ctl keeps a backup's active server (its promote/demote read it)."""
+        return os.path.join(self.sysconfdir, "ovn", f"ovn{db.server.key}-active.conf")
+
+    def state_file(self, name: str) -> str:
+        return os.path.join(self.dbdir if name == POSITION_FILE else self.rundir, name)
+
+    def reaches_self(self, ip: str, db: Db) -> bool:
+        """Would replicating from ``ip`` reach this node's own ``db``? A backup told to sync
+        from itself turns itself active (ovsdb-server refuses self-replication)."""
+        listening_everywhere = self.listen_ip in ("0.0.0.0", "::")
+        same = listening_everywhere or ip == self.listen_ip
+        return same and ovsdb.address_is_local(ip)
+
+
+# -- reading the state ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Server:
+    """What one database server looks like right now."""
+
+    db: Db
+    pid: int | None
+    status: ovsdb.SyncStatus | None
+    connection: ovsdb.TcpConnection | None  # a backup's live link to its active server
+
+    @property
+    def running(self) -> bool:
+        return self.pid is not None
+
+    @property
+    def role(self) -> str:
+        """active / backup, or not-running / not-answering."""
+        if self.pid is None:
+            return "not-running"
+        return self.status.role if self.status is not None else "not-answering"
+
+
+@dataclass(frozen=True)
+class State:
+    servers: tuple[Server, Server]
+    northd_running: bool
+
+    @property
+    def roles(self) -> set[str]:
+        return {s.role for s in self.servers}
+
+    def describe(self) -> str:
+        text = ", ".join(f"{s.db.server.title} {s.role}" for s in self.servers)
+        return text + (", ovn-northd running" if self.northd_running else "")
+
+
+def read_state(cfg: Config) -> State:
+    servers = []
+    timeout = min(ovsdb.DEFAULT_TIMEOUT, max(0.1, cfg.ctx.budget.remaining()))
+    for db in cfg.dbs:
+        pid = ovsdb.live_pid(db.server.pidfile, ovsdb.SERVER_PROGRAM)
+        status = connection = None
+        if pid is not None:
+            try:
+                status = ovsdb.sync_status(db.server, timeout)
+            except (UnixctlError, ovsdb.OvsdbError) as err:
+                cfg.ctx.log.warning(str(err))
+            if status is not None and status.role == "backup":
+                connection = ovsdb.replication_connection(pid, status.sync_from)
+        servers.append(Server(db, pid, status, connection))
+    northd = ovsdb.live_pid(os.path.join(cfg.rundir, "ovn-northd.pid"), ovsdb.NORTHD_PROGRAM)
+    return State((servers[0], servers[1]), northd is not None)
+
+
+# -- small persistent facts ----------------------------------------------------------------
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def _write(path: str, text: str) -> None:
+    """Write atomically with tight permissions (the directory may be shared)."""
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    tmp = f"{path}.{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+    os.replace(tmp, path)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def is_marked_promoted(cfg: Config) -> bool:
+    return os.path.exists(cfg.state_file(ROLE_FILE))
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def read_position(cfg: Config) -> tuple[int, bool]:
+    """(when this node's data was last known complete, in ms since the epoch; whether it
+    was the promoted node then). (0, False) when never recorded."""
+    words = (_read(cfg.state_file(POSITION_FILE)) or "").split()
+    try:
+        return int(words[0]), words[1:] == ["promoted"]
+    except (IndexError, ValueError):
+        return 0, False
+
+
+def record_position(cfg: Config, promoted: bool) -> None:
+    """This node's data is complete as of now: it is promoted, or a connected backup."""
+    _write(cfg.state_file(POSITION_FILE), f"{now_ms()} {'promoted' if promoted else 'backup'}")
+
+
+# -- promotion scores ------------------------------------------------------------------------
+def set_score(cfg: Config, kind: str, required: bool) -> None:
+    """Set this node's promotion score; a recurring monitor skips unchanged scores.
+
+    ``required``: start, promote and demote fail when the cluster cannot record the score
+    (Pacemaker would otherwise act on a stale one); a monitor only logs it, because the
+    state it reports is true whatever the CIB does.
+    """
+    score = int(cfg.scores[kind])
+    cache = cfg.state_file(SCORE_FILE)
+    if cfg.ctx.action == "monitor" and not cfg.ctx.is_probe and _read(cache) == str(score):
+        return
+    try:
+        cfg.ctx.cluster.set_promotion_score(score)
+    except ClusterUnreachable as err:
+        if required:
+            raise
+        cfg.ctx.log.warning(f"{err.reason}; the promotion score stays as it was")
+        return
+    _write(cache, str(score))
+
+
+def backup_score(cfg: Config, state: State) -> str:
+    """replicating for a backup connected to the promoted node (its data is current) or for
+    the last promoted node while nobody is promoted; stale otherwise."""
+    if all(s.connection is not None for s in state.servers):
+        return "replicating"
+    waiting = all(_sync_ip(s) == cfg.nowhere_ip for s in state.servers)
+    return "replicating" if waiting and read_position(cfg)[1] else "stale"
+
+
+def _sync_ip(server: Server) -> str | None:
+    parsed = ovsdb.parse_remote(server.status.sync_from or "") if server.status else None
+    return parsed[1] if parsed else None
+
+
+# -- whom to replicate from ------------------------------------------------------------------
+def present_master(ctx: Context) -> str | None:
+    """The node that is and stays promoted in this transition, from the notify variables:
+    the first promoted node that is not being demoted (as OVN's agent decides)."""
+    notification = ctx.env.notification()
+    leaving = set(notification.demote.unames) | set(notification.stop.unames)
+    for uname in notification.promoted.unames:
+        if uname not in leaving:
+            return uname
+    return None
+
+
+def sync_ip(cfg: Config, db: Db, master: str | None) -> str:
+    """master_ip when another node is promoted and master_ip does not reach this node;
+    otherwise the nowhere address, where a backup waits with its data intact."""
+    if master is not None and master != cfg.ctx.cluster.node_name():
+        if not cfg.reaches_self(cfg.master_ip, db):
+            return cfg.master_ip
+        cfg.ctx.log.warning(f"master_ip {cfg.master_ip} reaches this node's own {db.server.title} database; "
+                            f"pointing it at nowhere_ip {cfg.nowhere_ip} instead of replicating from itself")
+    return cfg.nowhere_ip
+
+
+def check_nowhere(cfg: Config) -> None:
+    for db in cfg.dbs:
+        if cfg.reaches_self(cfg.nowhere_ip, db):
+            raise ArgsError(f"Parameter nowhere_ip={cfg.nowhere_ip!r} is invalid here: it reaches this node's own "
+                            f"{db.server.title} database (listening on {cfg.listen_ip}), and a backup that "
+                            "replicates from itself turns itself active")
+
+
+def point_backups(cfg: Config, master: str | None) -> None:
+    """Make both servers backups of ``master`` (or of nowhere), as ovn-ctl's demote does:
+    the active-server file too, so that ovn-ctl and a restarted server agree."""
+    for db in cfg.dbs:
+        target = ovsdb.remote(db.proto, sync_ip(cfg, db, master), db.port)
+        _write(cfg.active_conf_file(db), target)
+        ovsdb.make_backup(db.server, target, cfg.probe_to_master, _timeout(cfg))
+
+
+def _timeout(cfg: Config) -> float:
+    return max(0.1, min(ovsdb.DEFAULT_TIMEOUT, cfg.ctx.budget.remaining()))
+
+
+# -- actions ---------------------------------------------------------------------------------
 def monitor(ctx: Context) -> int:
-    """Placeholder until the actions land: nothing runs yet."""
-    return Rc.NOT_RUNNING
+    """7 stopped, 0 both backups, 8 both active (and ovn-northd when managed), 9 a promoted
+    instance that is broken, 1 anything else that runs (docs/ovndb-monitor-states.md)."""
+    cfg = Config(ctx)
+    state = read_state(cfg)
+    rc = classify(cfg, state)
+    if rc == Rc.RUNNING_PROMOTED:
+        note_restarts(cfg, state)
+        record_position(cfg, promoted=True)
+        set_score(cfg, "promoted", required=False)
+    elif rc == Rc.SUCCESS:
+        if all(s.connection is not None for s in state.servers):
+            record_position(cfg, promoted=False)
+        else:
+            _warn_not_replicating(cfg, state)
+        set_score(cfg, backup_score(cfg, state), required=False)
+    return rc
 
 
-AGENT = Agent(METADATA, handlers={"monitor": monitor})
+def note_restarts(cfg: Config, state: State) -> None:
+    """ovsdb-server's --monitor restarts a crashed server within a second or two, and the
+    server keeps its role: the only trace is a new pid. Log it, so the crash is not missed."""
+    pids = {s.db.server.key: s.pid for s in state.servers}
+    try:
+        recorded = json.loads(_read(cfg.state_file(ROLE_FILE)) or "{}")
+    except ValueError:
+        recorded = {}
+    if recorded != pids:
+        if recorded:
+            cfg.ctx.log.warning(f"promoted servers were restarted (pids {recorded} -> {pids}): a crash?")
+        _write(cfg.state_file(ROLE_FILE), json.dumps(pids))
+
+
+def _warn_not_replicating(cfg: Config, state: State) -> None:
+    for server in state.servers:
+        if server.connection is None and _sync_ip(server) != cfg.nowhere_ip:
+            cfg.ctx.log.warning(f"{server.db.server.title} backup is not connected to "
+                                f"{server.status.sync_from if server.status else '?'}: its data may be stale")
+
+
+def classify(cfg: Config, state: State) -> int:
+    """The monitor's answer for a state; raises with a reason for the failures."""
+    roles = state.roles
+    promoted = is_marked_promoted(cfg)
+    if roles == {"not-running"}:
+        if state.northd_running and cfg.manage_northd:
+            raise GenericError(f"ovn-northd runs without its databases ({state.describe()})")
+        if promoted:
+            raise FailedPromotedError(f"The promoted databases are gone ({state.describe()})")
+        return Rc.NOT_RUNNING
+    if roles == {"backup"} and not promoted:
+        return Rc.SUCCESS
+    if roles == {"active"}:
+        if cfg.manage_northd and not state.northd_running:
+            raise FailedPromotedError(f"ovn-northd is not running on the promoted node ({state.describe()})")
+        return Rc.RUNNING_PROMOTED
+    if promoted:
+        raise FailedPromotedError(f"The promoted instance is broken: {state.describe()}")
+    raise GenericError(f"The databases are in a mixed or half-dead state: {state.describe()}")
+
+
+def start(ctx: Context) -> int:
+    """Both servers up as backups: of the promoted node if there is one, else of nowhere.
+
+    Never returns 8: servers found active are demoted first (a restarted promoted node must
+    wait for Pacemaker to promote it again), servers in a broken state are restarted.
+    """
+    cfg = Config(ctx)
+    check_nowhere(cfg)
+    master = present_master(ctx)
+    _remove(cfg.state_file(ROLE_FILE))
+    state = read_state(cfg)
+    if all(s.status is not None for s in state.servers):
+        if state.roles != {"backup"}:
+            ctx.log.info(f"start found {state.describe()}: making both backups")
+            if cfg.manage_northd:
+                cfg.ovn_ctl_run("--ovn-manage-ovsdb=no", "stop_northd")
+            _listen_as_backup(cfg)
+            point_backups(cfg, master)
+    else:
+        if any(s.running for s in state.servers):
+            ctx.log.warning(f"start found {state.describe()}: restarting both servers")
+            stop_servers(cfg)
+        for server in read_state(cfg).servers:
+            if not server.running:  # stale: ovn-ctl would take a zombie's pidfile as running
+                _remove(server.db.server.pidfile)
+        cfg.ovn_ctl_run(*start_arguments(cfg, master), "start_ovsdb")
+    state = wait_until(cfg, "both databases running as backups", lambda st: st.roles == {"backup"})
+    if master is not None:
+        state = _wait_connected(cfg, state)
+    set_score(cfg, backup_score(cfg, state), required=True)
+    return Rc.SUCCESS
+
+
+def start_arguments(cfg: Config, master: str | None) -> list[str]:
+    """ovn-ctl options for both databases: where to listen, SSL, whom to replicate from."""
+    args = []
+    for db in cfg.dbs:
+        k = db.server.key
+        source = sync_ip(cfg, db, master)
+        args += [f"--db-{k}-port={db.port}", f"--db-{k}-addr={_bracketed(cfg.listen_ip)}"]
+        if db.proto == "tcp":
+            args.append(f"--db-{k}-create-insecure-remote=yes")
+        else:
+            key, cert, cacert = db.ssl_files
+            args += [f"--ovn-{k}-db-ssl-key={key}", f"--ovn-{k}-db-ssl-cert={cert}",
+                     f"--ovn-{k}-db-ssl-ca-cert={cacert}"]
+        args += [
+            f"--db-{k}-sync-from-addr={_bracketed(source)}",
+            f"--db-{k}-sync-from-port={db.port}",
+            f"--db-{k}-sync-from-proto={db.proto}",
+            f"--db-{k}-probe-interval-to-active={cfg.probe_to_master}",
+        ]
+        if cfg.lb_mode:
+            args.append(f"--db-{k}-use-remote-in-db=no")
+    return args
+
+
+def _bracketed(ip: str) -> str:
+    return f"[{ip}]" if ":" in ip else ip
+
+
+def _wait_connected(cfg: Config, state: State) -> State:
+    """A backup joining a promoted node connects within moments; wait a little for it so
+    that its first score is right, but a slow link is no reason to fail the start."""
+    try:
+        return cfg.ctx.budget.wait_for("replication to connect", lambda: _connected_state(cfg), 0.05,
+                                       limit=CONNECT_WAIT)
+    except OCFError:
+        return state
+
+
+def _connected_state(cfg: Config) -> State | None:
+    state = read_state(cfg)
+    return state if all(s.connection is not None for s in state.servers) else None
+
+
+def wait_until(cfg: Config, what: str, condition) -> State:
+    """Poll the state until ``condition`` holds, within the action's budget."""
+    last: list[State] = []
+
+    def check() -> State | None:
+        state = read_state(cfg)
+        last[:] = [state]
+        return state if condition(state) else None
+
+    try:
+        return cfg.ctx.budget.wait_for(what, check, 0.05)
+    except OCFError as err:
+        seen = last[0].describe() if last else "nothing"
+        raise GenericError(f"{err.reason}; last seen: {seen}") from None
+
+
+def stop(ctx: Context) -> int:
+    """Stop ovn-northd and both servers, wait until they are gone, clear the score."""
+    cfg = Config(ctx)
+    state = read_state(cfg)
+    if is_marked_promoted(cfg) and state.roles == {"active"}:
+        record_position(cfg, promoted=True)
+    elif state.servers and all(s.connection is not None for s in state.servers):
+        record_position(cfg, promoted=False)
+    if cfg.manage_northd or state.northd_running:
+        cfg.ovn_ctl_run("--ovn-manage-ovsdb=no", "stop_northd")
+    stop_servers(cfg)
+    _remove(cfg.state_file(ROLE_FILE))
+    _remove(cfg.state_file(SCORE_FILE))
+    try:
+        ctx.cluster.delete_promotion_score()
+    except ClusterUnreachable as err:
+        ctx.log.warning(f"{err.reason}; the servers are stopped all the same")
+    return Rc.SUCCESS
+
+
+def stop_servers(cfg: Config) -> None:
+    """ovn-ctl stop_ovsdb, then wait for both processes to exit (a zombie counts as gone)."""
+    if any(s.running for s in read_state(cfg).servers):
+        cfg.ovn_ctl_run("stop_ovsdb")
+    wait_until(cfg, "both databases to exit", lambda st: not any(s.running for s in st.servers))
+
+
+def promote(ctx: Context) -> int:
+    """Both servers active, Connection rows written, ovn-northd running when managed.
+
+    Synchronous: returns once both databases accept writes. "Already promoted" succeeds
+    and is recorded again (a node reset while promoted must not loop).
+    """
+    cfg = Config(ctx)
+    state = read_state(cfg)
+    if not all(s.status is not None for s in state.servers):
+        raise GenericError(f"Cannot promote: {state.describe()}")
+    if state.roles != {"active"}:
+        catch_up(cfg, elect(cfg))
+        for db in cfg.dbs:
+            _remove(cfg.active_conf_file(db))
+            ovsdb.make_active(db.server, _timeout(cfg))
+    _write(cfg.state_file(ROLE_FILE), "{}")
+    for db in cfg.dbs:
+        listen = _listen_remote(cfg, db)
+        ovsdb.ensure_global_row(db.server, _timeout(cfg))
+        ovsdb.set_connection(db.server, listen, cfg.probe, db.port, _timeout(cfg))
+        if cfg.lb_mode:
+            ovsdb.add_remote(db.server, _db_remote(db), _timeout(cfg))
+    if cfg.manage_northd:
+        cfg.ovn_ctl_run("--ovn-manage-ovsdb=no", "start_northd")
+    wait_until(cfg, "both databases active" + (" and ovn-northd running" if cfg.manage_northd else ""),
+               lambda st: st.roles == {"active"} and (st.northd_running or not cfg.manage_northd))
+    note_restarts(cfg, read_state(cfg))
+    record_position(cfg, promoted=True)
+    _remove(cfg.state_file(CANDIDATES_FILE))
+    ctx.cluster.set_cluster_property(REPL_INFO, ctx.cluster.node_name())
+    set_score(cfg, "promoted", required=True)
+    return Rc.SUCCESS
+
+
+def _listen_remote(cfg: Config, db: Db) -> str:
+    """The Connection row's target: master_ip, or listen_ip (0.0.0.0) in load-balancer mode."""
+    return ovsdb.remote(db.proto, cfg.listen_ip, db.port, passive=True)
+
+
+def _db_remote(db: Db) -> str:
+    return f"db:{db.server.schema},{db.server.global_table},connections"
+
+
+def _listen_as_backup(cfg: Config) -> None:
+    """In load-balancer mode only the promoted node listens on its Connection rows."""
+    if cfg.lb_mode:
+        for db in cfg.dbs:
+            ovsdb.remove_remote(db.server, _db_remote(db), _timeout(cfg))
+
+
+def catch_up(cfg: Config, switchover: bool) -> None:
+    """In a planned switchover, get the demoted node's last writes before leaving replication.
+
+    The demoted node turned read-only, which closes its replication sessions (and may drop
+    updates still queued in them); the backup reconnects within a second or two and copies
+    the now frozen database. In load-balancer mode master_ip still reaches the demoted node,
+    so wait (bounded) for that copy and for the receive queue to be read. With a VIP the old
+    address is gone by now and there is nothing to wait for.
+    """
+    if not (switchover and cfg.lb_mode):
+        return
+
+    def caught_up() -> bool:
+        state = read_state(cfg)
+        return all(s.connection is not None and s.connection.rx_queue == 0 for s in state.servers)
+
+    try:
+        cfg.ctx.budget.wait_for("replication from the demoted node", caught_up, 0.05, limit=CATCH_UP_WAIT)
+        time.sleep(0.05)  # the server applies what it read in the same loop iteration
+    except OCFError as err:
+        cfg.ctx.log.warning(f"{err.reason}: promoting with the data received so far")
+
+
+def elect(cfg: Config) -> bool:
+    """The pre-promote election (PAF's idea): refuse to promote this node when another
+    candidate's data is fresher, and hand that node the higher score. Returns whether this
+    promotion is a planned switchover (a promoted node is being demoted).
+
+    Positions were published as node attributes in the pre-promote notification; without
+    notifications there is nothing to compare and promotion goes ahead.
+    """
+    raw = _read(cfg.state_file(CANDIDATES_FILE))
+    _remove(cfg.state_file(CANDIDATES_FILE))
+    if not raw:
+        return False
+    plan = json.loads(raw)
+    mine, _ = read_position(cfg)
+    best, best_position = None, mine
+    for node in plan["candidates"]:
+        value = cfg.ctx.cluster.node_attribute(position_attribute(cfg.ctx), node=node)
+        try:
+            position = int(value or 0)
+        except ValueError:
+            continue
+        if position > best_position + POSITION_TOLERANCE_MS:
+            best, best_position = node, position
+    if best is not None:
+        cfg.ctx.runner.check(["crm_attribute", f"--promotion={cfg.ctx.env.resource_name}", "-N", best,
+                              "-v", str(cfg.scores["replicating"])])
+        set_score(cfg, "stale", required=True)
+        raise GenericError(f"Not promoting {cfg.ctx.cluster.node_name()}: node {best} has fresher data "
+                           f"(position {best_position} > {mine}); its promotion score is raised instead")
+    return bool(plan["switchover"])
+
+
+def position_attribute(ctx: Context) -> str:
+    return f"{ctx.env.resource_name}-data-position"
+
+
+def demote(ctx: Context) -> int:
+    """Both servers backups with their data: of the surviving promoted node if there is
+    one, else of nowhere. ovn-northd is stopped when managed."""
+    cfg = Config(ctx)
+    state = read_state(cfg)
+    if not any(s.running for s in state.servers):
+        return Rc.NOT_RUNNING
+    if not all(s.status is not None for s in state.servers):
+        raise GenericError(f"Cannot demote: {state.describe()}")
+    if cfg.manage_northd:
+        cfg.ovn_ctl_run("--ovn-manage-ovsdb=no", "stop_northd")
+    was_promoted = "active" in state.roles
+    _listen_as_backup(cfg)
+    point_backups(cfg, present_master(ctx))
+    wait_until(cfg, "both databases backups", lambda st: st.roles == {"backup"})
+    if was_promoted:
+        record_position(cfg, promoted=True)
+    _remove(cfg.state_file(ROLE_FILE))
+    set_score(cfg, "replicating" if was_promoted else backup_score(cfg, read_state(cfg)), required=True)
+    return Rc.SUCCESS
+
+
+def notify(ctx: Context) -> int:
+    """pre-promote: publish this node's data position (and, on the node to be promoted,
+    remember the candidates). post-promote: the others replicate from the new promoted
+    node. Notifications always succeed; failures are logged."""
+    cfg = Config(ctx)
+    n = ctx.env.notification()
+    try:
+        if (n.type, n.operation) == ("pre", "demote"):
+            refresh_position(cfg)
+        elif (n.type, n.operation) == ("pre", "promote"):
+            publish_position(cfg, n)
+        elif (n.type, n.operation) == ("post", "promote"):
+            follow_new_master(cfg, n)
+    except OCFError as err:
+        ctx.log.warning(f"notify {n.type}-{n.operation}: {err.reason}")
+    except (UnixctlError, ovsdb.OvsdbError, OSError) as err:
+        ctx.log.warning(f"notify {n.type}-{n.operation}: {err}")
+    return Rc.SUCCESS
+
+
+def refresh_position(cfg: Config) -> None:
+    """A backup connected to the promoted node right now has all of its data."""
+    state = read_state(cfg)
+    if state.roles == {"backup"} and all(s.connection is not None for s in state.servers):
+        record_position(cfg, promoted=False)
+
+
+def publish_position(cfg: Config, n) -> None:
+    """Everyone publishes its data position; the node to be promoted notes the candidates
+    it must compare with in promote, once every position is published."""
+    me = cfg.ctx.cluster.node_name()
+    refresh_position(cfg)
+    position, _ = read_position(cfg)
+    cfg.ctx.cluster.set_node_attribute(position_attribute(cfg.ctx), str(position))
+    if me in n.promote.unames:
+        leaving = set(n.stop.unames) | {me}
+        candidates = sorted((set(n.active.unames) | set(n.start.unames)) - leaving)
+        _write(cfg.state_file(CANDIDATES_FILE), json.dumps({"candidates": candidates,
+                                                            "switchover": bool(n.demote.unames)}))
+
+
+def follow_new_master(cfg: Config, n) -> None:
+    me = cfg.ctx.cluster.node_name()
+    if me in n.promote.unames:
+        return
+    state = read_state(cfg)
+    if not all(s.status is not None for s in state.servers):
+        return
+    if cfg.manage_northd and state.northd_running:
+        cfg.ovn_ctl_run("--ovn-manage-ovsdb=no", "stop_northd")
+    master = n.promote.unames[0] if n.promote.unames else None
+    if state.roles == {"backup"}:
+        point_backups(cfg, master)
+
+
+def validate(ctx: Context) -> None:
+    """Host checks, and master_ip (declared optional, as upstream, but nothing works without)."""
+    p = ctx.params
+    if not p["master_ip"]:
+        raise ConfigurationError("Parameter master_ip='' is invalid: it is required (the address that reaches "
+                                 "the promoted node)")
+    if not (os.path.isfile(str(p["ovn_ctl"])) and os.access(str(p["ovn_ctl"]), os.X_OK)):
+        raise NotInstalledError(f"Parameter ovn_ctl={p['ovn_ctl']!r}: no executable file there on this host")
+    for db in ("nb", "sb"):
+        if p[f"{db}_master_protocol"] != "ssl":
+            continue
+        for suffix in ("privkey", "cert", "cacert"):
+            name = f"ovn_{db}_db_{suffix}"
+            if not os.path.isfile(str(p[name])):
+                raise NotInstalledError(f"Parameter {name}={p[name]!r}: no such file on this host "
+                                        f"({db}_master_protocol is ssl)")
+
+
+def validate_all(ctx: Context) -> int:
+    return Rc.SUCCESS
+
+
+AGENT = Agent(
+    METADATA,
+    handlers={
+        "start": start,
+        "stop": stop,
+        "monitor": monitor,
+        "promote": promote,
+        "demote": demote,
+        "notify": notify,
+        "validate-all": validate_all,
+    },
+    validate=validate,
+    root_actions=frozenset({"start", "stop", "promote", "demote"}),
+)

@@ -22,7 +22,7 @@ from . import unixctl
 SERVER_PROGRAM = "ovsdb-server"
 NORTHD_PROGRAM = "ovn-northd"
 TCP_ESTABLISHED = "01"
-DEFAULT_TIMEOUT = 5.0  # seconds for one socket round trip, further bounded by the caller
+DEFAULT_TIMEOUT = 2.0  # seconds for one socket round trip (a healthy server answers in 0.1 ms)
 
 
 class OvsdbError(Exception):

@@ -1,0 +1,355 @@
+"""ovndb-servers against real ovsdb-servers started through ovn-ctl, driven as Pacemaker does.
+
+Each test builds its own "nodes" (a loopback address and a set of ovn-ctl directories each,
+see ovndb_harness.py) and tears them down, killing every process by PID, even on failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from ovndb_harness import NOWHERE, Lab, Node, have_ovn, wait_for
+
+pytestmark = [
+    pytest.mark.skipif(not have_ovn(), reason="needs ovsdb-server, ovn-ctl, ovn-nbctl and crm_attribute"),
+    pytest.mark.skipif(os.geteuid() != 0, reason="ovn-ctl and the agent's start/stop need root"),
+]
+
+MONITOR = {"interval_ms": 10000}
+
+
+@pytest.fixture
+def lab2():
+    lab = Lab(2)
+    try:
+        yield lab
+    finally:
+        lab.close()
+
+
+@pytest.fixture
+def lab3():
+    lab = Lab(3)
+    try:
+        yield lab
+    finally:
+        lab.close()
+
+
+def start_all(lab: Lab, *nodes: Node) -> None:
+    for node in nodes:
+        res = node.run("start")
+        assert res.rc == 0, res
+
+
+def promoted_pair(lab: Lab) -> tuple[Node, Node]:
+    """node1 promoted, node2 replicating from it."""
+    a, b = lab.nodes[:2]
+    start_all(lab, a, b)
+    assert lab.promote(a, [b]).rc == 0
+    wait_for("node2 to replicate", lambda: b.run("monitor", master_ip=a.addr, **MONITOR).rc == 0
+             and b.score() == "5")
+    return a, b
+
+
+# -- bring-up, monitor, stop ---------------------------------------------------------------
+def test_start_brings_both_databases_up_as_backups_and_is_idempotent(lab2):
+    a, _ = lab2.nodes
+    assert a.run("monitor").rc == 7
+    assert a.run("start").rc == 0
+    assert a.roles() == ("backup", "backup")
+    assert a.run("monitor", **MONITOR).rc == 0
+    assert a.run("start").rc == 0
+    assert a.score() == "1"  # waiting on nowhere: not replicating, not the last promoted
+
+
+def test_stop_stops_everything_deletes_the_score_and_always_succeeds(lab2):
+    a, b = promoted_pair(lab2)
+    for node in (a, b):
+        assert node.run("stop").rc == 0
+        assert node.roles() == ("down", "down")
+        assert node.processes() == []
+        assert node.score() is None
+        assert node.run("stop").rc == 0
+        assert node.run("monitor").rc == 7
+
+
+# -- promote, demote, notify ---------------------------------------------------------------
+def test_promote_is_synchronous_and_writes_connection_rows(lab2):
+    a, b = lab2.nodes
+    start_all(lab2, a, b)
+    res = a.run("promote", master_ip=a.addr, inactive_probe_interval="7000")
+    assert res.rc == 0, res
+    a.nbctl("ls-add", "first-write")  # at once: promote returned only when writes are accepted
+    assert a.roles() == ("active", "active")
+    assert a.run("monitor", **MONITOR).rc == 8
+    assert a.score() == "10"
+    assert a.nbctl("--bare", "--columns=target,inactivity_probe", "list", "Connection").split() == \
+        [f'ptcp:6641:{a.addr}', "7000"]
+    assert a.sbctl("--bare", "--columns=target", "list", "Connection") == f"ptcp:6642:{a.addr}"
+    assert a.run("promote", master_ip=a.addr).rc == 0  # already promoted: success, recorded again
+    assert a.score() == "10"
+
+
+def test_backup_follows_the_new_promoted_node_and_scores_as_replicating(lab2):
+    a, b = promoted_pair(lab2)
+    a.nbctl("ls-add", "sw0")
+    wait_for("the write to replicate", lambda: "sw0" in b.switches())
+    assert b.nbctl("ls-add", "refused", check=False) == ""  # backups are read-only
+    assert "refused" not in b.switches()
+
+
+def test_demote_keeps_the_data_as_backups(lab2):
+    a, b = promoted_pair(lab2)
+    a.nbctl("ls-add", "kept")
+    assert a.run("demote", master_ip=a.addr).rc == 0
+    assert a.roles() == ("backup", "backup")
+    assert "kept" in a.switches()
+    assert a.run("monitor", **MONITOR).rc == 0
+    assert a.score() == "5"  # it was promoted: its data is the freshest
+
+
+def test_planned_switchover_with_a_writer_loses_no_acknowledged_write(lab2):
+    a, b = promoted_pair(lab2)
+    acked: list[str] = []
+    target = [a]
+    done = threading.Event()
+
+    def writer() -> None:
+        i = 0
+        while not done.is_set():
+            name = f"w{i}"
+            i += 1
+            proc = subprocess.run(["ovn-nbctl", f"--db=unix:{target[0].rundir}/ovnnb_db.sock", "--timeout=5",
+                                   "ls-add", name], capture_output=True)
+            if proc.returncode == 0:
+                acked.append(name)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        wait_for("a few writes", lambda: len(acked) > 20)
+        res = lab2.promote(b, [], old=a)
+        assert res.rc == 0, res
+        target[0] = b
+        before = len(acked)
+        wait_for("writes on the new promoted node", lambda: len(acked) > before + 5)
+    finally:
+        done.set()
+        thread.join()
+    assert b.roles() == ("active", "active") and a.roles() == ("backup", "backup")
+    missing = [name for name in acked if name not in b.switches()]
+    assert missing == []
+    wait_for("the old promoted node to replicate", lambda: set(acked) <= a.switches())
+
+
+# -- crashes and half-dead states ------------------------------------------------------------
+def kill_server(node: Node, db: str, sig: int) -> None:
+    pid = node.pid(db)
+    assert pid is not None
+    os.kill(pid, sig)
+
+
+def test_sigkill_of_the_promoted_servers_is_a_failed_promotion_then_a_clean_recovery(lab2):
+    a, b = promoted_pair(lab2)
+    a.nbctl("ls-add", "before-crash")
+    wait_for("replication", lambda: "before-crash" in b.switches())
+    kill_server(a, "nb", signal.SIGKILL)
+    kill_server(a, "sb", signal.SIGKILL)
+    wait_for("both servers gone", lambda: a.roles() == ("down", "down"))
+    res = a.run("monitor", **MONITOR)
+    assert res.rc == 9 and "gone" in res.reason
+    # Pacemaker's recovery: demote (nothing runs), stop, then promote the survivor.
+    assert a.run("demote").rc == 7
+    assert a.run("stop").rc == 0
+    assert lab2.promote(b, []).rc == 0
+    b.nbctl("ls-add", "after-crash")
+    # The crashed node rejoins as a backup of the new promoted node and gets the newer data.
+    joining = lab2.notify_vars("pre", "start", start=[a], active=[b], promoted=[b])
+    assert a.run("start", notify=joining, master_ip=b.addr).rc == 0
+    wait_for("rejoin", lambda: {"before-crash", "after-crash"} <= a.switches())
+    assert a.score() == "5"
+
+
+def parent(pid: int) -> int:
+    stat = open(f"/proc/{pid}/stat").read()
+    return int(stat[stat.rfind(")") + 2 :].split()[1])
+
+
+def test_sigsegv_of_a_promoted_server_is_noticed_while_down_and_logged_after_restart(lab2):
+    a, _ = promoted_pair(lab2)
+    old = a.pid("nb")
+    watcher = parent(old)  # ovsdb-server --monitor, which restarts crashed servers
+    os.kill(watcher, signal.SIGSTOP)
+    try:
+        kill_server(a, "nb", signal.SIGSEGV)
+        wait_for("the crash", lambda: a.role("nb") == "down")
+        res = a.run("monitor", **MONITOR)
+        assert res.rc == 9 and "northbound not-running" in res.reason
+    finally:
+        os.kill(watcher, signal.SIGCONT)
+    # Restarted, it keeps its role (ovsdb-server saves it): promoted again, crash logged.
+    wait_for("the restart", lambda: a.pid("nb") not in (None, old) and a.role("nb") == "active")
+    assert a.run("monitor", **MONITOR).rc == 8
+    assert "restarted" in (a.root / "agent.log").read_text()
+
+
+def test_one_database_killed_on_a_backup_is_an_error_not_stopped(lab2):
+    _, b = promoted_pair(lab2)
+    kill_server(b, "sb", signal.SIGKILL)
+    wait_for("sb gone", lambda: b.role("sb") == "down")
+    for kw in (MONITOR, {}):  # recurring monitor and probe
+        res = b.run("monitor", **kw)
+        assert res.rc == 1
+    assert "southbound not-running" in b.run("monitor", **MONITOR).reason
+    assert b.run("stop").rc == 0 and b.processes() == []
+
+
+def test_control_socket_that_does_not_answer_is_an_error_within_the_budget(lab2):
+    a, _ = lab2.nodes
+    start_all(lab2, a)
+    pid = a.pid("nb")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        res = a.run("monitor", timeout=30, timeout_ms=10000, **MONITOR)
+        assert res.rc == 1 and "northbound not-answering" in res.reason
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def test_start_demotes_servers_found_active_and_keeps_their_data(lab2):
+    a, _ = lab2.nodes
+    start_all(lab2, a)
+    assert a.run("promote", master_ip=a.addr).rc == 0
+    a.nbctl("ls-add", "survivor")
+    # A node restarted by hand (or a cluster restart) finds its servers active: start must
+    # not return 8, it makes them backups again and waits for Pacemaker to promote.
+    res = a.run("start")
+    assert res.rc == 0, res
+    assert a.roles() == ("backup", "backup")
+    assert "survivor" in a.switches()
+
+
+def test_start_repairs_a_mixed_state(lab2):
+    a, _ = lab2.nodes
+    start_all(lab2, a)
+    assert a.appctl("nb", "ovsdb-server/disconnect-active-ovsdb-server").returncode == 0
+    assert a.roles() == ("active", "backup")
+    assert a.run("monitor", **MONITOR).rc == 1
+    assert a.run("start").rc == 0
+    assert a.roles() == ("backup", "backup")
+
+
+def test_pidfiles_of_zombies_and_other_programs_do_not_count_as_running(lab2, tmp_path):
+    a, _ = lab2.nodes
+    fake = tmp_path / "ovsdb-server"
+    shutil.copy("/bin/true", fake)
+    zombie = subprocess.Popen([str(fake)])  # never waited for until the end: a zombie
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        wait_for("the zombie", lambda: open(f"/proc/{zombie.pid}/stat").read().split(") ")[1][0] == "Z")
+        a.rundir.mkdir(parents=True)
+        (a.rundir / "ovnnb_db.pid").write_text(f"{zombie.pid}\n")
+        (a.rundir / "ovnsb_db.pid").write_text(f"{sleeper.pid}\n")
+        assert a.run("monitor").rc == 7
+        assert a.run("start").rc == 0
+        assert a.roles() == ("backup", "backup")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        zombie.wait()
+
+
+# -- freshness ------------------------------------------------------------------------------
+def test_a_stale_replica_is_not_promoted_while_a_fresh_one_is_available(lab3):
+    a, b, c = lab3.nodes
+    start_all(lab3, a, b, c)
+    assert lab3.promote(a, [b]).rc == 0  # c never hears of it: it keeps waiting on nowhere
+    a.nbctl("ls-add", "only-on-a-and-b")
+    wait_for("b to replicate", lambda: "only-on-a-and-b" in b.switches())
+    for node in (b, c):
+        node.run("monitor", master_ip=a.addr, **MONITOR)
+    assert (b.score(), c.score()) == ("5", "1")
+    a.kill_all()
+    # Even if Pacemaker picks c (say its score was raised by hand), the pre-promote election
+    # refuses: b's data is fresher. c hands b the higher score instead.
+    res = lab3.promote(c, [b])
+    assert res.rc == 1 and "node2 has fresher data" in res.reason
+    assert (b.score(), c.score()) == ("5", "1")
+    assert c.roles() == ("backup", "backup")
+    assert lab3.promote(b, [c]).rc == 0
+    assert "only-on-a-and-b" in b.switches()
+
+
+def test_after_a_full_restart_the_last_promoted_node_wins(lab2):
+    a, b = promoted_pair(lab2)
+    assert b.run("stop").rc == 0
+    a.nbctl("ls-add", "written-while-b-was-down")
+    # Nodes fail one after the other; data positions closer than a second are not told apart.
+    time.sleep(1.2)
+    assert a.run("demote", master_ip=a.addr).rc == 0
+    assert a.run("stop").rc == 0
+    start_all(lab2, b, a)
+    assert (a.score(), b.score()) == ("5", "1")
+    res = lab2.promote(b, [a])  # the wrong choice is refused...
+    assert res.rc == 1 and "node1 has fresher data" in res.reason
+    assert lab2.promote(a, [b]).rc == 0  # ...and the right one keeps every write
+    assert "written-while-b-was-down" in a.switches()
+    wait_for("b to catch up", lambda: "written-while-b-was-down" in b.switches())
+
+
+# -- self-replication, addresses, Connection rows ---------------------------------------------
+def test_never_replicates_from_itself(lab2):
+    a, _ = lab2.nodes
+    res = a.run("start", nowhere_ip=a.addr)
+    assert res.rc == 2 and f"nowhere_ip='{a.addr}'" in res.reason
+    start_all(lab2, a)
+    # A post-promote notification naming another node while master_ip reaches this one.
+    post = lab2.notify_vars("post", "promote", promote=[lab2.nodes[1]], active=lab2.nodes, promoted=[lab2.nodes[1]])
+    assert a.run("notify", notify=post, master_ip=a.addr).rc == 0
+    assert a.roles() == ("backup", "backup")
+    assert NOWHERE in a.appctl("nb", "ovsdb-server/sync-status").stdout
+
+
+def test_connection_rows_ipv6_several_rows_and_changed_settings(lab2):
+    a, _ = lab2.nodes
+    v6 = {"listen_on_master_ip_only": "yes", "master_ip": "::1", "nb_master_port": "16641",
+          "sb_master_port": "16642"}
+    a.params.update(v6)
+    start_all(lab2, a)
+    assert a.run("promote").rc == 0
+    assert a.nbctl("--bare", "--columns=target", "list", "Connection") == "ptcp:16641:[::1]"
+    # An operator's extra listener on another port, and a stale duplicate of ours.
+    a.nbctl("--", "--id=@c", "create", "Connection", 'target="ptcp:16650:127.0.10.1"',
+            "--", "add", "NB_Global", ".", "connections", "@c")
+    a.nbctl("--", "--id=@c", "create", "Connection", 'target="ptcp:16641:127.0.10.1"',
+            "--", "add", "NB_Global", ".", "connections", "@c")
+    assert a.run("promote", inactive_probe_interval="9000").rc == 0
+    rows = sorted(a.nbctl("--bare", "--columns=target,inactivity_probe", "list", "Connection").split("\n\n"))
+    assert [" ".join(r.split()) for r in rows] == ["ptcp:16641:[::1] 9000", "ptcp:16650:127.0.10.1"]
+    wait_for("the server to listen on ::1", lambda: subprocess.run(
+        ["ovn-nbctl", "--db=tcp:[::1]:16641", "--timeout=2", "ls-list"], capture_output=True).returncode == 0)
+
+
+def test_manage_northd_follows_the_promoted_node(lab2):
+    a, b = lab2.nodes
+    for node in (a, b):
+        node.params["manage_northd"] = "yes"
+    start_all(lab2, a, b)
+    assert lab2.promote(a, [b]).rc == 0
+    northd = a.rundir / "ovn-northd.pid"
+    assert northd.exists() and a.run("monitor", **MONITOR).rc == 8
+    assert not (b.rundir / "ovn-northd.pid").exists()
+    os.kill(int(northd.read_text()), signal.SIGKILL)
+    wait_for("northd gone", lambda: a.run("monitor", **MONITOR).rc == 9)
+    assert a.run("promote").rc == 0 and a.run("monitor", **MONITOR).rc == 8  # promote restarts it
+    assert a.run("demote").rc == 0
+    assert a.run("monitor", **MONITOR).rc == 0 and not [
+        p for p in a.processes() if open(f"/proc/{p}/comm").read().strip() == "ovn-northd"]
