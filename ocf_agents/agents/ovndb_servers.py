@@ -558,7 +558,9 @@ def monitor(ctx: Context) -> int:
     instance that is broken, 1 anything else that runs (docs/ovndb-monitor-states.md)."""
     cfg = Config(ctx)
     state = read_state(cfg)
-    rc = classify(cfg, state)
+    # A probe of a node where nothing runs says so, whatever the node was before.
+    promoted = is_marked_promoted(cfg) and not (ctx.is_probe and state.roles == {"not-running"})
+    rc = classify(state, promoted, cfg.manage_northd)
     if rc == Rc.RUNNING_PROMOTED:
         note_restarts(cfg, state)
         record_position(cfg, promoted=True)
@@ -593,12 +595,12 @@ def _warn_not_replicating(cfg: Config, state: State) -> None:
                                 f"{server.status.sync_from if server.status else '?'}: its data may be stale")
 
 
-def classify(cfg: Config, state: State) -> int:
-    """The monitor's answer for a state; raises with a reason for the failures."""
+def classify(state: State, promoted: bool, manage_northd: bool) -> int:
+    """The monitor's answer for a state (``promoted``: this node was promoted and not
+    demoted since); raises with a reason for the failures."""
     roles = state.roles
-    promoted = is_marked_promoted(cfg)
     if roles == {"not-running"}:
-        if state.northd_running and cfg.manage_northd:
+        if state.northd_running and manage_northd:
             raise GenericError(f"ovn-northd runs without its databases ({state.describe()})")
         if promoted:
             raise FailedPromotedError(f"The promoted databases are gone ({state.describe()})")
@@ -606,7 +608,7 @@ def classify(cfg: Config, state: State) -> int:
     if roles == {"backup"} and not promoted:
         return Rc.SUCCESS
     if roles == {"active"}:
-        if cfg.manage_northd and not state.northd_running:
+        if manage_northd and not state.northd_running:
             raise FailedPromotedError(f"ovn-northd is not running on the promoted node ({state.describe()})")
         return Rc.RUNNING_PROMOTED
     if promoted:
