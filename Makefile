@@ -5,7 +5,8 @@
 #   make install     agents into $(DESTDIR)$(OCF_ROOT)/resource.d/$(PROVIDER)/, the library
 #                    into $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)/ (found there by the agents)
 #   make uninstall   removes exactly what install put there
-#   make docs        man pages $(MAN_DIR)/ocf_$(PROVIDER)_<agent>.7 from the agents' meta-data
+#   make docs        man pages from the agents' meta-data ($(MAN_DIR)/ocf_$(PROVIDER)_<agent>.7) and
+#                    from the ocf-agents command's parser ($(MAN_DIR)/ocf-agents.8)
 #   make deb         a Debian package in $(DEB_DIR)/ (dpkg-buildpackage on a copy of the tree)
 
 OCF_ROOT  ?= /usr/lib/ocf
@@ -52,7 +53,7 @@ uninstall:
 	-rmdir $(LIB_DIR) $(AGENT_DIR) 2>/dev/null
 
 docs:
-	$(PYTHON) tools/gen_man.py --provider $(PROVIDER) --output $(MAN_DIR) $(addprefix heartbeat/,$(AGENTS))
+	$(PYTHON) tools/gen_man.py --provider $(PROVIDER) --output $(MAN_DIR) --command $(addprefix heartbeat/,$(AGENTS))
 
 # The package is built from a copy, so that the build's files never land in the working tree.
 deb:

@@ -87,6 +87,7 @@ def test_package_holds_agents_library_man_pages_and_command(shipped_deb: Path) -
         assert files[f"/usr/lib/ocf/resource.d/ovsha/{agent}"] == "-rwxr-xr-x"
         assert f"/usr/share/man/man7/ocf_ovsha_{agent}.7.gz" in files
     assert files["/usr/sbin/ocf-agents"] == "-rwxr-xr-x"
+    assert "/usr/share/man/man8/ocf-agents.8.gz" in files
     sources = {str(p.relative_to(REPO)) for p in (REPO / "ocf_agents").rglob("*.py")}
     packaged = {p.removeprefix("/usr/lib/python3/dist-packages/") for p in files if p.startswith(str(LIBRARY))}
     assert sources <= packaged
@@ -97,10 +98,9 @@ def test_package_holds_agents_library_man_pages_and_command(shipped_deb: Path) -
 
 def test_packaged_man_pages_are_the_committed_ones(shipped_deb: Path, tmp_path: Path) -> None:
     subprocess.run(["dpkg-deb", "-x", str(shipped_deb), str(tmp_path)], check=True)
-    for agent in AGENTS:
-        name = f"ocf_ovsha_{agent}.7"
-        packaged = gzip.decompress((tmp_path / "usr/share/man/man7" / f"{name}.gz").read_bytes()).decode()
-        assert packaged == (REPO / "docs" / "man" / name).read_text()
+    for name in [f"ocf_ovsha_{agent}.7" for agent in AGENTS] + ["ocf-agents.8"]:
+        packaged = tmp_path / "usr/share/man" / f"man{name[-1]}" / f"{name}.gz"
+        assert gzip.decompress(packaged.read_bytes()).decode() == (REPO / "docs" / "man" / name).read_text()
 
 
 @pytest.fixture(scope="module")

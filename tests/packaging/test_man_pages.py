@@ -51,12 +51,26 @@ def subject(request: pytest.FixtureRequest, fresh_pages: Path, stateful_page: Pa
     return name, fresh_pages / f"{name}.7", metadata_of(REPO / "heartbeat" / request.param)
 
 
-@pytest.mark.parametrize("agent", AGENTS)
-def test_committed_page_is_what_make_docs_writes(agent: str, fresh_pages: Path) -> None:
-    name = f"ocf_{PROVIDER}_{agent}.7"
-    committed = REPO / "docs" / "man" / name
-    assert committed.is_file(), f"docs/man/{name} is missing: run make docs"
-    assert committed.read_text() == (fresh_pages / name).read_text(), f"docs/man/{name} is stale: run make docs"
+def test_committed_pages_are_what_make_docs_writes(fresh_pages: Path) -> None:
+    committed = REPO / "docs" / "man"
+    names = sorted(p.name for p in fresh_pages.iterdir())
+    assert names == sorted([f"ocf_{PROVIDER}_{agent}.7" for agent in AGENTS] + ["ocf-agents.8"])
+    assert sorted(p.name for p in committed.iterdir()) == names, "docs/man differs from what make docs writes"
+    stale = [name for name in names if (committed / name).read_text() != (fresh_pages / name).read_text()]
+    assert stale == [], f"stale pages in docs/man: {stale}: run make docs"
+
+
+def test_command_page_shows_every_sub_commands_help(fresh_pages: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ocf_agents.cli import build_parser
+
+    text, warnings = render(fresh_pages / "ocf-agents.8")
+    assert warnings == ""
+    shown = flat(sections(text)["COMMANDS"])
+    monkeypatch.setenv("COLUMNS", "80")
+    subs = list(gen_man.subcommands(build_parser()))
+    assert {"ocf-agents setup ovndb", "ocf-agents setup port"} <= {sub.prog for sub in subs}
+    for sub in subs:
+        assert f"{sub.prog} {flat(sub.format_help())}" in shown, sub.prog
 
 
 def test_page_renders_without_groff_warnings(subject: tuple[str, Path, str]) -> None:
