@@ -1,0 +1,71 @@
+"""Side by side with OVN's own agent: the defects this agent fixes, shown on the same servers.
+
+Not a dependency of the suite: skipped with the reason when OVN's agent is not installed.
+OVN's agent is pointed at the same ovn-ctl directories through the environment ovn-ctl
+reads (OVN_RUNDIR...), since it has no parameters for them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+import pytest
+
+from ovndb_harness import OCF_ROOT, Lab, have_ovn
+
+UPSTREAM = "/usr/share/ovn/scripts/ovndb-servers.ocf"
+SPIN_LIMIT = 5.0  # seconds: far more than our start needs on the same servers
+
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(UPSTREAM), reason="OVN's agent is not installed (package ovn-central)"),
+    pytest.mark.skipif(not have_ovn(), reason="needs ovsdb-server, ovn-ctl, ovn-nbctl and crm_attribute"),
+    pytest.mark.skipif(os.geteuid() != 0, reason="ovn-ctl needs root"),
+]
+
+
+@pytest.fixture
+def mixed():
+    """One node whose northbound server is active and southbound server a backup."""
+    lab = Lab(1)
+    try:
+        node = lab.nodes[0]
+        assert node.run("start").rc == 0
+        assert node.appctl("nb", "ovsdb-server/disconnect-active-ovsdb-server").returncode == 0
+        assert node.roles() == ("active", "backup")
+        yield node
+    finally:
+        lab.close()
+
+
+def upstream(node, action: str, limit: float) -> int | None:
+    """Run OVN's agent; None when it is still running after ``limit`` seconds (then killed:
+    it runs in its own process group, which only it and its children belong to)."""
+    env = {
+        "PATH": os.environ["PATH"], "OCF_ROOT": OCF_ROOT, "OCF_RESOURCE_INSTANCE": "ovndb:0",
+        "OCF_RESKEY_CRM_meta_on_node": node.name, "CIB_file": str(node.cib), "HA_LOGFACILITY": "none",
+        "OCF_RESKEY_master_ip": node.addr, "OCF_RESKEY_CRM_meta_interval": "10000",
+        "OVN_RUNDIR": str(node.rundir), "OVN_DBDIR": str(node.root / "db"), "OVN_LOGDIR": str(node.root / "log"),
+        "OVN_SYSCONFDIR": str(node.root / "etc"),
+    }
+    proc = subprocess.Popen(["bash", UPSTREAM, action], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        return proc.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
+
+
+def test_mixed_state_upstream_calls_it_stopped_we_report_an_error(mixed):
+    assert upstream(mixed, "monitor", SPIN_LIMIT) == 7  # "stopped", while both servers run
+    assert mixed.run("monitor", interval_ms=10000).rc == 1
+
+
+def test_mixed_state_upstream_start_spins_ours_repairs(mixed):
+    assert upstream(mixed, "start", SPIN_LIMIT) is None  # an unbounded loop until killed
+    assert mixed.roles() == ("active", "backup")
+    assert mixed.run("start").rc == 0
+    assert mixed.roles() == ("backup", "backup")
