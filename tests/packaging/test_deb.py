@@ -92,7 +92,7 @@ def test_package_holds_agents_library_man_pages_and_command(shipped_deb: Path) -
     packaged = {p.removeprefix("/usr/lib/python3/dist-packages/") for p in files if p.startswith(str(LIBRARY))}
     assert sources <= packaged
     assert not any("__pycache__" in p or p.endswith(".pyc") for p in files)
-    for guide in ("guide.md", "troubleshooting.md", "ovsport-guide.md", "writing-an-agent.md"):
+    for guide in ("guide.md", "troubleshooting.md", "ovndb-monitor-states.md", "ovsport-guide.md", "writing-an-agent.md"):
         assert any(p.startswith(f"/usr/share/doc/ocf-agents/{guide}") for p in files), guide
 
 

@@ -122,7 +122,7 @@ def test_guide_setup_commands_print_what_the_guide_shows(guide: str, argv: list[
         assert result.stdout == shown, f"{guide} shows other output for: {' '.join(argv)}"
 
 
-# -- troubleshooting.md quotes exit reasons the code can produce ------------------------------
+# -- the troubleshooting pages quote exit reasons the code can produce ------------------------------
 MIN_LITERAL = 12  # a message template with less fixed text than this would match anything
 
 
@@ -150,9 +150,9 @@ def message_templates() -> list[re.Pattern[str]]:
 
 
 def documented_reasons() -> list[str]:
-    """Exit reasons quoted in troubleshooting.md's tables: in the first cell of a row (then
-    the exit code), or right after an exit code cell (the monitor states)."""
-    text = (DOCS / "troubleshooting.md").read_text()
+    """Exit reasons quoted in the tables of troubleshooting.md and ovndb-monitor-states.md:
+    in the first cell of a row (then the exit code), or right after an exit code cell."""
+    text = (DOCS / "troubleshooting.md").read_text() + (DOCS / "ovndb-monitor-states.md").read_text()
     return re.findall(r"^\| `([^`]+)` \| \d", text, flags=re.M) + re.findall(r"\| \d \| `([^`]+ [^`]+)`", text)
 
 
