@@ -6,8 +6,8 @@
 Each executable is run with ``meta-data``, exactly as Pacemaker and pcs run it, and the page
 ``ocf_<provider>_<agent>.7`` says what that document says: descriptions, every parameter with
 its type and default, every action with its timeout, and pcs and crmsh examples built from the
-same declarations. A page therefore cannot drift from what the cluster sees; rerun
-``make docs`` after changing an agent. The page name follows resource-agents' convention
+same declarations, so a page says nothing the cluster does not see. Rerun ``make docs``
+after changing an agent (tests/packaging checks that docs/man is current). The page name follows resource-agents' convention
 (``man ocf_heartbeat_IPaddr2``). Standard library only: it runs inside the package build.
 """
 
@@ -34,7 +34,7 @@ EXAMPLE_VALUES: dict[str, dict[str, str]] = {
     "ovndb-servers": {"master_ip": "192.0.2.10"},
     "OVSPort": {"bridge": "br-ex", "interface": "vip0", "mac": "02:00:5e:10:00:01"},
 }
-EXAMPLE_IDS = {"ovndb-servers": "ovndb", "OVSPort": "vip-port"}
+EXAMPLE_IDS = {"ovndb-servers": "ovndb_servers", "OVSPort": "vip0-port"}  # as ocf-agents setup names them
 
 
 # -- the meta-data, as read ---------------------------------------------------------------
@@ -158,14 +158,14 @@ def literal(text: str) -> str:
 def blocks(text: str) -> Iterator[tuple[str, list[str]]]:
     """Split a description into paragraphs, bullet lists and indented (verbatim) blocks.
 
-    A blank line separates paragraphs; a paragraph whose lines all start with ``- `` or
-    ``* `` is a list (an item's indented lines continue it); one whose lines are all indented
-    is shown verbatim.
+    A blank line separates paragraphs; a paragraph that starts with ``- `` or ``* `` is a
+    list (a line without the marker continues the item before it); one whose lines are all
+    indented is shown verbatim.
     """
     for chunk in text.split("\n\n"):
-        lines = chunk.strip("\n").split("\n")
         if not chunk.strip():
             continue
+        lines = chunk.strip("\n").split("\n")
         if all(line[:1] in (" ", "\t") for line in lines):
             yield "verbatim", textwrap.dedent(chunk.strip("\n")).split("\n")
         elif lines[0].lstrip().startswith(("- ", "* ")):
@@ -182,7 +182,7 @@ def blocks(text: str) -> Iterator[tuple[str, list[str]]]:
 
 
 def render_blocks(text: str, para: str = ".PP") -> list[str]:
-    """roff for a description; ``para`` is the paragraph macro (``.IP`` inside a list entry)."""
+    """roff for a description; ``para`` is the paragraph macro (``.IP`` under a parameter)."""
     out: list[str] = []
     for kind, lines in blocks(text):
         if kind == "paragraph":

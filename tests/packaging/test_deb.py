@@ -25,6 +25,7 @@ PACKAGE = "ocf-agents"
 TEST_PROVIDER = "ocfatestdeb"
 AGENTS = ["ovndb-servers", "OVSPort"]
 LIBRARY = Path("/usr/lib/python3/dist-packages/ocf_agents")
+APT_WAIT = ["-o", "DPkg::Lock::Timeout=120"]  # another apt or dpkg run may hold the lock for a while
 SYSTEM_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8"}
 
 
@@ -113,7 +114,7 @@ def installed(test_deb: Path) -> Iterator[Path]:
     if is_installed(PACKAGE):
         pytest.skip(f"a package named {PACKAGE} is already installed here; installing the test build would replace it")
     result = subprocess.run(
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", str(test_deb)],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *APT_WAIT, str(test_deb)],
         env={**SYSTEM_ENV, "DEBIAN_FRONTEND": "noninteractive"}, capture_output=True, text=True, timeout=300,
     )
     try:
@@ -177,7 +178,7 @@ def test_purge_removes_every_file(installed: Path) -> None:
     listed = run_installed(["dpkg", "-L", PACKAGE], check=True).stdout.split()
     owned = [Path(p) for p in listed if not Path(p).is_dir() or TEST_PROVIDER in p or str(LIBRARY) in p]
     assert any(LIBRARY in p.parents for p in owned)
-    run_installed(["apt-get", "remove", "--purge", "-y", "-q", PACKAGE], check=True)
+    run_installed(["apt-get", "remove", "--purge", "-y", "-q", *APT_WAIT, PACKAGE], check=True)
     assert not known_to_dpkg(PACKAGE)
     assert [p for p in owned if p.exists()] == []
     assert not LIBRARY.exists()  # byte code compiled at installation is gone too
