@@ -82,6 +82,7 @@ class ClusterView:
     dc: str | None
     online: frozenset[str]
     placements: tuple[Placement, ...]
+    failures: tuple[str, ...]  # "op on node: exit reason", as crm_mon lists failed actions
 
     def nodes_with(self, resource: str, role: str | None = None) -> list[str]:
         return sorted(p.node for p in self.placements
@@ -105,4 +106,8 @@ def parse_crm_mon(xml_text: str) -> ClusterView:
         for r in root.iter("resource")
         for n in r.iterfind("node")
     )
-    return ClusterView(dc_name, online, placements)
+    failures = tuple(
+        f"{f.get('op_key')} on {f.get('node')}: {f.get('exitreason') or f.get('exitstatus')}"
+        for f in root.iterfind("./failures/failure")
+    )
+    return ClusterView(dc_name, online, placements, failures)

@@ -1,0 +1,116 @@
+"""A client that writes to the OVN northbound database through the VIP, without pause.
+
+It does what a cloud's network provider does when ports are created: one transaction per
+write, ``ls-add`` + ``lsp-add`` + ``lsp-set-addresses``, with ``ovn-nbctl`` from the lab's
+client namespace. A write counts as *acknowledged* when ovn-nbctl exits 0 (the server
+committed it); the drill later asks the database for every acknowledged write, and a missing
+one is a lost write. ``--may-exist`` makes a write that ovn-nbctl retries after a reconnect
+harmless.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+
+from .layout import CLIENT, OVNDB_VIP
+
+NB_PORT = 6641
+WRITE_TIMEOUT_S = 3  # ovn-nbctl's own limit for one write (connect + commit)
+PAUSE_AFTER_FAILURE_S = 0.05
+
+
+def nb_db(address: str = OVNDB_VIP) -> str:
+    return f"tcp:{address}:{NB_PORT}"
+
+
+def in_client_netns(argv: list[str]) -> list[str]:
+    return ["nsenter", f"--net=/run/netns/{CLIENT.netns}", "--", *argv]
+
+
+@dataclass(frozen=True)
+class Write:
+    seq: int
+    started: float  # time.monotonic()
+    finished: float
+    acked: bool
+
+
+class Writer:
+    """The writing client, in a thread of ours; each write is one short ovn-nbctl run."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.writes: list[Write] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def switch(self, seq: int) -> str:
+        return f"{self.prefix}-{seq}"
+
+    def write_argv(self, seq: int) -> list[str]:
+        ls, lsp = self.switch(seq), f"{self.switch(seq)}-p"
+        mac = f"0a:00:00:00:{seq // 256 % 256:02x}:{seq % 256:02x}"
+        return in_client_netns([
+            "ovn-nbctl", f"--db={nb_db()}", f"--timeout={WRITE_TIMEOUT_S}",
+            "--may-exist", "ls-add", ls, "--", "--may-exist", "lsp-add", ls, lsp,
+            "--", "lsp-set-addresses", lsp, f"{mac} 10.200.{seq // 250 % 250}.{seq % 250 + 1}",
+        ])
+
+    def _loop(self) -> None:
+        seq = 0
+        while not self._stop.is_set():
+            seq += 1
+            started = time.monotonic()
+            rc = subprocess.run(self.write_argv(seq), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                timeout=WRITE_TIMEOUT_S + 5).returncode
+            with self._lock:
+                self.writes.append(Write(seq, started, time.monotonic(), rc == 0))
+            if rc != 0:
+                self._stop.wait(PAUSE_AFTER_FAILURE_S)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="nb-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=WRITE_TIMEOUT_S + 10)
+
+    # -- what happened ------------------------------------------------------------------------
+    def snapshot(self) -> list[Write]:
+        with self._lock:
+            return list(self.writes)
+
+    def acked_between(self, start: float, end: float) -> list[Write]:
+        return [w for w in self.snapshot() if w.acked and start <= w.finished <= end]
+
+    def first_ack_after(self, moment: float) -> Write | None:
+        """The first write that *started* after ``moment`` and was acknowledged."""
+        return next((w for w in self.snapshot() if w.acked and w.started >= moment), None)
+
+    def longest_gap(self, start: float, end: float) -> float:
+        """The longest time without an acknowledgement inside [start, end]."""
+        moments = [start] + [w.finished for w in self.acked_between(start, end)] + [end]
+        return max(b - a for a, b in zip(moments, moments[1:]))
+
+    def missing(self, present: set[str], writes: list[Write]) -> list[int]:
+        """Acknowledged writes whose logical switch is not in ``present``."""
+        return [w.seq for w in writes if w.acked and self.switch(w.seq) not in present]
+
+
+def switches_in_nb(address: str = OVNDB_VIP) -> set[str] | None:
+    """Every logical switch name the northbound database holds, read through ``address``;
+    None if it does not answer."""
+    proc = subprocess.run(
+        in_client_netns(["ovn-nbctl", f"--db={nb_db(address)}", "--timeout=10", "--bare",
+                         "--columns=name", "list", "Logical_Switch"]),
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=20)
+    if proc.returncode != 0:
+        return None
+    return set(proc.stdout.split())
