@@ -64,11 +64,6 @@ def contents(deb: Path) -> dict[str, str]:
     return files
 
 
-def is_installed(package: str) -> bool:
-    status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
-    return status.returncode == 0 and status.stdout.endswith(" installed")
-
-
 def test_version_matches_the_python_package(shipped_deb: Path) -> None:
     from ocf_agents import __version__
 
@@ -111,8 +106,10 @@ def installed(test_deb: Path) -> Iterator[Path]:
     it installed."""
     if os.geteuid() != 0:
         pytest.skip("needs root to install a Debian package")
-    if is_installed(PACKAGE):
-        pytest.skip(f"a package named {PACKAGE} is already installed here; installing the test build would replace it")
+    if known_to_dpkg(PACKAGE):
+        if not is_test_build_leftover():
+            pytest.skip(f"a package named {PACKAGE} is already installed here; installing the test build would replace it")
+        subprocess.run(["dpkg", "--purge", PACKAGE], capture_output=True, timeout=120, check=True)
     result = subprocess.run(
         ["apt-get", "install", "-y", "-q", "--no-install-recommends", *APT_WAIT, str(test_deb)],
         env={**SYSTEM_ENV, "DEBIAN_FRONTEND": "noninteractive"}, capture_output=True, text=True, timeout=300,
@@ -123,6 +120,12 @@ def installed(test_deb: Path) -> Iterator[Path]:
     finally:
         if known_to_dpkg(PACKAGE):
             subprocess.run(["dpkg", "--purge", PACKAGE], capture_output=True, timeout=120)
+
+
+def is_test_build_leftover() -> bool:
+    """The installed ocf-agents is this test's own build, left by an interrupted run."""
+    listed = subprocess.run(["dpkg", "-L", PACKAGE], capture_output=True, text=True).stdout.split()
+    return f"/usr/lib/ocf/resource.d/{TEST_PROVIDER}" in listed
 
 
 def known_to_dpkg(package: str) -> bool:
