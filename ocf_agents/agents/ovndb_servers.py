@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ocf_agents import __version__
 from ocf_agents.ocf.agent import Agent, Context
@@ -36,11 +36,13 @@ MAX_PORT = 65535
 
 # -- parameter validators: each raises ValueError saying why a value is wrong everywhere --
 def check_ip(value: str) -> None:
-    import ipaddress
+    """An IPv4 or IPv6 address, as the kernel reads one (no host names, no zone ids)."""
+    import socket
 
+    family = socket.AF_INET6 if ":" in value else socket.AF_INET
     try:
-        ipaddress.ip_address(value)
-    except ValueError:
+        socket.inet_pton(family, value)
+    except OSError:
         raise ValueError("it is not an IPv4 or IPv6 address") from None
 
 
@@ -301,8 +303,7 @@ CATCH_UP_WAIT = 4.0  # seconds promote waits for a switchover's last copy
 
 
 # -- configuration: what the parameters mean for this node ---------------------------------
-@dataclass(frozen=True)
-class Db:
+class Db(NamedTuple):
     """One database with its parameters: port, protocol and SSL files."""
 
     server: ovsdb.Database
@@ -370,8 +371,7 @@ class Config:
 
 
 # -- reading the state ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class Server:
+class Server(NamedTuple):
     """What one database server looks like right now."""
 
     db: Db
@@ -391,8 +391,7 @@ class Server:
         return self.status.role if self.status is not None else "not-answering"
 
 
-@dataclass(frozen=True)
-class State:
+class State(NamedTuple):
     servers: tuple[Server, Server]
     northd_running: bool
 

@@ -10,12 +10,10 @@ rows). Starting and stopping the processes stays with ``ovn-ctl``.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import socket
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import unixctl
 
@@ -29,8 +27,7 @@ class OvsdbError(Exception):
     """A database server refused or did not answer a request."""
 
 
-@dataclass(frozen=True)
-class Database:
+class Database(NamedTuple):
     """Where one of OVN's databases lives under an ovn-ctl run directory."""
 
     key: str  # "nb" or "sb", as in ovn-ctl's option names
@@ -87,8 +84,7 @@ def live_pid(pidfile: str, program: str) -> int | None:
 
 
 # -- control socket ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SyncStatus:
+class SyncStatus(NamedTuple):
     """``ovsdb-server/sync-status`` read into fields.
 
     ``replicating`` only says that the server once reached the ``replicating`` state with
@@ -152,23 +148,26 @@ def remote(proto: str, addr: str, port: int, passive: bool = False) -> str:
 
     Active form ``tcp:ADDR:PORT``; passive (listening) form ``ptcp:PORT:ADDR``.
     """
-    host = f"[{addr}]" if ipaddress.ip_address(addr).version == 6 else addr
+    host = f"[{addr}]" if ":" in addr else addr
     return f"p{proto}:{port}:{host}" if passive else f"{proto}:{host}:{port}"
 
 
+V4_MAPPED = bytes(10) + b"\xff\xff"
+
+
 def _proc_address(hex_addr: str) -> tuple[str, int]:
-    """An address from /proc/net/tcp{,6} (little-endian 32-bit words) as (ip, port)."""
+    """An address from /proc/net/tcp{,6} (little-endian 32-bit words) as (ip, port), in
+    the canonical text form (an IPv4-mapped IPv6 address as IPv4)."""
     addr, port = hex_addr.split(":")
     raw = bytes.fromhex(addr)
     packed = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-    ip = ipaddress.ip_address(packed)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return str(ip), int(port, 16)
+    if len(packed) == 16 and packed.startswith(V4_MAPPED):
+        packed = packed[12:]
+    family = socket.AF_INET if len(packed) == 4 else socket.AF_INET6
+    return socket.inet_ntop(family, packed), int(port, 16)
 
 
-@dataclass(frozen=True)
-class TcpConnection:
+class TcpConnection(NamedTuple):
     local: tuple[str, int]
     peer: tuple[str, int]
     tx_queue: int  # bytes sent and not yet acknowledged by the peer
@@ -208,9 +207,11 @@ def parse_remote(target: str) -> tuple[str, str, int] | None:
     """(proto, ip, port) of an active remote ``tcp:ADDR:PORT`` / ``ssl:[ADDR]:PORT``."""
     proto, _, rest = target.partition(":")
     host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
     try:
-        return proto, str(ipaddress.ip_address(host.strip("[]"))), int(port)
-    except ValueError:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        return proto, socket.inet_ntop(family, socket.inet_pton(family, host)), int(port)
+    except (OSError, ValueError):
         return None
 
 
@@ -228,7 +229,7 @@ def replication_connection(pid: int, target: str | None) -> TcpConnection | None
 
 def address_is_local(ip: str) -> bool:
     """True when ``ip`` is configured on this host (binding to it succeeds)."""
-    family = socket.AF_INET6 if ipaddress.ip_address(ip).version == 6 else socket.AF_INET
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         try:
             sock.bind((ip, 0))
