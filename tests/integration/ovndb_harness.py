@@ -82,7 +82,7 @@ class Node:
         }
 
     def env(self, interval_ms: int = 0, timeout_ms: int = 20000, notify: dict[str, str] | None = None,
-            **params: str) -> dict[str, str]:
+            meta: dict[str, str] | None = None, **params: str) -> dict[str, str]:
         env = {
             "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
             "OCF_ROOT": OCF_ROOT,
@@ -102,6 +102,8 @@ class Node:
             env[f"OCF_RESKEY_{key}"] = value
         for key, value in (notify or {}).items():
             env[f"OCF_RESKEY_CRM_meta_notify_{key}"] = value
+        for key, value in (meta or {}).items():
+            env[f"OCF_RESKEY_CRM_meta_{key}"] = value
         return env
 
     def run(self, action: str, timeout: float = 60, **kw) -> Result:

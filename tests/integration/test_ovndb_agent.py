@@ -353,3 +353,43 @@ def test_manage_northd_follows_the_promoted_node(lab2):
     assert a.run("demote").rc == 0
     assert a.run("monitor", **MONITOR).rc == 0 and not [
         p for p in a.processes() if open(f"/proc/{p}/comm").read().strip() == "ovn-northd"]
+
+
+# -- SSL and bundles ---------------------------------------------------------------------------
+def make_pki(directory) -> dict[str, str]:
+    """A CA and one certificate signed by it (every node uses it, as a simple deployment)."""
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "cacert.pem",
+            "-days", "2", "-subj", "/CN=ocfa-test-ca")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "privkey.pem", "-out", "req.pem",
+            "-subj", "/CN=ovndb")
+    openssl("x509", "-req", "-in", "req.pem", "-CA", "cacert.pem", "-CAkey", "ca-key.pem", "-CAcreateserial",
+            "-out", "cert.pem", "-days", "2")
+    params = {}
+    for db in ("nb", "sb"):
+        params.update({f"{db}_master_protocol": "ssl", f"ovn_{db}_db_privkey": f"{directory}/privkey.pem",
+                       f"ovn_{db}_db_cert": f"{directory}/cert.pem", f"ovn_{db}_db_cacert": f"{directory}/cacert.pem"})
+    return params
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="needs openssl to make test certificates")
+def test_ssl_replication_and_listening(lab2, tmp_path):
+    a, b = lab2.nodes
+    pki = make_pki(tmp_path)
+    for node in (a, b):
+        node.params.update(pki)
+    a, b = promoted_pair(lab2)
+    assert a.nbctl("--bare", "--columns=target", "list", "Connection") == f"pssl:6641:{a.addr}"
+    a.nbctl("ls-add", "over-ssl")
+    wait_for("replication over SSL", lambda: "over-ssl" in b.switches())
+    assert b.appctl("nb", "ovsdb-server/sync-status").stdout.split("\n")[1] == f"replicating: ssl:{a.addr}:6641"
+
+
+def test_scores_are_keyed_by_the_physical_host_in_a_bundle(lab2):
+    a, b = lab2.nodes
+    # node1's instance runs in a container on node2: its score belongs to node2.
+    res = a.run("start", meta={"container_attribute_target": "host", "physical_host": b.name})
+    assert res.rc == 0, res
+    assert b.score() == "1" and a.score() is None
