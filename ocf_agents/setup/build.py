@@ -81,6 +81,7 @@ def ovndb_setup(opts: OvndbOptions) -> Setup:
             "needs a different interval for each role's monitor"
         )
     params = merge_params(agent, ovndb_params(opts, master_ip), opts.params)
+    check_ssl_files(opts, dict(params))
     primitive = Primitive(
         name, agent, params, (Op("monitor", monitor, UNPROMOTED), Op("monitor", promoted_monitor, PROMOTED))
     )
@@ -118,8 +119,6 @@ def ovndb_params(opts: OvndbOptions, master_ip: str) -> list[tuple[str, str]]:
         value = getattr(opts, option)
         if value is not None:
             flag = f"--{option.replace('_', '-')}"
-            if not opts.ssl:
-                raise SetupError(f"{flag} is only used with --ssl")
             params.append((f"ovn_{option[:2]}_db_{option[3:]}", checks.check_absolute_path(flag, value)))
     if opts.manage_northd:
         params.append(("manage_northd", YES))
@@ -128,6 +127,18 @@ def ovndb_params(opts: OvndbOptions, master_ip: str) -> list[tuple[str, str]]:
         if value is not None:
             params.append((option, checks.check_milliseconds(f"--{option.replace('_', '-')}", value)))
     return params
+
+
+def check_ssl_files(opts: OvndbOptions, params: dict[str, str]) -> None:
+    """A database's SSL files are only read when its protocol is ssl (--ssl sets both; a
+    --param can set one): a file given for a tcp database is a mistake worth stopping for."""
+    for option in SSL_FILES:
+        db = option[:2]
+        if getattr(opts, option) is not None and params.get(f"{db}_master_protocol") != "ssl":
+            raise SetupError(
+                f"--{option.replace('_', '-')} is only used when {db}_master_protocol=ssl "
+                f"(give --ssl, or --param {db}_master_protocol=ssl)"
+            )
 
 
 def port_setup(opts: PortOptions) -> Setup:

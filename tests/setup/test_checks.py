@@ -36,7 +36,10 @@ BAD = {
     "same monitor intervals": (OVNDB + ("--master-ip", "192.0.2.10", "--promoted-monitor-interval", "10"),
                                "different interval"),
     "bad interval": (OVNDB + ("--master-ip", "192.0.2.10", "--monitor-interval", "ten"), "not an interval"),
-    "ssl file without ssl": (OVNDB + ("--master-ip", "192.0.2.10", "--nb-cert", "/etc/c.pem"), "only used with --ssl"),
+    "ssl file without ssl": (OVNDB + ("--master-ip", "192.0.2.10", "--nb-cert", "/etc/c.pem"), "only used when nb_master_protocol=ssl"),
+    "sb ssl file with nb ssl only": (
+        OVNDB + ("--master-ip", "192.0.2.10", "--param", "nb_master_protocol=ssl", "--sb-cert", "/etc/c.pem"),
+        "only used when sb_master_protocol=ssl"),
     "relative ssl file": (OVNDB + ("--master-ip", "192.0.2.10", "--ssl", "--nb-cert", "c.pem"), "absolute path"),
     "vip option in load-balancer mode": (
         OVNDB + ("--master-ip", "192.0.2.10", "--load-balancer", "--vip-netmask", "24"), "--load-balancer"),
@@ -69,6 +72,8 @@ def test_bad_input_exits_2_before_anything_runs(case: str, fp) -> None:
 def test_good_input_is_accepted_by_the_same_checks() -> None:
     """The counterpart of the table: legal edge values pass (so the table tests the values)."""
     result = setup_cli("ovndb", "--master-ip", "2001:db8::1", "--vip-netmask", "128", "--name", "_a.b-c",
-                       "--param", "nb_master_port=6643", "--pcs-version", "0.11")
+                       "--param", "nb_master_port=6643", "--param", "nb_master_protocol=ssl",
+                       "--nb-cert", "/etc/ovn/nb-cert.pem", "--pcs-version", "0.11")
     assert result.rc == 0, result.err
     assert "ip=2001:db8::1 cidr_netmask=128" in result.out
+    assert "ovn_nb_db_cert=/etc/ovn/nb-cert.pem nb_master_port=6643 nb_master_protocol=ssl" in result.out
