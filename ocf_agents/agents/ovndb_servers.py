@@ -713,7 +713,7 @@ def stop(ctx: Context) -> int:
     state = read_state(cfg)
     if is_marked_promoted(cfg) and state.roles == {"active"}:
         record_position(cfg, promoted=True)
-    elif state.servers and all(s.connection is not None for s in state.servers):
+    elif all(s.connection is not None for s in state.servers):
         record_position(cfg, promoted=False)
     if cfg.manage_northd or state.northd_running:
         cfg.ovn_ctl_run("--ovn-manage-ovsdb=no", "stop_northd")
@@ -896,6 +896,8 @@ def publish_position(cfg: Config, n) -> None:
     """Everyone publishes its data position; the node to be promoted notes the candidates
     it must compare with in promote, once every position is published."""
     me = cfg.ctx.cluster.node_name()
+    if me in n.promote.unames:
+        catch_up(cfg, switchover=bool(n.demote.unames))  # so that the position below counts it
     refresh_position(cfg)
     position, _ = read_position(cfg)
     cfg.ctx.cluster.set_node_attribute(position_attribute(cfg.ctx), str(position))

@@ -45,7 +45,7 @@ def metadata() -> bytes:
     return proc.stdout
 
 
-def test_meta_data_is_valid_against_the_ocf_1_0_dtd(metadata, tmp_path):
+def test_meta_data_is_valid_against_the_ocf_1_0_dtd(metadata):
     from lxml import etree
 
     doc = etree.fromstring(metadata)
