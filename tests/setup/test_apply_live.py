@@ -1,7 +1,7 @@
 """``--apply`` without ``--cib``: the live CIB is copied, changed with ``pcs -f``, pushed once.
 
-pcs is faked here (pytest-subprocess): the same commands run for real on CIB files in
-test_offline.py; ``pcs cluster cib`` and ``cib-push`` themselves need a running cluster.
+pcs is faked here (pytest-subprocess), to see the exact calls and a failure in the middle;
+test_offline.py runs the same path with the real pcs, pointed at a file by CIB_file.
 """
 
 from __future__ import annotations

@@ -163,3 +163,23 @@ def normalized(cib: Path) -> dict:
         attrs.setdefault("kind", "Mandatory") if constraint.tag == "rsc_order" else attrs.setdefault("rsc-role", "Started")
         constraints[attrs.pop("id")] = (constraint.tag, attrs)
     return {"resources": resources, "constraints": constraints}
+
+
+def test_live_path_fetches_changes_and_pushes_the_cib(tmp_path: Path, installed_agents: str, monkeypatch) -> None:
+    """Without --cib: pcs cluster cib, pcs -f on the copy, pcs cluster cib-push diff-against.
+    CIB_file points every CIB client (cibadmin under pcs too) at a file instead of the
+    cluster's CIB manager: the same pcs commands, for real, with no cluster running."""
+    live = empty_cib(tmp_path / "live.xml")
+    monkeypatch.setenv("CIB_file", str(live))
+    args = ("port", "--bridge", "br-ex", "--interface", "vip2", "--ip", "192.0.2.22", "--provider", installed_agents)
+    first = setup_cli(*args, "--apply")
+    assert first.rc == 0, first.err
+    assert "pushed 2 change(s) to the cluster" in first.out
+    group = ET.parse(live).find(".//group[@id='vip2-port-group']")
+    assert group is not None
+    assert [p.get("id") for p in group.iter("primitive")] == ["vip2-port", "vip2-port-ip"]
+    before = live.read_bytes()
+    again = setup_cli(*args, "--apply")
+    assert again.rc == 0, again.err
+    assert "nothing to do" in again.out
+    assert live.read_bytes() == before
