@@ -17,6 +17,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import textwrap
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Callable, TextIO
@@ -55,7 +56,12 @@ class CibElement:
 
 def cib_elements(xml_text: str) -> dict[str, CibElement]:
     """Every id in the CIB's configuration, with its tag, container, attributes, parameters."""
-    root = ET.fromstring(xml_text)
+    try:
+        root = ET.fromstring(xml_text)
+    except ET.ParseError as err:
+        raise SetupError(f"the CIB is not valid XML ({err})") from None
+    if root.tag != "cib":
+        raise SetupError(f"the CIB's root element is <{root.tag}>, not <cib>")
     found: dict[str, CibElement] = {}
 
     def walk(element: ET.Element, container: str | None) -> None:
@@ -128,7 +134,10 @@ def apply(steps: list[Step], cib_file: str | None, out: TextIO, run: Runner = ru
         if cib_file is None:
             checked(run, ("pcs", "cluster", "cib", original), "pcs cluster cib " + original)
         else:
-            shutil.copyfile(cib_file, original)
+            try:
+                shutil.copyfile(cib_file, original)
+            except OSError as err:
+                raise SetupError(f"--cib {cib_file!r} cannot be read: {err.strerror}") from None
         shutil.copyfile(original, work)
         with open(original, encoding="utf-8") as cib:
             todo, present = pending(steps, cib_elements(cib.read()))
@@ -156,7 +165,7 @@ def checked(run: Runner, argv: tuple[str, ...], shown: str) -> None:
         said = "\n".join(part.strip() for part in (result.stderr, result.stdout) if part.strip())
         raise ApplyError(
             f"this command failed (exit status {result.returncode}):\n  {shown}\n"
-            f"pcs said:\n  {said.replace(chr(10), chr(10) + '  ') or '(nothing)'}\n"
+            f"pcs said:\n{textwrap.indent(said or '(nothing)', '  ')}\n"
             "nothing was changed: the CIB is as it was before"
         )
 

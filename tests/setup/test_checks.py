@@ -77,3 +77,17 @@ def test_good_input_is_accepted_by_the_same_checks() -> None:
     assert result.rc == 0, result.err
     assert "ip=2001:db8::1 cidr_netmask=128" in result.out
     assert "ovn_nb_db_cert=/etc/ovn/nb-cert.pem nb_master_port=6643 nb_master_protocol=ssl" in result.out
+
+
+@pytest.mark.parametrize("content, message", [
+    ("<cib><configuration>", "not valid XML"),
+    ("<html/>", "root element is <html>"),
+])
+def test_a_cib_file_that_is_not_one_exits_2(tmp_path, fp, content: str, message: str) -> None:
+    cib = tmp_path / "cib.xml"
+    cib.write_text(content)
+    result = setup_cli("ovndb", "--master-ip", "192.0.2.10", "--pcs-version", "0.11", "--apply", "--cib", str(cib))
+    assert result.rc == 2
+    assert message in result.err
+    assert len(fp.calls) == 0
+    assert cib.read_text() == content
