@@ -5,6 +5,7 @@
 #   make install     agents into $(DESTDIR)$(OCF_ROOT)/resource.d/$(PROVIDER)/, the library
 #                    into $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)/ (found there by the agents)
 #   make uninstall   removes exactly what install put there
+#   make demo        as root: a 3-node lab, the fail-over drill and its summary, lab down again
 #   make docs        man pages from the agents' meta-data ($(MAN_DIR)/ocf_$(PROVIDER)_<agent>.7) and
 #                    from the ocf-agents command's parser ($(MAN_DIR)/ocf-agents.8)
 #   make deb         a Debian package in $(DEB_DIR)/ (dpkg-buildpackage on a copy of the tree)
@@ -23,7 +24,7 @@ MAN_DIR   ?= docs/man
 DEB_DIR   ?= build/deb
 PKG_FILES := $(shell find ocf_agents -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: all deps test install uninstall clean docs deb
+.PHONY: all deps test install uninstall clean demo docs deb
 
 all:
 	@echo "targets: deps test install uninstall clean"
@@ -39,6 +40,14 @@ $(VENV)/.deps-stamp: requirements-test.txt
 
 test: deps
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) tests
+
+# A 3-node lab (Corosync + Pacemaker in namespaces, as root), the fail-over drill with its
+# summary, and the lab taken down again whatever happened (a lab up leaves nothing behind
+# when it fails itself). See docs/lab.md.
+demo: deps
+	@$(PYTHON) -m ocf_agents.cli lab up --nodes 3
+	@trap '$(PYTHON) -m ocf_agents.cli lab down' EXIT; trap 'exit 130' INT TERM; \
+	$(PYTHON) -m ocf_agents.cli drill
 
 install:
 	install -d -m 755 $(AGENT_DIR)

@@ -7,6 +7,7 @@ off, and says so. A production cluster must fence.
 
 from __future__ import annotations
 
+import html
 import os
 import pwd
 import grp
@@ -53,6 +54,15 @@ def cluster_properties(node_count: int) -> dict[str, str]:
     }
 
 
+# Most clusters give resources some stickiness; without it Pacemaker shuffles resources that
+# have nothing to do with a fail-over, only to even out the count per node.
+RESOURCE_DEFAULTS = (
+    '<rsc_defaults><meta_attributes id="rsc-options"><nvpair '
+    'id="rsc-options-resource-stickiness" name="resource-stickiness" value="1"/>'
+    "</meta_attributes></rsc_defaults>"
+)
+
+
 def seed_cib(path: Path, node_count: int) -> None:
     """Write the initial CIB (hacluster, mode 600) that every node starts from."""
     cib = run(["cibadmin", "--empty"]).stdout
@@ -62,6 +72,7 @@ def seed_cib(path: Path, node_count: int) -> None:
     env = {**os.environ, "CIB_file": str(path)}
     for name, value in cluster_properties(node_count).items():
         run(["crm_attribute", "--type", "crm_config", "--name", name, "--update", value], env=env)
+    run(["cibadmin", "--create", "-o", "configuration", "-X", RESOURCE_DEFAULTS], env=env)
     os.chown(path, pwd.getpwnam("hacluster").pw_uid, grp.getgrnam("haclient").gr_gid)
 
 
@@ -106,8 +117,9 @@ def parse_crm_mon(xml_text: str) -> ClusterView:
         for r in root.iter("resource")
         for n in r.iterfind("node")
     )
-    failures = tuple(
-        f"{f.get('op_key')} on {f.get('node')}: {f.get('exitreason') or f.get('exitstatus')}"
+    failures = tuple(  # crm_mon escapes exit reasons once more than XML needs
+        f"{f.get('op_key')} on {f.get('node')}: "
+        f"{html.unescape(f.get('exitreason') or f.get('exitstatus') or '')}"
         for f in root.iterfind("./failures/failure")
     )
     return ClusterView(dc_name, online, placements, failures)

@@ -45,13 +45,16 @@ def _drill(args: argparse.Namespace) -> int:
 
 
 def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """A LabError is one line on stderr and exit status 1, never a traceback."""
+    """A LabError is one line on stderr and exit status 1, Ctrl-C is 130; no traceback."""
     def wrapper(args: argparse.Namespace) -> int:
         try:
             return func(args)
         except LabError as err:
             print(f"ocf-agents {args.command}: {err}", file=sys.stderr)
             return 1
+        except KeyboardInterrupt:
+            print(f"ocf-agents {args.command}: interrupted", file=sys.stderr)
+            return 130
     return wrapper
 
 
