@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from typing import NamedTuple
 
@@ -625,6 +626,7 @@ def start(ctx: Context) -> int:
     check_nowhere(cfg)
     master = present_master(ctx)
     _remove(cfg.state_file(ROLE_FILE))
+    keep_unreplicated_copy(cfg, master)
     state = read_state(cfg)
     if all(s.status is not None for s in state.servers):
         if state.roles != {"backup"}:
@@ -646,6 +648,31 @@ def start(ctx: Context) -> int:
         state = _wait_connected(cfg, state)
     set_score(cfg, backup_score(cfg, state), required=True)
     return Rc.SUCCESS
+
+
+def keep_unreplicated_copy(cfg: Config, master: str | None) -> None:
+    """A node that failed while promoted may hold writes its successor never received (its
+    backups were cut off). Joining as a backup replaces its databases with the successor's,
+    so copy them first (``<db file>.unreplicated-<position>``) and say so in the log."""
+    mine, was_promoted = read_position(cfg)
+    if master is None or not was_promoted:
+        return
+    theirs = cfg.ctx.cluster.node_attribute(position_attribute(cfg.ctx), node=master)
+    try:
+        if mine <= int(theirs or 0) + POSITION_TOLERANCE_MS:
+            return
+    except ValueError:
+        pass
+    for db in cfg.dbs:
+        source = os.path.join(cfg.dbdir, f"ovn{db.server.key}_db.db")
+        if not os.path.exists(source):
+            continue
+        copy = f"{source}.unreplicated-{mine}"
+        with open(source, "rb") as src, os.fdopen(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                                                   "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        cfg.ctx.log.warning(f"this node's {db.server.title} data is newer than promoted node {master}'s "
+                            f"(position {mine} > {theirs}): kept a copy in {copy} before replicating")
 
 
 def start_arguments(cfg: Config, master: str | None) -> list[str]:

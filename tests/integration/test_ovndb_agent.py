@@ -6,6 +6,7 @@ see ovndb_harness.py) and tears them down, killing every process by PID, even on
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -181,6 +182,26 @@ def test_sigkill_of_the_promoted_servers_is_a_failed_promotion_then_a_clean_reco
 def parent(pid: int) -> int:
     stat = open(f"/proc/{pid}/stat").read()
     return int(stat[stat.rfind(")") + 2 :].split()[1])
+
+
+def test_a_failed_promoted_node_keeps_a_copy_of_writes_its_successor_never_received(lab2):
+    a, b = lab2.nodes
+    start_all(lab2, a, b)
+    assert a.run("promote", master_ip=a.addr).rc == 0  # b never follows: cut off
+    a.nbctl("ls-add", "unreplicated")
+    assert a.run("monitor", **MONITOR).rc == 8
+    a.kill_all()
+    assert a.run("stop").rc == 0
+    assert lab2.promote(b, []).rc == 0  # the only node left
+    joining = lab2.notify_vars("pre", "start", start=[a], active=[b], promoted=[b])
+    assert a.run("start", notify=joining, master_ip=b.addr).rc == 0
+    wait_for("a to replicate b", lambda: "unreplicated" not in a.switches() and a.score() == "5")
+    copies = list((a.root / "db").glob("ovnnb_db.db.unreplicated-*"))
+    assert len(copies) == 1 and oct(copies[0].stat().st_mode & 0o777) == "0o600"
+    query = ["OVN_Northbound", {"op": "select", "table": "Logical_Switch", "where": [], "columns": ["name"]}]
+    out = subprocess.run(["ovsdb-tool", "query", str(copies[0]), json.dumps(query)], capture_output=True,
+                         text=True, check=True).stdout
+    assert "unreplicated" in out
 
 
 def test_sigsegv_of_a_promoted_server_is_noticed_while_down_and_logged_after_restart(lab2):
