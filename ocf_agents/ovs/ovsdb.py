@@ -174,33 +174,45 @@ class TcpConnection(NamedTuple):
     rx_queue: int  # bytes received and not yet read by the server
 
 
-def established_connections(pid: int) -> list[TcpConnection]:
-    """The established TCP connections of process ``pid`` (IPv4 and IPv6), from /proc."""
-    inodes = set()
-    try:
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            try:
-                link = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if link.startswith("socket:["):
-                inodes.add(link[8:-1])
-    except OSError:
-        return []
-    found = []
+def established_connections(pid: int, peer: tuple[str, int] | None = None) -> list[TcpConnection]:
+    """The established TCP connections of process ``pid`` (IPv4 and IPv6), from /proc;
+    only those to ``peer`` when given (then the process's sockets are listed only if some
+    connection of the network namespace goes there)."""
+    rows = []
     for table in ("tcp", "tcp6"):
         try:
             with open(f"/proc/{pid}/net/{table}", encoding="ascii") as f:
-                rows = f.read().splitlines()[1:]
+                lines = f.read().splitlines()[1:]
         except OSError:
             continue
-        for row in rows:
-            cols = row.split()
-            if len(cols) < 10 or cols[3] != TCP_ESTABLISHED or cols[9] not in inodes:
+        for line in lines:
+            cols = line.split()
+            if len(cols) < 10 or cols[3] != TCP_ESTABLISHED:
                 continue
-            tx, rx = (int(x, 16) for x in cols[4].split(":"))
-            found.append(TcpConnection(_proc_address(cols[1]), _proc_address(cols[2]), tx, rx))
-    return found
+            remote = _proc_address(cols[2])
+            if peer is None or remote == peer:
+                tx, rx = (int(x, 16) for x in cols[4].split(":"))
+                rows.append((cols[9], TcpConnection(_proc_address(cols[1]), remote, tx, rx)))
+    if not rows:
+        return []
+    inodes = _socket_inodes(pid)
+    return [conn for inode, conn in rows if inode in inodes]
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return inodes
+    for fd in fds:
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    return inodes
 
 
 def parse_remote(target: str) -> tuple[str, str, int] | None:
@@ -221,10 +233,8 @@ def replication_connection(pid: int, target: str | None) -> TcpConnection | None
     if parsed is None:
         return None
     _, ip, port = parsed
-    for conn in established_connections(pid):
-        if conn.peer == (ip, port):
-            return conn
-    return None
+    found = established_connections(pid, (ip, port))
+    return found[0] if found else None
 
 
 def address_is_local(ip: str) -> bool:
