@@ -92,7 +92,8 @@ def accepting_writes(lab: Lab, node: Node) -> bool:
 class Drill:
     """The scenarios, sharing one lab and one writing client."""
 
-    def __init__(self, lab: Lab, say: Callable[[str], None] = print) -> None:
+    def __init__(self, lab: Lab,
+                 say: Callable[[str], None] = lambda line: print(line, flush=True)) -> None:
         self.lab = lab
         self._say = say
         self.started = time.monotonic()
