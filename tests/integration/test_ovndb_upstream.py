@@ -8,12 +8,13 @@ reads (OVN_RUNDIR...), since it has no parameters for them.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 
 import pytest
 
-from ovndb_harness import OCF_ROOT, Lab, have_ovn
+from ovndb_harness import OCF_ROOT, Lab, have_ovn, wait_for
 
 UPSTREAM = "/usr/share/ovn/scripts/ovndb-servers.ocf"
 SPIN_LIMIT = 5.0  # seconds: far more than our start needs on the same servers
@@ -69,3 +70,37 @@ def test_mixed_state_upstream_start_spins_ours_repairs(mixed):
     assert mixed.roles() == ("active", "backup")
     assert mixed.run("start").rc == 0
     assert mixed.roles() == ("backup", "backup")
+
+
+@pytest.fixture
+def node():
+    lab = Lab(1)
+    try:
+        yield lab.nodes[0]
+    finally:
+        lab.close()
+
+
+def test_start_on_a_promoted_node_upstream_returns_8_ours_makes_backups(node):
+    assert node.run("start").rc == 0
+    assert node.run("promote", master_ip=node.addr).rc == 0
+    assert upstream(node, "start", SPIN_LIMIT) == 8  # start must never say "promoted"
+    assert node.run("start").rc == 0
+    assert node.roles() == ("backup", "backup")
+
+
+def test_zombie_pidfile_upstream_start_spins_ours_starts(node, tmp_path):
+    fake = tmp_path / "ovsdb-server"
+    shutil.copy("/bin/true", fake)
+    zombie = subprocess.Popen([str(fake)])  # not waited for until the end: a zombie named ovsdb-server
+    try:
+        wait_for("the zombie", lambda: open(f"/proc/{zombie.pid}/stat").read().split(") ")[1][0] == "Z")
+        node.rundir.mkdir(parents=True)
+        for db in ("nb", "sb"):
+            (node.rundir / f"ovn{db}_db.pid").write_text(f"{zombie.pid}\n")
+        assert upstream(node, "start", SPIN_LIMIT) is None
+        assert node.roles() == ("down", "down")
+        assert node.run("start").rc == 0
+        assert node.roles() == ("backup", "backup")
+    finally:
+        zombie.wait()
