@@ -1,0 +1,1 @@
+"""Benchmarks of the agents (``make bench``); see bench/README.md."""

@@ -1,0 +1,273 @@
+"""Two OVN database "nodes" for the benchmark, each in its own network namespace.
+
+Why namespaces: OVN's agent listens on ``master_ip`` (or on 0.0.0.0) and replicates from
+``master_ip`` on the same port, so two of its nodes cannot share one network stack; and it
+points a backup that has no promoted node to replicate from at the hard-coded 192.0.2.254.
+Here each node is a namespace ``ocfa-bench-<pid>-<n>`` whose only links are its loopback
+(127.0.0.1/32 only) and one end of a veth pair to the other node, addressed 127.0.30.<n>/24
+(``route_localnet`` lets the 127.0.30.0/24 bench range travel over the veth). The virtual IP
+``master_ip`` = 127.0.30.100 is moved by the benchmark as IPaddr2 would move it. There is no
+other route: a connection to 192.0.2.254 fails at once inside the namespace with "Network is
+unreachable", and no packet leaves it.
+
+Both agents run on the same nodes, with the same ovn-ctl directories, the same servers, the
+same CIB file (``CIB_file``, a CIB naming both nodes, so that crm_master and crm_attribute
+really run) and the same parameters; ours also gets its directory parameters and a
+``nowhere_ip`` on the veth subnet where nobody answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OURS = str(REPO / "heartbeat" / "ovndb-servers")
+THEIRS = "/usr/share/ovn/scripts/ovndb-servers.ocf"
+AGENTS = {"ours": OURS, "theirs": THEIRS}
+OCF_ROOT = "/usr/lib/ocf"
+RESOURCE = "ovndb"
+SUBNET = "127.0.30"
+VIP = f"{SUBNET}.100"
+NOWHERE = f"{SUBNET}.254"  # on the veth subnet, where no node answers
+NB_PORT, SB_PORT = 6641, 6642
+REPL_INFO, UPSTREAM_REPL_SET = "OVN_REPL_INFO", "ovn_ovsdb_master_server"
+WORKER = Path(__file__).resolve().parent / "worker.py"
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+class BenchError(Exception):
+    """The benchmark could not set up or drive its nodes."""
+
+
+@dataclass
+class Timing:
+    rc: int | None
+    wall: float
+    user: float
+    sys: float
+    stdout: str
+    stderr: str
+
+    @property
+    def cpu(self) -> float:
+        return self.user + self.sys
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=30)
+
+
+class Node:
+    """One node: a namespace, ovn-ctl directories, and a worker that runs the agents there."""
+
+    def __init__(self, index: int, root: Path, namespace: str, cib: Path) -> None:
+        self.index = index
+        self.name = f"node{index}"
+        self.addr = f"{SUBNET}.{index}"
+        self.root = root
+        self.namespace = namespace
+        self.device = "bench0"
+        self.cib = cib
+        self.worker: subprocess.Popen | None = None
+        for sub in ("run", "db", "log", "etc"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+
+    # -- the namespace and its worker ---------------------------------------------------------
+    def start_worker(self) -> None:
+        self.worker = subprocess.Popen(
+            ["nsenter", f"--net=/run/netns/{self.namespace}", "--", SYSTEM_PYTHON, str(WORKER)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def run(self, argv: list[str], env: dict[str, str], timeout: float = 120.0) -> Timing:
+        assert self.worker is not None and self.worker.stdin and self.worker.stdout
+        self.worker.stdin.write(json.dumps({"argv": argv, "env": env, "timeout": timeout}) + "\n")
+        self.worker.stdin.flush()
+        line = self.worker.stdout.readline()
+        if not line:
+            raise BenchError(f"{self.name}: the worker died")
+        return Timing(**json.loads(line))
+
+    def set_vip(self, present: bool) -> None:
+        verb = "add" if present else "del"
+        if present != self.has_vip():
+            _ip("-n", self.namespace, "addr", verb, f"{VIP}/32", "dev", self.device)
+
+    def has_vip(self) -> bool:
+        out = subprocess.run(["ip", "-n", self.namespace, "-o", "addr", "show", "dev", self.device],
+                             capture_output=True, text=True, timeout=30).stdout
+        return f" {VIP}/32 " in out
+
+    # -- the agents' environment ----------------------------------------------------------------
+    @property
+    def rundir(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def dbdir(self) -> Path:
+        return self.root / "db"
+
+    def socket(self, db: str) -> str:
+        return str(self.rundir / f"ovn{db}_db.sock")
+
+    def control(self, db: str) -> str:
+        return str(self.rundir / f"ovn{db}_db.ctl")
+
+    def env(self, agent: str, interval_ms: int = 0, timeout_ms: int = 60000,
+            notify: dict[str, str] | None = None) -> dict[str, str]:
+        dirs = {"OVN_RUNDIR": str(self.rundir), "OVS_RUNDIR": str(self.rundir), "OVN_DBDIR": str(self.dbdir),
+                "OVN_LOGDIR": str(self.root / "log"), "OVN_SYSCONFDIR": str(self.root / "etc")}
+        env = {
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+            "LC_ALL": "C",
+            "OCF_ROOT": OCF_ROOT,
+            "OCF_RESOURCE_INSTANCE": f"{RESOURCE}:{self.index - 1}",
+            "OCF_RESOURCE_TYPE": "ovndb-servers",
+            "OCF_RESKEY_CRM_meta_on_node": self.name,
+            "OCF_RESKEY_CRM_meta_timeout": str(timeout_ms),
+            "OCF_RESKEY_CRM_meta_interval": str(interval_ms),
+            "OCF_RESKEY_CRM_meta_notify": "true",
+            "OCF_RESKEY_CRM_meta_promotable": "true",
+            "OCF_RESKEY_CRM_meta_clone_max": "2",
+            "OCF_RESKEY_CRM_meta_clone_node_max": "1",
+            "OCF_RESKEY_CRM_meta_promoted_max": "1",
+            "OCF_RESKEY_CRM_meta_master_max": "1",
+            "CIB_file": str(self.cib),
+            "HA_LOGFACILITY": "none",
+            "HA_LOGFILE": str(self.root / f"{agent}.log"),
+            "HA_debug": "0",
+            "OCF_RESKEY_master_ip": VIP,
+            "OCF_RESKEY_nb_master_port": str(NB_PORT),
+            "OCF_RESKEY_sb_master_port": str(SB_PORT),
+            **dirs,
+        }
+        if agent == "ours":
+            env.update({"OCF_RESKEY_ovn_rundir": dirs["OVN_RUNDIR"], "OCF_RESKEY_ovn_dbdir": dirs["OVN_DBDIR"],
+                        "OCF_RESKEY_ovn_logdir": dirs["OVN_LOGDIR"], "OCF_RESKEY_ovn_sysconfdir": dirs["OVN_SYSCONFDIR"],
+                        "OCF_RESKEY_nowhere_ip": NOWHERE})
+        for key, value in (notify or {}).items():
+            env[f"OCF_RESKEY_CRM_meta_notify_{key}"] = value
+        return env
+
+    def agent(self, agent: str, action: str, *, interval_ms: int = 0, notify: dict[str, str] | None = None,
+              timeout_ms: int = 60000) -> Timing:
+        env = self.env(agent, interval_ms, timeout_ms, notify)
+        return self.run([AGENTS[agent], action], env, timeout=timeout_ms / 1000 + 5)
+
+    # -- observation through the real tools ------------------------------------------------------
+    def sync_state(self, db: str) -> str:
+        out = subprocess.run(["ovs-appctl", "-t", self.control(db), "ovsdb-server/sync-status"],
+                             capture_output=True, text=True, timeout=10)
+        if out.returncode != 0:
+            return "down"
+        for line in out.stdout.splitlines():
+            if line.startswith("state:"):
+                return line.split(":", 1)[1].strip()
+        return "unknown"
+
+
+def notify_vars(kind: str, op: str, **lists: list[Node]) -> dict[str, str]:
+    """The notify variables Pacemaker gives a promotable clone (both spellings of the roles)."""
+    names = ("active", "inactive", "start", "stop", "promote", "demote", "promoted", "unpromoted")
+    env = {"type": kind, "operation": op}
+    for name in names:
+        nodes = lists.get(name, [])
+        env[f"{name}_uname"] = " ".join(n.name for n in nodes)
+        env[f"{name}_resource"] = " ".join(f"{RESOURCE}:{n.index - 1}" for n in nodes)
+    env["master_uname"], env["master_resource"] = env["promoted_uname"], env["promoted_resource"]
+    env["slave_uname"], env["slave_resource"] = env["unpromoted_uname"], env["unpromoted_resource"]
+    return env
+
+
+class Pair:
+    """node1 and node2, linked; everything they start is killed and removed by ``close``."""
+
+    def __init__(self) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="ocfa-bench-"))
+        self.cib = self.tmp / "cib.xml"
+        prefix = f"ocfa-bench-{os.getpid()}"
+        self.nodes = [Node(i, self.tmp / f"node{i}", f"{prefix}-{i}", self.cib) for i in (1, 2)]
+        try:
+            self._make_cib()
+            self._make_network()
+            for node in self.nodes:
+                node.start_worker()
+        except BaseException:
+            self.close()
+            raise
+
+    def _make_cib(self) -> None:
+        env = dict(os.environ, CIB_file=str(self.cib))
+        empty = subprocess.run(["cibadmin", "--empty"], capture_output=True, text=True, check=True, timeout=30)
+        self.cib.write_text(empty.stdout)
+        self.cib.chmod(0o600)
+        for node in self.nodes:
+            subprocess.run(["cibadmin", "-C", "-o", "nodes", "-X", f'<node id="{node.index}" uname="{node.name}"/>'],
+                           env=env, check=True, timeout=30)
+            subprocess.run(["cibadmin", "-C", "-o", "status", "-X",
+                            f'<node_state id="{node.index}" uname="{node.name}" in_ccm="true" crmd="online" '
+                            'join="member" expected="member"/>'], env=env, check=True, timeout=30)
+
+    def _make_network(self) -> None:
+        one, two = self.nodes
+        for node in self.nodes:
+            _ip("netns", "add", node.namespace)
+        _ip("link", "add", one.device, "netns", one.namespace, "type", "veth", "peer", "name", two.device,
+            "netns", two.namespace)
+        for node in self.nodes:
+            ns = node.namespace
+            _ip("-n", ns, "link", "set", "lo", "up")
+            _ip("-n", ns, "addr", "del", "127.0.0.1/8", "dev", "lo")
+            _ip("-n", ns, "addr", "add", "127.0.0.1/32", "dev", "lo")
+            for conf in ("all", node.device):
+                subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv4.conf.{conf}.route_localnet=1"],
+                               check=True, timeout=30)
+            _ip("-n", ns, "addr", "add", f"{node.addr}/24", "dev", node.device)
+            _ip("-n", ns, "link", "set", node.device, "up")
+
+    def forget_upstream_repl_info(self) -> None:
+        """Delete OVN's agent's copy of the OVN_REPL_INFO property before our agent records
+        the promoted node. OVN's agent keeps it in the set ``ovn_ovsdb_master_server``, ours
+        in the default set without naming one; with both present, crm_attribute refuses to
+        choose and our promote fails (exit 109). A cluster that moves from OVN's agent to ours
+        meets the same, so it is a bug of ours, reported; here it would only stop the run."""
+        subprocess.run(["crm_attribute", "--type", "crm_config", "--name", REPL_INFO, "-s", UPSTREAM_REPL_SET,
+                        "--delete"], env=dict(os.environ, CIB_file=str(self.cib)), capture_output=True, timeout=30)
+
+    def close(self) -> None:
+        """Kill every process in our namespaces (workers, agents, servers), then remove them."""
+        for node in self.nodes:
+            if node.worker is not None and node.worker.stdin:
+                node.worker.stdin.close()
+        for node in self.nodes:
+            if not Path(f"/run/netns/{node.namespace}").exists():
+                continue
+            for _ in range(50):
+                pids = subprocess.run(["ip", "netns", "pids", node.namespace], capture_output=True, text=True,
+                                      timeout=30).stdout.split()
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.1)
+            subprocess.run(["ip", "netns", "del", node.namespace], capture_output=True, timeout=30)
+        for node in self.nodes:
+            if node.worker is not None:
+                node.worker.wait(timeout=10)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> "Pair":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,100 @@
+"""``python -m bench.run``: ours and OVN's ovndb-servers agents, side by side (``make bench``).
+
+Needs root (network namespaces), ovn-central's ovsdb-server/ovn-ctl, OVN's agent and
+Pacemaker's command-line tools. Writes results.json, report.md and performance.png into
+--output. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from . import ovsdb_rpc, report
+from .pair import THEIRS, BenchError, Pair
+from .scenarios import Bench, Recorder
+
+NEEDED = ("ovsdb-server", "ovs-appctl", "ovsdb-tool", "ip", "nsenter", "cibadmin", "crm_attribute")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10, help="runs per agent of each base step (default 10)")
+    parser.add_argument("--sizes", default="1000,10000,100000",
+                        help="northbound sizes in logical switch ports, comma-separated ('' for none)")
+    parser.add_argument("--scale-runs", default="5,3,2",
+                        help="runs per agent for each size, comma-separated (the last repeats)")
+    parser.add_argument("--output", type=Path, default=Path("build/bench"), help="directory of the results")
+    args = parser.parse_args(argv)
+    args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    runs = [int(s) for s in args.scale_runs.split(",") if s.strip()] or [1]
+    args.scale_runs = [runs[min(i, len(runs) - 1)] for i in range(len(args.sizes))]
+    return args
+
+
+def check_host() -> None:
+    if os.geteuid() != 0:
+        raise BenchError("needs root: each node is a network namespace")
+    missing = [p for p in NEEDED if not shutil.which(p)] + ([THEIRS] if not os.path.exists(THEIRS) else [])
+    if missing:
+        raise BenchError(f"missing: {', '.join(missing)} (make deps installs them)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    command = "python -m bench.run " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    began = time.monotonic()
+
+    def log(message: str) -> None:
+        print(f"[{time.monotonic() - began:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    try:
+        check_host()
+        info = report.machine()
+        rec = Recorder()
+        seeds = args.output / "seeds"
+        seeds.mkdir(parents=True, exist_ok=True)
+        with Pair() as pair:
+            bench = Bench(pair, rec, log)
+            log("empty databases: bootstrap")
+            bench.load(None)
+            log(f"monitor x{args.runs}")
+            bench.monitors(args.runs)
+            log(f"stop, probe, start x{args.runs}")
+            bench.start_stop(args.runs)
+            switchovers = max(1, args.runs // 2)
+            log(f"switchover (demote, promote, notifications) x{switchovers * 2}")
+            bench.switchovers(switchovers)
+            log(f"meta-data, validate-all x{args.runs}")
+            bench.stateless(args.runs)
+            for size, runs in zip(args.sizes, args.scale_runs):
+                seed = seeds / f"nb-{size}.db"
+                ovsdb_rpc.make_seed(size, seed)
+                log(f"{size} ports: load, then x{runs}: monitor, stop/start, switchover, new backup")
+                bench.load(seed)
+                bench.monitors(runs, size)
+                bench.start_stop(runs, size)
+                bench.switchovers(max(1, runs // 2), size)
+                bench.catch_up(runs, size)
+        info["runs"] = (f"{args.runs} per agent (switchovers: {switchovers * 2}); per size: "
+                        + ", ".join(f"{s}: {r}" for s, r in zip(args.sizes, args.scale_runs)))
+        info["bench duration"] = f"{time.monotonic() - began:.0f} s"
+        path = report.save(rec.samples, info, rec.failures, command, args.output)
+        if report.chart(rec.samples, args.output / "performance.png"):
+            log(f"chart: {args.output / 'performance.png'}")
+        else:
+            log("no chart: matplotlib is not installed (make bench installs bench/requirements.txt)")
+        print(path.read_text())
+        return 1 if rec.failures else 0
+    except BenchError as err:
+        print(f"bench: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
