@@ -238,14 +238,17 @@ def replication_connection(pid: int, target: str | None) -> TcpConnection | None
 
 
 def address_is_local(ip: str) -> bool:
-    """True when ``ip`` is configured on this host (binding to it succeeds)."""
+    """True when ``ip`` reaches this host: a loopback address, or one the kernel routes as
+    local (asked without sending anything, so that ip_nonlocal_bind cannot fool it)."""
+    if ip == "::1" or ip.startswith("127."):
+        return True
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
         try:
-            sock.bind((ip, 0))
+            sock.connect((ip, 9))  # UDP: only a route lookup; a local address answers for itself
+            return sock.getsockname()[0] == ip
         except OSError:
             return False
-    return True
 
 
 # -- the database socket: JSON-RPC transact ---------------------------------------------------

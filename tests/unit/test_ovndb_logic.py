@@ -129,3 +129,8 @@ def test_upstream_meta_data_declares_no_parameter_we_lack():
     names = etree.fromstring(xml.stdout.encode()).xpath("//parameter/@name")
     assert set(names) == set(UPSTREAM_DEFAULTS)
     assert set(names) <= {p.name for p in agent.METADATA.parameters}
+
+
+def test_local_addresses_are_told_from_remote_ones_without_sending_anything():
+    assert ovsdb.address_is_local("127.0.10.9") and ovsdb.address_is_local("::1")
+    assert not ovsdb.address_is_local("198.51.100.77")  # TEST-NET-2: routed, never local
