@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 from typing import Any, NamedTuple
 
@@ -81,6 +82,25 @@ def live_pid(pidfile: str, program: str) -> int | None:
     if state in ("Z", "X") or comm != program[:15]:
         return None
     return pid
+
+
+def kill_server(pid: int) -> None:
+    """SIGKILL a server and, first, the ``--monitor`` process that would restart it (its
+    parent, when that is an ovsdb-server too). Only ever called with a pid ``live_pid``
+    has checked."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
+            stat = f.read()
+        parent = int(stat[stat.rfind(")") + 2 :].split()[1])
+        with open(f"/proc/{parent}/comm", encoding="utf-8") as f:
+            watched = f.read().strip() == SERVER_PROGRAM
+    except (OSError, ValueError, IndexError):
+        watched = False
+    for victim in ([parent] if watched else []) + [pid]:
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 # -- control socket ---------------------------------------------------------------------------

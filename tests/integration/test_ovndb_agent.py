@@ -245,6 +245,16 @@ def test_control_socket_that_does_not_answer_is_an_error_within_the_budget(lab2)
         os.kill(pid, signal.SIGCONT)
 
 
+def test_stop_kills_servers_that_do_not_answer_within_the_budget(lab2):
+    a, _ = lab2.nodes
+    start_all(lab2, a)
+    for db in ("nb", "sb"):
+        os.kill(a.pid(db), signal.SIGSTOP)
+    res = a.run("stop", timeout_ms=8000)
+    assert res.rc == 0, res
+    assert a.processes() == [] and a.run("monitor").rc == 7
+
+
 def test_start_demotes_servers_found_active_and_keeps_their_data(lab2):
     a, _ = lab2.nodes
     start_all(lab2, a)
