@@ -84,6 +84,7 @@ class Placement:
     role: str  # Started, Promoted, Unpromoted, Stopped...
     node: str
     failed: bool
+    pending: bool  # an action (start, promote...) is still running: not settled yet
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class ClusterView:
     def nodes_with(self, resource: str, role: str | None = None) -> list[str]:
         return sorted(p.node for p in self.placements
                       if p.resource == resource and (role is None or p.role == role)
-                      and not p.failed)
+                      and not p.failed and not p.pending)
 
     def promoted(self, resource: str) -> list[str]:
         return self.nodes_with(resource, "Promoted")
@@ -113,7 +114,7 @@ def parse_crm_mon(xml_text: str) -> ClusterView:
                        if n.get("online") == "true")
     placements = tuple(
         Placement(r.get("id", "").split(":")[0], r.get("role", ""), n.get("name", ""),
-                  r.get("failed") == "true")
+                  r.get("failed") == "true", bool(r.get("pending")))
         for r in root.iter("resource")
         for n in r.iterfind("node")
     )

@@ -324,10 +324,13 @@ class Drill:
         before = self.promoted(timeout=SETTLED_TIMEOUT)
         r.promoted_before = before.name
         stale, fresh = [n for n in self.lab.nodes if n != before]
-        self.say(r.name, f"cutting {stale.name}'s replication (route to the VIP prohibited)")
+        self.say(r.name, f"cutting {stale.name}'s replication (route to the VIP prohibited, "
+                         f"connections dropped)")
         self.lab.run(stale, ["ip", "route", "add", "prohibit", f"{OVNDB_VIP}/32"])
         try:
-            self.lab.run(stale, ["ss", "-K", "dst", OVNDB_VIP], check=False)
+            for db in DBS:  # the established connections outlive a new route: drop them
+                self.lab.run(stale, ["ovs-appctl", "-t", f"/run/ovn/{db}.ctl",
+                                     "ovsdb-server/disconnect-active-ovsdb-server"])
             t_cut = time.monotonic()
             self._wait_stale(stale, fresh)
             self.wait_write_after(time.monotonic())  # a write the stale one cannot have

@@ -12,6 +12,7 @@ from ocf_agents.lab import network
 from ocf_agents.lab.layout import BRIDGE, LAB_DIR, OVNDB_VIP, Node
 from ocf_agents.lab.lab import LAB_AGENT_DIR, Lab
 from ocf_agents.lab.nodes import init_pid
+from ocf_agents.lab.proc import wait_until
 
 from lab_pool import LabPool, ocf_agents_cli
 
@@ -100,7 +101,8 @@ def test_crashed_promoted_node_fails_over_and_rejoins(stateful) -> None:
                          and len(v.promoted(STATEFUL)) == 1
                          and v.nodes_with(VIP) == v.promoted(STATEFUL))
     assert OVNDB_VIP not in addresses(promoted.netns)  # the address died with the node
-    assert OVNDB_VIP in addresses(lab.node(view.promoted(STATEFUL)[0]).netns)
+    new_netns = lab.node(view.promoted(STATEFUL)[0]).netns
+    wait_until("the VIP on the new promoted node", lambda: OVNDB_VIP in addresses(new_netns), 10)
 
     ocf_agents_cli("lab", "start", promoted.name)
     lab.wait_view(survivor, f"{promoted.name} back as an unpromoted instance",
