@@ -295,12 +295,20 @@ def transact(db: Database, operations: list[dict[str, Any]], timeout: float = DE
     return results
 
 
+MAX_REPLY = 16 << 20  # bytes: the agent's transactions read a few rows
+
+
 def _read_reply(sock: socket.socket) -> dict:
-    """The reply to our request (id 1), answering the server's echo requests on the way."""
+    """The reply to our request (id 1), answering the server's echo requests on the way.
+
+    Each read waits at most the socket's timeout, and the whole exchange is capped in size,
+    so a server that keeps talking cannot keep the agent here."""
     decoder = json.JSONDecoder()
     buffer = ""
-    while True:
+    received = 0
+    while received < MAX_REPLY:
         chunk = sock.recv(65536)
+        received += len(chunk)
         if not chunk:
             raise ValueError("connection closed before a reply")
         buffer += chunk.decode()
@@ -314,6 +322,7 @@ def _read_reply(sock: socket.socket) -> dict:
                 sock.sendall(json.dumps({"id": message.get("id"), "result": message.get("params")}).encode())
             elif message.get("id") == 1:
                 return message
+    raise ValueError("reply too long")
 
 
 def _uuids(set_value: Any) -> list[str]:
