@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import socket
+import time
 from typing import Any, NamedTuple
 
 from . import unixctl
@@ -283,7 +284,7 @@ def transact(db: Database, operations: list[dict[str, Any]], timeout: float = DE
             sock.settimeout(timeout)
             sock.connect(db.db_socket)
             sock.sendall(request.encode())
-            reply = _read_reply(sock)
+            reply = _read_reply(sock, time.monotonic() + timeout)
     except (OSError, ValueError) as err:
         raise OvsdbError(f"{db.title} database at {db.db_socket} did not answer: {err}") from None
     if reply.get("error") is not None:
@@ -298,15 +299,19 @@ def transact(db: Database, operations: list[dict[str, Any]], timeout: float = DE
 MAX_REPLY = 16 << 20  # bytes: the agent's transactions read a few rows
 
 
-def _read_reply(sock: socket.socket) -> dict:
+def _read_reply(sock: socket.socket, deadline: float) -> dict:
     """The reply to our request (id 1), answering the server's echo requests on the way.
 
-    Each read waits at most the socket's timeout, and the whole exchange is capped in size,
-    so a server that keeps talking cannot keep the agent here."""
+    The whole exchange is bounded in time and size, so a server that keeps talking cannot
+    keep the agent here."""
     decoder = json.JSONDecoder()
     buffer = ""
     received = 0
     while received < MAX_REPLY:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ValueError("no complete reply in time")
+        sock.settimeout(left)
         chunk = sock.recv(65536)
         received += len(chunk)
         if not chunk:

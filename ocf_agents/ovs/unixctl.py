@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from typing import Sequence
 
 MAX_REPLY = 1 << 20  # bytes; the replies this package reads are a few lines
@@ -33,7 +34,7 @@ def call(path: str, command: str, args: Sequence[str] = (), timeout: float = 5.0
             sock.settimeout(timeout)
             sock.connect(path)
             sock.sendall(request)
-            reply = _read_reply(sock)
+            reply = _read_reply(sock, time.monotonic() + timeout)
     except (OSError, ValueError) as err:
         raise UnixctlError(f"control socket {path} did not answer {command}: {err}") from None
     if reply.get("error") is not None:
@@ -41,11 +42,16 @@ def call(path: str, command: str, args: Sequence[str] = (), timeout: float = 5.0
     return str(reply.get("result") or "")
 
 
-def _read_reply(sock: socket.socket) -> dict:
-    """Read until one whole JSON object has arrived (the daemon does not close the socket)."""
+def _read_reply(sock: socket.socket, deadline: float) -> dict:
+    """Read until one whole JSON object has arrived (the daemon does not close the socket),
+    within ``deadline`` (a time.monotonic() value) and MAX_REPLY bytes."""
     decoder = json.JSONDecoder()
     buffer = b""
     while len(buffer) < MAX_REPLY:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ValueError("no complete reply in time")
+        sock.settimeout(left)
         chunk = sock.recv(65536)
         if not chunk:
             raise ValueError("connection closed before a complete reply")
