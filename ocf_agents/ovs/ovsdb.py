@@ -200,7 +200,10 @@ def established_connections(pid: int, peer: tuple[str, int] | None = None) -> li
     only those to ``peer`` when given (then the process's sockets are listed only if some
     connection of the network namespace goes there)."""
     rows = []
-    for table in ("tcp", "tcp6"):
+    # The kernel walks its whole socket table for each read (about 3 ms): read only the
+    # table of the peer's family when there is a peer.
+    tables = ("tcp", "tcp6") if peer is None else ("tcp6",) if ":" in peer[0] else ("tcp",)
+    for table in tables:
         try:
             with open(f"/proc/{pid}/net/{table}", encoding="ascii") as f:
                 lines = f.read().splitlines()[1:]
