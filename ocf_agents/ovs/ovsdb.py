@@ -86,22 +86,12 @@ def live_pid(pidfile: str, program: str) -> int | None:
 
 
 def kill_server(pid: int) -> None:
-    """SIGKILL a server and, first, the ``--monitor`` process that would restart it (its
-    parent, when that is an ovsdb-server too). Only ever called with a pid ``live_pid``
-    has checked."""
+    """SIGKILL a server (only ever a pid ``live_pid`` has checked). Its ``--monitor`` parent
+    restarts crashed servers only (SIGSEGV, SIGABRT...) and exits with a killed one."""
     try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
-            stat = f.read()
-        parent = int(stat[stat.rfind(")") + 2 :].split()[1])
-        with open(f"/proc/{parent}/comm", encoding="utf-8") as f:
-            watched = f.read().strip() == SERVER_PROGRAM
-    except (OSError, ValueError, IndexError):
-        watched = False
-    for victim in ([parent] if watched else []) + [pid]:
-        try:
-            os.kill(victim, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 # -- control socket ---------------------------------------------------------------------------

@@ -25,6 +25,8 @@ RESOURCE = "ovndb"
 NOWHERE = "127.0.10.254"  # loopback, where nothing listens
 NB_PORT, SB_PORT = 6641, 6642
 OCF_ROOT = "/usr/lib/ocf"
+# What the --monitor parents of OVS/OVN daemons rename themselves to.
+MONITOR_PARENTS = (b"ovsdb-server: monitoring pid", b"ovn-northd: monitoring pid")
 
 
 def have_ovn() -> bool:
@@ -173,7 +175,7 @@ class Node:
             try:
                 stat = Path(f"/proc/{pid}/stat").read_text()
                 ppid = int(stat[stat.rfind(")") + 2 :].split()[1])
-                if Path(f"/proc/{ppid}/comm").read_text().strip() in ("ovsdb-server", "ovn-northd"):
+                if Path(f"/proc/{ppid}/cmdline").read_bytes().startswith(MONITOR_PARENTS):
                     parents.append(ppid)
             except (OSError, ValueError):
                 continue
