@@ -543,9 +543,13 @@ def point_backups(cfg: Config, master: str | None) -> None:
     """Make both servers backups of ``master`` (or of nowhere), as ovn-ctl's demote does:
     the active-server file too, so that ovn-ctl and a restarted server agree."""
     for db in cfg.dbs:
-        target = ovsdb.remote(db.proto, sync_ip(cfg, db, master), db.port)
+        target = _target(cfg, db, master)
         _write(cfg.active_conf_file(db), target)
         ovsdb.make_backup(db.server, target, cfg.probe_to_master, _timeout(cfg))
+
+
+def _target(cfg: Config, db: Db, master: str | None) -> str:
+    return ovsdb.remote(db.proto, sync_ip(cfg, db, master), db.port)
 
 
 def _timeout(cfg: Config) -> float:
@@ -635,6 +639,8 @@ def start(ctx: Context) -> int:
                 cfg.ovn_ctl_run("--ovn-manage-ovsdb=no", "stop_northd")
             _listen_as_backup(cfg)
             point_backups(cfg, master)
+        elif any(s.status.sync_from != _target(cfg, s.db, master) for s in state.servers if s.status):
+            point_backups(cfg, master)  # running already, but not replicating from where it should
     else:
         if any(s.running for s in state.servers):
             ctx.log.warning(f"start found {state.describe()}: restarting both servers")

@@ -71,6 +71,17 @@ def test_start_brings_both_databases_up_as_backups_and_is_idempotent(lab2):
     assert a.score() == "1"  # waiting on nowhere: not replicating, not the last promoted
 
 
+def test_start_of_a_running_backup_follows_the_promoted_node(lab2):
+    a, b = lab2.nodes
+    start_all(lab2, a, b)
+    assert a.run("promote", master_ip=a.addr).rc == 0
+    a.nbctl("ls-add", "seen-by-b")
+    joining = lab2.notify_vars("pre", "start", start=[b], active=[a], promoted=[a])
+    assert b.run("start", notify=joining, master_ip=a.addr).rc == 0
+    wait_for("b to replicate", lambda: "seen-by-b" in b.switches())
+    assert b.score() == "5"
+
+
 def test_stop_stops_everything_deletes_the_score_and_always_succeeds(lab2):
     a, b = promoted_pair(lab2)
     for node in (a, b):
