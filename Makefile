@@ -24,7 +24,7 @@ MAN_DIR   ?= docs/man
 DEB_DIR   ?= build/deb
 PKG_FILES := $(shell find ocf_agents -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: all deps test install uninstall clean demo docs deb
+.PHONY: all deps test install uninstall clean demo docs deb bench
 
 all:
 	@echo "targets: deps test install uninstall clean"
@@ -75,3 +75,10 @@ deb:
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
+
+# Ours against OVN's ovndb-servers agent on a real ovsdb-server pair (root; about 10 minutes).
+# BENCH_ARGS: e.g. --runs 3 --sizes 1000 (python -m bench.run --help). Results: build/bench/.
+BENCH_ARGS ?=
+bench: deps
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt
+	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)

@@ -2,18 +2,20 @@
 
 Why namespaces: OVN's agent listens on ``master_ip`` (or on 0.0.0.0) and replicates from
 ``master_ip`` on the same port, so two of its nodes cannot share one network stack; and it
-points a backup that has no promoted node to replicate from at the hard-coded 192.0.2.254.
-Here each node is a namespace ``ocfa-bench-<pid>-<n>`` whose only links are its loopback
-(127.0.0.1/32 only) and one end of a veth pair to the other node, addressed 127.0.30.<n>/24
-(``route_localnet`` lets the 127.0.30.0/24 bench range travel over the veth). The virtual IP
-``master_ip`` = 127.0.30.100 is moved by the benchmark as IPaddr2 would move it. There is no
-other route: a connection to 192.0.2.254 fails at once inside the namespace with "Network is
-unreachable", and no packet leaves it.
+points a backup that has no promoted node at the hard-coded 192.0.2.254. Each node here is a
+namespace ``ocfa-bench-<pid>-<n>`` whose only links are its own loopback and one end of a veth
+pair to the other node. The veth carries 198.18.30.<n>/24, from the range RFC 2544 sets aside
+for benchmarks, and exists only inside the two namespaces: nothing links them to the host's
+network. (Loopback addresses cannot stand in for the nodes: our agent rightly takes any
+127.0.0.0/8 ``master_ip`` for the node itself.) The virtual IP ``master_ip`` = 198.18.30.100
+is moved by the benchmark as IPaddr2 would move it. There is no other route: a connection to
+192.0.2.254 fails at once inside a namespace with "Network is unreachable", so OVN's agent may
+point a backup there and no packet leaves; our agent is given ``nowhere_ip`` = 127.0.30.254,
+the namespace's own loopback, where nothing listens.
 
 Both agents run on the same nodes, with the same ovn-ctl directories, the same servers, the
 same CIB file (``CIB_file``, a CIB naming both nodes, so that crm_master and crm_attribute
-really run) and the same parameters; ours also gets its directory parameters and a
-``nowhere_ip`` on the veth subnet where nobody answers.
+really run) and the same parameters; ours also gets its directory parameters and nowhere_ip.
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ THEIRS = "/usr/share/ovn/scripts/ovndb-servers.ocf"
 AGENTS = {"ours": OURS, "theirs": THEIRS}
 OCF_ROOT = "/usr/lib/ocf"
 RESOURCE = "ovndb"
-SUBNET = "127.0.30"
+SUBNET = "198.18.30"  # RFC 2544's benchmarking range, only inside the bench's namespaces
 VIP = f"{SUBNET}.100"
-NOWHERE = f"{SUBNET}.254"  # on the veth subnet, where no node answers
+NOWHERE = "127.0.30.254"  # the node's own loopback, where nothing listens
 NB_PORT, SB_PORT = 6641, 6642
 REPL_INFO, UPSTREAM_REPL_SET = "OVN_REPL_INFO", "ovn_ovsdb_master_server"
 WORKER = Path(__file__).resolve().parent / "worker.py"
@@ -224,11 +226,6 @@ class Pair:
         for node in self.nodes:
             ns = node.namespace
             _ip("-n", ns, "link", "set", "lo", "up")
-            _ip("-n", ns, "addr", "del", "127.0.0.1/8", "dev", "lo")
-            _ip("-n", ns, "addr", "add", "127.0.0.1/32", "dev", "lo")
-            for conf in ("all", node.device):
-                subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv4.conf.{conf}.route_localnet=1"],
-                               check=True, timeout=30)
             _ip("-n", ns, "addr", "add", f"{node.addr}/24", "dev", node.device)
             _ip("-n", ns, "link", "set", node.device, "up")
 

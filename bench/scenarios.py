@@ -148,7 +148,8 @@ class Bench:
             except (OSError, ovsdb_rpc.RpcError) as err:
                 last = str(err)
             if time.perf_counter() > deadline:
-                raise BenchError(f"{node.name} did not replicate the marker ({pending[0]}) in time {last}")
+                raise BenchError(f"{node.name} did not replicate the marker ({pending[0]}) in time: {node.name} "
+                                 f"{pending[0]} is {node.sync_state(pending[0])} {last}")
             time.sleep(interval)
 
     # -- the phases ----------------------------------------------------------------------------
