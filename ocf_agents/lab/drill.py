@@ -43,6 +43,10 @@ class StepFailed(Exception):
     """The step's outcome is not what a healthy HA setup gives (the reason says what)."""
 
 
+class StepSkipped(Exception):
+    """The step does not apply to this lab (the reason says why)."""
+
+
 @dataclass
 class StepResult:
     name: str
@@ -188,8 +192,9 @@ class Drill:
         begun = time.monotonic()
         try:
             body(result)
-            result.ok = True
-            result.outcome = result.outcome or "ok"
+            result.ok, result.outcome = True, "ok"
+        except StepSkipped as err:
+            result.ok, result.outcome = True, f"skipped: {err}"
         except StepFailed as err:
             result.outcome = f"FAILED: {err}"
         except LabError as err:
@@ -201,7 +206,7 @@ class Drill:
                 result.ok = False
                 result.outcome += f"; lab not restored: {err}"
         result.timings.setdefault("step", time.monotonic() - begun)
-        self.say(name, f"{'ok' if result.ok else result.outcome}")
+        self.say(name, result.outcome)
         self.results.append(result)
         return result
 
@@ -320,7 +325,7 @@ class Drill:
         """Cut one backup's replication, keep writing, crash the promoted node: the fresh
         backup must be promoted, not the stale one."""
         if len(self.lab.nodes) < 3:
-            raise StepFailed("needs a 3-node lab")
+            raise StepSkipped("needs a 3-node lab")
         before = self.promoted(timeout=SETTLED_TIMEOUT)
         r.promoted_before = before.name
         stale, fresh = [n for n in self.lab.nodes if n != before]
@@ -381,7 +386,7 @@ class Drill:
         the minority stops its resources; never two databases accepting writes at once;
         after healing, the old node rejoins as a backup."""
         if len(self.lab.nodes) < 3:
-            raise StepFailed("needs a 3-node lab")
+            raise StepSkipped("needs a 3-node lab")
         before = self.promoted(timeout=SETTLED_TIMEOUT)
         r.promoted_before = before.name
         sampler = ActiveSampler(self.lab)
@@ -542,7 +547,7 @@ def summary(drill: Drill) -> str:
     for r in drill.results:
         timings = ", ".join(f"{k} {v:.2f}" for k, v in r.timings.items() if k != "step")
         facts = "; ".join(f"{k}: {v}" for k, v in r.facts.items())
-        rows.append((r.name, "ok" if r.ok else "FAILED",
+        rows.append((r.name, r.outcome.split(":")[0],
                      f"{r.promoted_before} -> {r.promoted_after}", timings,
                      str(r.acked), str(r.lost)))
         if facts:
@@ -555,7 +560,7 @@ def summary(drill: Drill) -> str:
                  f"{len(drill.known_lost)} acknowledged writes lost in all")
     lines.append("promoted: " + ", ".join(f"{name} at {t:.1f}s" for t, name in drill.promotions))
     for r in drill.results:
-        if not r.ok:
+        if r.outcome != "ok":
             lines.append(f"{r.name}: {r.outcome}")
     return "\n".join(lines)
 

@@ -1,0 +1,79 @@
+"""The lab's pure logic, without a cluster: corosync.conf, reading crm_mon, counting writes.
+
+Each of these also runs for real in test_lab.py and test_drill.py; here the edge cases.
+"""
+
+from __future__ import annotations
+
+from ocf_agents.lab.cluster import cluster_properties, corosync_conf, parse_crm_mon
+from ocf_agents.lab.drill import Drill, StepResult, summary
+from ocf_agents.lab.layout import nodes
+from ocf_agents.lab.writer import Write, Writer
+
+# Trimmed from `crm_mon -1 --output-as=xml` of Pacemaker 2.1.5 on a lab.
+CRM_MON = """<pacemaker-result api-version="2.30" request="crm_mon -1 --output-as=xml">
+  <summary><current_dc present="true" version="2.1.5" name="node2" id="2" with_quorum="true"/>
+  </summary>
+  <nodes>
+    <node name="node1" id="1" online="true"/><node name="node2" id="2" online="true"/>
+    <node name="node3" id="3" online="false"/>
+  </nodes>
+  <resources>
+    <clone id="ovndb_servers-clone" multi_state="true">
+      <resource id="ovndb_servers" role="Promoted" failed="false"><node name="node1" id="1"/>
+      </resource>
+      <resource id="ovndb_servers" role="Unpromoted" failed="true"><node name="node2" id="2"/>
+      </resource>
+    </clone>
+    <resource id="ovndb_servers-vip" role="Started" failed="false" pending="Starting">
+      <node name="node1" id="1"/></resource>
+  </resources>
+  <failures>
+    <failure op_key="ovndb_servers_promote_0" node="node2" exitstatus="error"
+             exitreason="Not promoting node2: position 2 &amp;gt; 1"/>
+  </failures>
+</pacemaker-result>"""
+
+
+def test_two_nodes_get_two_node_quorum_and_three_do_not() -> None:
+    assert "two_node: 1" in corosync_conf(nodes(2))
+    assert "two_node" not in corosync_conf(nodes(3))
+    assert "ring0_addr: 10.99.0.3" in corosync_conf(nodes(3))
+    assert cluster_properties(3)["no-quorum-policy"] == "stop"
+    assert cluster_properties(2)["stonith-enabled"] == "false"
+
+
+def test_crm_mon_view_counts_only_settled_healthy_instances() -> None:
+    view = parse_crm_mon(CRM_MON)
+    assert view.dc == "node2" and view.online == {"node1", "node2"}
+    assert view.promoted("ovndb_servers") == ["node1"]
+    assert view.nodes_with("ovndb_servers", "Unpromoted") == []  # failed
+    assert view.nodes_with("ovndb_servers-vip") == []  # still starting
+    assert view.failures == ("ovndb_servers_promote_0 on node2: Not promoting node2: "
+                             "position 2 > 1",)
+
+
+def writer_with(*writes: Write) -> Writer:
+    writer = Writer("w")
+    writer.writes.extend(writes)
+    return writer
+
+
+def test_lost_writes_are_acknowledged_ones_missing_from_the_database() -> None:
+    writer = writer_with(Write(1, 0.0, 0.1, True), Write(2, 0.2, 3.0, False),
+                         Write(3, 3.1, 3.2, True))
+    assert writer.missing({"w-1"}, writer.snapshot()) == [3]  # w-2 was never acknowledged
+    assert writer.first_ack_after(0.15).seq == 3
+    assert round(writer.longest_gap(0.0, 4.0), 1) == 3.1
+
+
+def test_summary_lists_each_step_and_the_totals() -> None:
+    drill = Drill.__new__(Drill)  # no lab needed to format results
+    drill.writer = writer_with(Write(1, 0.0, 0.1, True))
+    drill.known_lost, drill.promotions = set(), [(1.0, "node1")]
+    drill.results = [StepResult("switchover", True, "ok", "node1", "node2", {"moved": 3.25}),
+                     StepResult("partition", True, "skipped: needs a 3-node lab")]
+    text = summary(drill)
+    assert "switchover" in text and "node1 -> node2" in text and "moved 3.25" in text
+    assert "partition: skipped: needs a 3-node lab" in text
+    assert "1 attempted, 1 acknowledged, 0 acknowledged writes lost" in text
