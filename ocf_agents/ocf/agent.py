@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
-from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 from .cluster import Cluster
 from .codes import OCFError, PermissionDenied, Rc, exit_reason
@@ -35,8 +33,7 @@ NO_SETUP_ACTIONS = frozenset({"meta-data", "usage", "help"})
 DEFAULT_TIMEOUT = 20.0  # seconds, when neither Pacemaker nor the meta-data gives one
 
 
-@dataclass
-class Context:
+class Context(NamedTuple):
     """Everything an action function needs about this one invocation."""
 
     action: str
@@ -58,8 +55,7 @@ class Context:
 Handler = Callable[[Context], int]
 
 
-@dataclass
-class Agent:
+class Agent(NamedTuple):
     """An agent: its meta-data, one function per action, and its host checks.
 
     ``validate`` checks what may be wrong on this host only (a missing program or file) and
@@ -70,7 +66,7 @@ class Agent:
     metadata: MetaData
     handlers: Mapping[str, Handler]
     validate: Callable[[Context], None] | None = None
-    root_actions: frozenset[str] = field(default_factory=frozenset)
+    root_actions: frozenset[str] = frozenset()
 
     # -- what the entry point calls --------------------------------------------------
     def main(self, argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
@@ -117,6 +113,8 @@ class Agent:
             exit_reason(err.reason, environ=env.environ)
             return err.rc
         except Exception as err:  # noqa: BLE001 - the one place that turns bugs into rc 1
+            import traceback  # only a bug pays for it
+
             log.debug(traceback.format_exc())
             reason = f"Unexpected error during {action}: {type(err).__name__}: {err}"
             log.error(reason)

@@ -8,7 +8,7 @@ believes it set a promotion score it never set leaves Pacemaker promoting nobody
 
 from __future__ import annotations
 
-import socket
+import os
 
 from .codes import GenericError, NotInstalledError
 from .env import Environment
@@ -50,7 +50,7 @@ class Cluster:
             host = self.env.attribute_host or self.env.on_node or None
             if host is None:
                 host = self._crm_node_name()
-            self._node_name = host or socket.gethostname()
+            self._node_name = host or os.uname().nodename  # what gethostname() returns
         return self._node_name
 
     def _crm_node_name(self) -> str | None:

@@ -12,8 +12,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Mapping
+from types import MappingProxyType
+from typing import Mapping, NamedTuple
 
 from .metadata import TRUE_WORDS
 
@@ -31,21 +31,19 @@ def is_true(text: str | None) -> bool:
     return (text or "").strip().lower() in TRUE_WORDS
 
 
-@dataclass(frozen=True)
-class Peers:
+class Peers(NamedTuple):
     """One category of a notification: resource instances and the nodes they are on."""
 
     resources: tuple[str, ...] = ()
     unames: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Notification:
+class Notification(NamedTuple):
     """A pre- or post- notification of a start, stop, promote or demote."""
 
     type: str  # "pre" or "post"
     operation: str  # "start", "stop", "promote", "demote"
-    peers: Mapping[str, Peers] = field(default_factory=dict)
+    peers: Mapping[str, Peers] = MappingProxyType({})
 
     def __getattr__(self, category: str) -> Peers:
         # notification.promote, notification.unpromoted... read like the shell variables.

@@ -13,8 +13,7 @@ boolean) and none of the 1.1-only attributes the DTD would reject.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Literal, Sequence
+from typing import TYPE_CHECKING, Callable, Literal, NamedTuple, Sequence
 
 from .codes import ParameterError
 
@@ -66,8 +65,7 @@ CONVERTERS: dict[str, Callable[[str], Value]] = {
 }
 
 
-@dataclass(frozen=True)
-class Parameter:
+class Parameter(NamedTuple):
     """One agent parameter: its meta-data and how its value is read and checked.
 
     ``validate`` receives the converted value and raises :class:`ValueError` with a short
@@ -107,8 +105,7 @@ class Parameter:
         return value
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     """One action as the meta-data advertises it; timeouts and intervals in seconds."""
 
     name: str
@@ -118,8 +115,7 @@ class Action:
     depth: int | None = None
 
 
-@dataclass(frozen=True)
-class MetaData:
+class MetaData(NamedTuple):
     """The description of an agent that becomes its meta-data document."""
 
     name: str
@@ -127,7 +123,7 @@ class MetaData:
     shortdesc: str
     longdesc: str
     parameters: Sequence[Parameter]
-    actions: Sequence[Action] = field(default_factory=tuple)
+    actions: Sequence[Action] = ()
 
     def parameter(self, name: str) -> Parameter:
         """The parameter declared under ``name`` (KeyError when there is none)."""

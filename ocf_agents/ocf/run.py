@@ -10,10 +10,8 @@ Programs are always run from an argv list, never through a shell.
 
 from __future__ import annotations
 
-import subprocess
 import time
-from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import Callable, Mapping, NamedTuple, Sequence, TypeVar
 
 from .codes import GenericError, NotInstalledError
 from .log import Logger
@@ -90,8 +88,7 @@ class Budget:
             self._sleep(min(interval, left))
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """What a finished command returned."""
 
     argv: tuple[str, ...]
@@ -130,6 +127,8 @@ class Runner:
         A missing program is :class:`NotInstalledError` (5); overrunning the budget (or the
         smaller ``timeout``) is :class:`CommandTimeout` naming the command.
         """
+        import subprocess  # here: a monitor that runs no command does not pay for the module
+
         argv = tuple(str(a) for a in argv)
         limit = self.budget.remaining()
         if timeout is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from typing import Callable
@@ -253,7 +252,7 @@ def test_a_bug_is_1_with_a_reason_and_no_traceback(capsys: pytest.CaptureFixture
         buggy = agent(Recorder(), validate=fail_with(bug))
     else:
         parameters = (Parameter("name", "s", "l", validate=fail_with(bug)),)
-        buggy = Agent(dataclasses.replace(METADATA, parameters=parameters), handlers={"start": Recorder()})
+        buggy = Agent(METADATA._replace(parameters=parameters), handlers={"start": Recorder()})
     assert buggy.main(["agent", "start"], GOOD) == Rc.ERR_GENERIC
     err = capsys.readouterr().err
     assert "ocf-exit-reason:Unexpected error during start: KeyError: 'boom'\n" in err
