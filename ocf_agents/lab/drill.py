@@ -183,7 +183,11 @@ class Drill:
             if init_pid(node) is None:
                 self.say("restore", f"starting {node.name}")
                 self.lab.start(node)
-        self.lab.run(self.observer(), ["crm_resource", "--cleanup"], check=False)
+        observer = self.observer()
+        self.lab.run(observer, ["crm_resource", "--cleanup"], check=False)
+        # ...and the re-probes that follow finished: the next step starts from a still cluster.
+        self.lab.run(observer, ["crm_resource", "--wait", f"--timeout={SETTLED_TIMEOUT:.0f}s"],
+                     check=False, timeout=SETTLED_TIMEOUT + 10)
 
     # -- running steps -------------------------------------------------------------------
     def step(self, name: str, body: Callable[[StepResult], None]) -> StepResult:
@@ -306,8 +310,8 @@ class Drill:
         r.timings["promoted elsewhere"] = time.monotonic() - t0
         self.say(r.name, f"{after.name} promoted; first write accepted after "
                          f"{r.timings['first write']:.2f}s")
-        self.count_lost(r, t0)
         self._rejoin(r, before)
+        self.count_lost(r, t0)
 
     def _rejoin(self, r: StepResult, node: Node) -> None:
         """Boot a crashed node: it must come back as a backup replicating from the VIP."""
@@ -349,7 +353,6 @@ class Drill:
             r.timings["promoted elsewhere"] = time.monotonic() - t0
             r.timings["first write"] = self.wait_write_after(t0)
             self.say(r.name, f"{after.name} promoted after {r.timings['promoted elsewhere']:.2f}s")
-            self.count_lost(r, t0)
         finally:
             self.lab.run(stale, ["ip", "route", "del", "prohibit", f"{OVNDB_VIP}/32"],
                          check=False)
@@ -357,6 +360,7 @@ class Drill:
             raise StepFailed(f"the stale replica {stale.name} was promoted")
         self._rejoin(r, before)
         self.wait_replicating([stale])
+        self.count_lost(r, t0)
 
     def _wait_stale(self, stale: Node, fresh: Node) -> None:
         """Until the agent has given the cut-off backup a lower score than the fresh one
@@ -459,6 +463,7 @@ class Drill:
         r.promoted_after = f"port@{view.nodes_with(PORT_RSC)[0]}"
         self.say(r.name, f"traffic resumed after {r.timings['traffic resumed']:.2f}s, "
                          f"neighbour entry {mac_after}")
+        self.count_lost(r, t0)
         if mac_after != mac_before:
             raise StepFailed(f"the client's neighbour entry changed: {mac_before} -> {mac_after}")
 

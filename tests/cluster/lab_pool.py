@@ -19,6 +19,9 @@ from ocf_agents.lab import lab as lab_mod
 from ocf_agents.lab.lab import Lab
 
 REPO = Path(__file__).resolve().parents[2]
+# The nodes run this checkout's agents; set this to test installed ones (e.g. ovsha after
+# `make install`, or a Debian package's).
+PROVIDER = os.environ.get("OCF_AGENTS_LAB_PROVIDER", "ovshalab")
 
 
 def ocf_agents_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -53,7 +56,7 @@ class LabPool:
         self.drop()
         if lab_mod.is_up():
             pytest.fail("a lab is already up, not started by these tests (ocf-agents lab down)")
-        ocf_agents_cli("lab", "up", "--nodes", str(node_count))
+        ocf_agents_cli("lab", "up", "--nodes", str(node_count), "--provider", PROVIDER)
         self.lab = Lab.load()
         return self.lab
 

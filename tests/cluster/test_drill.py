@@ -42,7 +42,7 @@ def holds_vip(drill: Drill, node_name: str) -> bool:
 
 
 def assert_one_promoted_with_vip_and_replicas(drill: Drill, promoted: str) -> None:
-    view = drill.lab.view(drill.observer())
+    view = drill.wait_view("one promoted instance", lambda v: len(v.promoted(OVNDB)) == 1)
     assert view.promoted(OVNDB) == [promoted]
     assert [n.name for n in drill.lab.nodes if holds_vip(drill, n.name)] == [promoted]
     for node in drill.lab.nodes:
