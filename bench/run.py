@@ -45,6 +45,12 @@ def check_host() -> None:
         raise BenchError(f"missing: {', '.join(missing)} (make deps installs them)")
 
 
+def make_seed(directory: Path, size: int) -> Path:
+    seed = directory / f"nb-{size}.db"
+    ovsdb_rpc.make_seed(size, seed)
+    return seed
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = "python -m bench.run " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
@@ -59,28 +65,35 @@ def main(argv: list[str] | None = None) -> int:
         rec = Recorder()
         seeds = args.output / "seeds"
         seeds.mkdir(parents=True, exist_ok=True)
+        switchovers = max(1, args.runs // 2)
         with Pair() as pair:
             bench = Bench(pair, rec, log)
-            log("empty databases: bootstrap")
-            bench.load(None)
-            log(f"monitor x{args.runs}")
-            bench.monitors(args.runs)
-            log(f"stop, probe, start x{args.runs}")
-            bench.start_stop(args.runs)
-            switchovers = max(1, args.runs // 2)
-            log(f"switchover (demote, promote, notifications) x{switchovers * 2}")
-            bench.switchovers(switchovers)
-            log(f"meta-data, validate-all x{args.runs}")
-            bench.stateless(args.runs)
+            phases = [
+                ("empty databases: bootstrap", lambda: bench.load(None)),
+                (f"monitor x{args.runs}", lambda: bench.monitors(args.runs)),
+                (f"stop, probe, start x{args.runs}", lambda: bench.start_stop(args.runs)),
+                (f"switchover (demote, promote, notifications) x{switchovers * 2}",
+                 lambda: bench.switchovers(switchovers)),
+                (f"meta-data, validate-all x{args.runs}", lambda: bench.stateless(args.runs)),
+            ]
             for size, runs in zip(args.sizes, args.scale_runs):
-                seed = seeds / f"nb-{size}.db"
-                ovsdb_rpc.make_seed(size, seed)
-                log(f"{size} ports: load, then x{runs}: monitor, stop/start, switchover, new backup")
-                bench.load(seed)
-                bench.monitors(runs, size)
-                bench.start_stop(runs, size)
-                bench.switchovers(max(1, runs // 2), size)
-                bench.catch_up(runs, size)
+                phases += [
+                    (f"{size} ports: load", lambda size=size: bench.load(make_seed(seeds, size))),
+                    (f"{size} ports: monitor x{runs}", lambda size=size, runs=runs: bench.monitors(runs, size)),
+                    (f"{size} ports: stop, probe, start x{runs}",
+                     lambda size=size, runs=runs: bench.start_stop(runs, size)),
+                    (f"{size} ports: switchover x{max(1, runs // 2) * 2}",
+                     lambda size=size, runs=runs: bench.switchovers(max(1, runs // 2), size)),
+                    (f"{size} ports: new backup x{runs}", lambda size=size, runs=runs: bench.catch_up(runs, size)),
+                ]
+            for label, phase in phases:
+                log(label)
+                try:
+                    phase()
+                except (BenchError, ovsdb_rpc.RpcError, OSError) as err:
+                    rec.failures.append(f"the run stopped at '{label}': {err}")
+                    log(f"stopped: {err}")
+                    break
         info["runs"] = (f"{args.runs} per agent (switchovers: {switchovers * 2}); per size: "
                         + ", ".join(f"{s}: {r}" for s, r in zip(args.sizes, args.scale_runs)))
         info["bench duration"] = f"{time.monotonic() - began:.0f} s"

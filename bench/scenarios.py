@@ -133,7 +133,22 @@ class Bench:
             with ovsdb_rpc.Client(self.promoted.socket(db)) as client:
                 ovsdb_rpc.set_marker(client, db, value)
         self.wait_marker(self.backup, value, start + limit)
-        return time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        self.quiesce()
+        return elapsed
+
+    def quiesce(self, window: float = 0.3, limit: float = 120.0) -> None:
+        """Wait until every database server is idle (at most one clock tick of CPU in
+        ``window``): a backup that has just received a large database compacts its file
+        for seconds afterwards, and the next agent call must not pay for that."""
+        deadline = time.perf_counter() + limit
+        while time.perf_counter() < deadline:
+            before = server_ticks(self.pair.nodes)
+            time.sleep(window)
+            after = server_ticks(self.pair.nodes)
+            if all(after.get(pid, 0) - ticks <= 1 for pid, ticks in before.items()):
+                return
+        raise BenchError(f"the database servers were still busy after {limit:.0f}s")
 
     @staticmethod
     def wait_marker(node: Node, value: str, deadline: float, interval: float = 0.01) -> None:
@@ -206,6 +221,7 @@ class Bench:
                     count = ovsdb_rpc.count_ports(client)
                 if count != size:
                     raise BenchError(f"the new backup holds {count} ports, not {size}")
+                self.quiesce()
 
     # -- databases of a given size ---------------------------------------------------------------
     def load(self, seed: Path | None) -> None:
@@ -219,6 +235,21 @@ class Bench:
         for node in self.pair.nodes:
             node.set_vip(False)
         self.bootstrap()
+
+
+def server_ticks(nodes: list[Node]) -> dict[int, int]:
+    """CPU clock ticks (user+system) used so far by each node's database servers."""
+    ticks = {}
+    for node in nodes:
+        for db in ("nb", "sb"):
+            try:
+                pid = int((node.rundir / f"ovn{db}_db.pid").read_text())
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except (OSError, ValueError):
+                continue
+            fields = stat[stat.rfind(")") + 2:].split()
+            ticks[pid] = int(fields[11]) + int(fields[12])
+    return ticks
 
 
 def wipe_databases(node: Node) -> None:
