@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from typing import NamedTuple
 
@@ -669,6 +668,8 @@ def keep_unreplicated_copy(cfg: Config, master: str | None) -> None:
             return
     except ValueError:
         pass
+    import shutil  # here: every other call of the agent would pay for it
+
     for db in cfg.dbs:
         source = os.path.join(cfg.dbdir, f"ovn{db.server.key}_db.db")
         if not os.path.exists(source):
