@@ -481,10 +481,11 @@ def set_score(cfg: Config, kind: str, required: bool) -> None:
     """
     score = int(cfg.scores[kind])
     cache = cfg.state_file(SCORE_FILE)
-    if cfg.ctx.action == "monitor" and not cfg.ctx.is_probe and _read(cache) == str(score):
+    cached = _read(cache)
+    if cfg.ctx.action == "monitor" and not cfg.ctx.is_probe and cached == str(score):
         return
     try:
-        cfg.ctx.cluster.set_promotion_score(score)
+        cfg.ctx.cluster.set_promotion_score(score, known=int(cached) if cached and cached.isdigit() else None)
     except ClusterUnreachable as err:
         if required:
             raise

@@ -83,12 +83,16 @@ class Cluster:
         except ValueError:
             return None
 
-    def set_promotion_score(self, score: int) -> bool:
+    def set_promotion_score(self, score: int, known: int | None = None) -> bool:
         """Set this node's promotion score; only writes when it changes (True if it wrote).
 
         Writing an unchanged score still costs a CIB update on every node, every monitor.
+        ``known``: the score this agent last wrote, when it remembers one (somewhere a reboot
+        clears, as the CIB's transient attributes are). A different score is written without
+        reading the CIB first (one crm_attribute run less on promote, demote, start); the same
+        score is checked against the CIB as usual.
         """
-        if self.promotion_score() == score:
+        if (known is None or known == score) and self.promotion_score() == score:
             return False
         self._update(self._promotion_argv() + ["-v", str(score)], "set the promotion score")
         return True

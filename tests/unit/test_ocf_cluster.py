@@ -61,6 +61,20 @@ def test_the_promotion_score_is_written_only_when_it_changes(fp) -> None:
     assert fp.call_count(PROMOTION + ["-v", "5"]) == 0
 
 
+def test_a_known_different_promotion_score_is_written_without_reading_it_first(fp) -> None:
+    fp.register(PROMOTION + ["-v", "10"])
+    assert cluster().set_promotion_score(10, known=5) is True
+    assert fp.call_count(PROMOTION + ["-G", "-q"]) == 0
+    assert fp.call_count(PROMOTION + ["-v", "10"]) == 1
+
+
+def test_a_known_equal_promotion_score_is_still_checked_against_the_cib(fp) -> None:
+    fp.register(PROMOTION + ["-G", "-q"], stdout="5\n")
+    fp.register(PROMOTION + ["-v", "10"])
+    assert cluster().set_promotion_score(10, known=10) is True
+    assert fp.call_count(PROMOTION + ["-G", "-q"]) == 1
+
+
 def test_a_failed_promotion_score_update_is_an_error(fp) -> None:
     fp.register(PROMOTION + ["-G", "-q"], returncode=105)
     fp.register(PROMOTION + ["-v", "10"], returncode=102, stderr=NOT_CONNECTED)
