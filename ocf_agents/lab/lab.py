@@ -20,8 +20,8 @@ import ocf_agents
 
 from . import network, nodes
 from .cluster import FENCING_NOTICE, ClusterView, parse_crm_mon
-from .layout import (BRIDGE, CLIENT, LAB_DIR, MAX_NODES, MIN_NODES, STATE_FILE, LabError, Node,
-                     State, make_lab_dir)
+from .layout import (BRIDGE, CLIENT, LAB_DIR, MAX_NODES, MIN_NODES, LabError, Node, State,
+                     make_lab_dir)
 from .proc import wait_until
 
 OCF_ROOT = Path("/usr/lib/ocf")
@@ -63,7 +63,7 @@ def check_host() -> None:
 
 
 def is_up() -> bool:
-    return (STATE_FILE.exists() or network.link_exists(BRIDGE)
+    return (LAB_DIR.exists() or network.link_exists(BRIDGE)
             or bool(network.lab_namespaces()))
 
 
