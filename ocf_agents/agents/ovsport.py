@@ -314,11 +314,22 @@ def stop(ctx: Context) -> int:
 
 
 def monitor(ctx: Context) -> int:
-    """7 when OVS has no such port, 0 when it runs as configured, 1 with the reason otherwise."""
+    """7 when OVS has no such port, 0 when it runs as configured, 1 with the reason otherwise.
+
+    A probe that finds the port on its bridge with its link down says 7: that is what a node
+    looks like after a reboot (Open vSwitch keeps its ports in its database, nothing brings
+    their links up), and a port that is down carries no traffic, so it is not running here.
+    start replaces it. A recurring monitor that finds the link down reports the failure.
+    """
     port = port_or_unreachable(ctx)
     if port is None:
         return Rc.NOT_RUNNING
-    reason = problem(ctx, port, Links(ctx.runner).show(ctx.params["interface"]))
+    link = Links(ctx.runner).show(ctx.params["interface"])
+    if ctx.is_probe and port.bridge == ctx.params["bridge"] and link is not None and not link.up:
+        ctx.log.info(f"Port {ctx.params['interface']} is in Open vSwitch with its link down "
+                     "(left from before a reboot?): not running here")
+        return Rc.NOT_RUNNING
+    reason = problem(ctx, port, link)
     if reason is not None:
         raise GenericError(reason)
     return Rc.SUCCESS

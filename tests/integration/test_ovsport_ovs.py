@@ -101,6 +101,16 @@ def test_monitor_catches_a_link_brought_down(port_lab: PortLab, iface: str) -> N
     assert result.returncode == GENERIC and "down" in exit_reason(result)
 
 
+def test_probe_of_a_port_left_down_after_a_reboot_says_stopped(port_lab: PortLab, iface: str) -> None:
+    """After a reboot OVS still has the port, with its link down: a probe says 7 (start
+    replaces the port), not an error that leaves a failed action in the cluster."""
+    assert port_lab.agent("start", interface=iface).returncode == SUCCESS
+    port_lab.ns.run(["ip", "link", "set", "dev", iface, "down"])
+    assert port_lab.agent("monitor", interface=iface, interval_ms=0).returncode == NOT_RUNNING
+    assert port_lab.agent("start", interface=iface).returncode == SUCCESS
+    assert port_lab.agent("monitor", interface=iface).returncode == SUCCESS
+
+
 def test_port_on_another_bridge_is_an_error_and_left_alone(port_lab: PortLab, iface: str) -> None:
     port_lab.ovs.vsctl("add-port", OTHER_BRIDGE, iface, "--", "set", "Interface", iface, "type=internal")
     monitored = port_lab.agent("monitor", interface=iface)
