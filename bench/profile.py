@@ -2,8 +2,9 @@
 
 Sets up the benchmark's pair with our agent (node1 promoted, node2 replicating), then runs
 our agent there under ``python3 -X importtime`` (what the imports cost, by top-level module)
-and under ``cProfile`` (what the action itself does, by cumulative time), and writes both to
-``--output``/profile.txt. Same requirements as ``python -m bench.run``.
+and under ``cProfile`` (what the action itself does, by cumulative time), times its monitor
+beside OVN's and ``bench/floor.py`` (the reads a monitor cannot avoid, and nothing else), and
+writes it all to ``--output``/profile.txt. Same requirements as ``python -m bench.run``.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ from __future__ import annotations
 import argparse
 import io
 import pstats
+import statistics
 import sys
 from pathlib import Path
 
-from .pair import OURS, SYSTEM_PYTHON, BenchError, Node, Pair
+from .pair import OURS, SYSTEM_PYTHON, THEIRS, BenchError, Node, Pair, notify_vars
 from .run import check_host
 from .scenarios import PROMOTED_INTERVAL_MS, UNPROMOTED_INTERVAL_MS, Bench, Recorder
 
 TOP = 25
+FLOOR = Path(__file__).resolve().parent / "floor.py"
+FLOOR_RUNS = 30
 
 
 def import_costs(node: Node, action: str, interval_ms: int) -> str:
@@ -52,6 +56,29 @@ def profile(node: Node, action: str, interval_ms: int, workdir: Path, notify: di
     return f"cProfile of `{action}` on {node.name} (rc {timing.rc}, {timing.wall * 1000:.1f} ms wall):\n{body}"
 
 
+def floor_comparison(node: Node, interval_ms: int) -> str:
+    """Our monitor, OVN's and the floor (bench/floor.py: the unavoidable reads, nothing
+    else), in turn on the same node: what a lean monitor path could reach."""
+    variants = {
+        "ours": ([OURS, "monitor"], node.env("ours", interval_ms)),
+        "OVN's": ([THEIRS, "monitor"], node.env("theirs", interval_ms)),
+        "floor.py": ([str(FLOOR), str(node.rundir)], node.env("ours", interval_ms)),
+    }
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+    for _ in range(FLOOR_RUNS):
+        for name, (argv, env) in variants.items():
+            timing = node.run(argv, env)
+            if timing.rc not in (0, 8):
+                raise BenchError(f"{name} monitor on {node.name}: rc {timing.rc}: {timing.stderr.strip()[-300:]}")
+            samples[name].append((timing.wall, timing.cpu))
+    lines = [f"monitor on {node.name} (interval {interval_ms} ms), median of {FLOOR_RUNS} runs each, in turn:"]
+    for name, values in samples.items():
+        wall = statistics.median(v[0] for v in values) * 1000
+        cpu = statistics.median(v[1] for v in values) * 1000
+        lines.append(f"  {name:9s} {wall:6.1f} ms wall {cpu:6.1f} ms CPU")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=Path("build/bench"))
@@ -64,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             bench = Bench(pair, Recorder(), log=lambda m: None)
             bench.load(None)
             one, two = pair.nodes
+            sections.append(floor_comparison(two, UNPROMOTED_INTERVAL_MS))
             sections.append(import_costs(two, "monitor", UNPROMOTED_INTERVAL_MS))
             sections.append(import_costs(one, "monitor", 0))
             sections.append(profile(one, "monitor", PROMOTED_INTERVAL_MS, pair.tmp))
@@ -72,7 +100,6 @@ def main(argv: list[str] | None = None) -> int:
             bench.switchover("ours")  # node2 promoted: now profile a promote back to node1
             bench.settle()
             lists = dict(active=[one, two], promoted=[two], unpromoted=[one], demote=[two], promote=[one])
-            from .pair import notify_vars
             pair.forget_upstream_repl_info()
             two.set_vip(False)
             sections.append(profile(two, "demote", 0, pair.tmp, notify_vars("pre", "demote", **lists)))
