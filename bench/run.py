@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                     rec.failures.append(f"the run stopped at '{label}': {err}")
                     log(f"stopped: {err}")
                     break
-        info["runs"] = (f"{args.runs} per agent (switchovers: {switchovers * 2}); per size: "
-                        + ", ".join(f"{s}: {r}" for s, r in zip(args.sizes, args.scale_runs)))
+        info["runs"] = f"{args.runs} per agent (switchovers: {switchovers * 2})" + (
+            "; per size: " + ", ".join(f"{s}: {r}" for s, r in zip(args.sizes, args.scale_runs)) if args.sizes else "")
         info["bench duration"] = f"{time.monotonic() - began:.0f} s"
         path = report.save(rec.samples, info, rec.failures, command, args.output)
         if report.chart(rec.samples, args.output / "performance.png"):
