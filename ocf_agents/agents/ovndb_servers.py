@@ -663,7 +663,7 @@ def keep_unreplicated_copy(cfg: Config, master: str | None) -> None:
     mine, was_promoted = read_position(cfg)
     if master is None or not was_promoted:
         return
-    theirs = cfg.ctx.cluster.node_attribute(position_attribute(cfg.ctx), node=master)
+    theirs = cfg.ctx.cluster.private_attribute(position_attribute(cfg.ctx), node=master)
     try:
         if mine <= int(theirs or 0) + POSITION_TOLERANCE_MS:
             return
@@ -869,7 +869,7 @@ def elect(cfg: Config) -> bool:
     candidate's data is fresher, and hand that node the higher score. Returns whether this
     promotion is a planned switchover (a promoted node is being demoted).
 
-    Positions were published as node attributes in the pre-promote notification; without
+    Positions were published as private node attributes in the pre-promote notification; without
     notifications there is nothing to compare and promotion goes ahead.
     """
     raw = _read(cfg.state_file(CANDIDATES_FILE))
@@ -880,7 +880,7 @@ def elect(cfg: Config) -> bool:
     mine, _ = read_position(cfg)
     best, best_position = None, mine
     for node in plan["candidates"]:
-        value = cfg.ctx.cluster.node_attribute(position_attribute(cfg.ctx), node=node)
+        value = cfg.ctx.cluster.private_attribute(position_attribute(cfg.ctx), node=node)
         try:
             position = int(value or 0)
         except ValueError:
@@ -888,8 +888,7 @@ def elect(cfg: Config) -> bool:
         if position > best_position + POSITION_TOLERANCE_MS:
             best, best_position = node, position
     if best is not None:
-        cfg.ctx.runner.check(["crm_attribute", f"--promotion={cfg.ctx.env.resource_name}", "-N", best,
-                              "-v", str(cfg.scores["replicating"])])
+        cfg.ctx.cluster.set_promotion_score(int(cfg.scores["replicating"]), node=best)
         set_score(cfg, "stale", required=True)
         raise GenericError(f"Not promoting {cfg.ctx.cluster.node_name()}: node {best} has fresher data "
                            f"(position {best_position} > {mine}); its promotion score is raised instead")
@@ -897,7 +896,10 @@ def elect(cfg: Config) -> bool:
 
 
 def position_attribute(ctx: Context) -> str:
-    return f"{ctx.env.resource_name}-data-position"
+    """A private attribute (attrd only): a transient attribute in the CIB would abort the
+    transition at each pre-promote notification, which would write it again, forever. Not
+    the old ``-data-position`` name: attrd keeps an existing attribute public."""
+    return f"{ctx.env.resource_name}-data-position-private"
 
 
 def demote(ctx: Context) -> int:
@@ -957,7 +959,7 @@ def publish_position(cfg: Config, n) -> None:
         catch_up(cfg, switchover=bool(n.demote.unames))  # so that the position below counts it
     refresh_position(cfg)
     position, _ = read_position(cfg)
-    cfg.ctx.cluster.set_node_attribute(position_attribute(cfg.ctx), str(position))
+    cfg.ctx.cluster.set_private_attribute(position_attribute(cfg.ctx), str(position))
     if me in n.promote.unames:
         leaving = set(n.stop.unames) | {me}
         candidates = sorted((set(n.active.unames) | set(n.start.unames)) - leaving)

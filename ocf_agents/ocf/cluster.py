@@ -1,9 +1,10 @@
 """Talking to the cluster: promotion scores, node attributes and cluster properties.
 
 All of it goes through ``crm_attribute`` (and ``crm_node``), so it works the same on a live
-node, under ``crm_resource --force-*`` and against a CIB file (``CIB_file``). When no cluster
-answers, these helpers raise :class:`ClusterUnreachable` instead of pretending: an agent that
-believes it set a promotion score it never set leaves Pacemaker promoting nobody.
+node, under ``crm_resource --force-*`` and against a CIB file (``CIB_file``). Private node
+attributes go through ``attrd_updater`` (they live in the attribute daemon only). When no
+cluster answers, these helpers raise :class:`ClusterUnreachable` instead of pretending: an
+agent that believes it set a promotion score it never set leaves Pacemaker promoting nobody.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from .run import Result, Runner
 # crm_attribute's exit codes for "no such attribute" and "cannot reach the CIB".
 RC_NO_SUCH_ATTRIBUTE = 105
 RC_NOT_CONNECTED = 102
+# attrd_updater's exit codes for "no such attribute": Pacemaker 2.1 answers CRM_EX_CONFIG (78),
+# later versions the same code as crm_attribute.
+ATTRD_NO_SUCH_ATTRIBUTE = (78, RC_NO_SUCH_ATTRIBUTE)
 # crm_attribute learnt --promotion with this feature set (Pacemaker 2.1.0); before it, the
 # deprecated crm_master wrapper is the way (as ocf_promotion_score decides).
 PROMOTION_FEATURE_SET = (3, 10, 0)
@@ -24,6 +28,11 @@ PROMOTION_FEATURE_SET = (3, 10, 0)
 
 class ClusterUnreachable(GenericError):
     """No cluster answered a query or an update the action depends on."""
+
+
+def _offline() -> bool:
+    """The cluster tools work on a CIB file (``CIB_file`` in the environment they inherit)."""
+    return bool(os.environ.get("CIB_file"))
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
@@ -62,29 +71,30 @@ class Cluster:
         return result.stdout.strip() if result.ok and result.stdout.strip() else None
 
     # -- promotion score ---------------------------------------------------------------
-    def _promotion_argv(self) -> list[str]:
+    def _promotion_argv(self, node: str | None = None) -> list[str]:
         feature_set = _version_tuple(self.env.environ.get("OCF_RESKEY_crm_feature_set", ""))
         if feature_set and feature_set < PROMOTION_FEATURE_SET:
             # -r: crm_master otherwise needs OCF_RESOURCE_INSTANCE in the process environment.
             argv = ["crm_master", "-l", "reboot", "-r", self.env.resource_name]
         else:
             argv = ["crm_attribute", f"--promotion={self.env.resource_name}"]
-        host = self.env.attribute_host
+        host = node or self.env.attribute_host
         if host is not None:
             argv += ["-N", host]
         return argv
 
-    def promotion_score(self) -> int | None:
-        """This node's promotion score for the resource, or None when it has none."""
-        result = self.runner.run(self._promotion_argv() + ["-G", "-q"])
+    def promotion_score(self, node: str | None = None) -> int | None:
+        """This node's (or ``node``'s) promotion score for the resource, or None when it has none."""
+        result = self.runner.run(self._promotion_argv(node) + ["-G", "-q"])
         value = self._value_or_none(result, "read the promotion score")
         try:
             return int(value) if value is not None else None
         except ValueError:
             return None
 
-    def set_promotion_score(self, score: int, known: int | None = None) -> bool:
-        """Set this node's promotion score; only writes when it changes (True if it wrote).
+    def set_promotion_score(self, score: int, known: int | None = None, node: str | None = None) -> bool:
+        """Set this node's (or ``node``'s) promotion score; only writes when it changes (True
+        if it wrote).
 
         Writing an unchanged score still costs a CIB update on every node, every monitor.
         ``known``: the score this agent last wrote, when it remembers one (somewhere a reboot
@@ -92,9 +102,9 @@ class Cluster:
         reading the CIB first (one crm_attribute run less on promote, demote, start); the same
         score is checked against the CIB as usual.
         """
-        if (known is None or known == score) and self.promotion_score() == score:
+        if (known is None or known == score) and self.promotion_score(node) == score:
             return False
-        self._update(self._promotion_argv() + ["-v", str(score)], "set the promotion score")
+        self._update(self._promotion_argv(node) + ["-v", str(score)], "set the promotion score")
         return True
 
     def delete_promotion_score(self) -> None:
@@ -115,6 +125,36 @@ class Cluster:
     def delete_node_attribute(self, name: str, node: str | None = None, lifetime: str = "reboot") -> None:
         argv = ["crm_attribute", "-N", node or self.node_name(), "-n", name, "-l", lifetime, "-D"]
         self._update(argv, f"delete node attribute {name}")
+
+    def private_attribute(self, name: str, node: str | None = None) -> str | None:
+        """A private node attribute of this node (or ``node``), None when unset or empty.
+
+        Private attributes live in the attribute daemon only, never in the CIB, so writing
+        one never aborts a transition (a transient attribute in the CIB's status does, which
+        makes a value rewritten in every notification loop forever). Against a CIB file
+        (``CIB_file``, no daemon) they are ordinary transient attributes of the file.
+        """
+        node = node or self.node_name()
+        if _offline():
+            return self.node_attribute(name, node)
+        result = self.runner.run(["attrd_updater", "-Q", "-n", name, "-N", node])
+        if result.rc in ATTRD_NO_SUCH_ATTRIBUTE:
+            return None
+        if not result.ok:
+            raise ClusterUnreachable(f"Could not read private attribute {name}: {result.describe()}")
+        # One line: name="NAME" host="NODE" value="VALUE"
+        value = result.stdout.strip().partition(' value="')[2]
+        return value[:-1] if value.endswith('"') and len(value) > 1 else None
+
+    def set_private_attribute(self, name: str, value: str, node: str | None = None) -> None:
+        """Set a private node attribute (see :meth:`private_attribute`); the daemon shares
+        it with every node."""
+        node = node or self.node_name()
+        if _offline():
+            self.set_node_attribute(name, value, node)
+            return
+        self._update(["attrd_updater", "-p", "-n", name, "-U", value, "-N", node],
+                     f"set private attribute {name}")
 
     def cluster_property(self, name: str) -> str | None:
         argv = ["crm_attribute", "-t", "crm_config", "-n", name, "-G", "-q"]

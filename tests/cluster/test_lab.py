@@ -4,6 +4,7 @@ cluster without fencing, a crashed node, a partitioned node, and a complete ``la
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from ocf_agents.lab.lab import LAB_AGENT_DIR, Lab
 from ocf_agents.lab.nodes import init_pid
 from ocf_agents.lab.proc import wait_until
 
-from lab_pool import LabPool, ocf_agents_cli
+from lab_pool import REPO, LabPool, ocf_agents_cli
 
 STATEFUL = "st"
 VIP = "st-vip"
@@ -126,6 +127,42 @@ def test_partitioned_promoted_node_stops_and_majority_promotes(stateful) -> None
     healed = lab.wait_view(majority[0], f"{promoted.name} to rejoin unpromoted",
                            lambda v: promoted.name in v.nodes_with(STATEFUL, "Unpromoted"))
     assert healed.promoted(STATEFUL) == view.promoted(STATEFUL)
+
+
+PRIVATE_ATTRIBUTE = "ocfa-test-private"
+# The library's helpers, run inside a node: "set VALUE" on this node, or "get NODE".
+PRIVATE_ATTRIBUTE_CALL = """
+import sys
+from ocf_agents.ocf.cluster import Cluster
+from ocf_agents.ocf.env import Environment
+from ocf_agents.ocf.log import Logger
+from ocf_agents.ocf.run import Budget, Runner
+
+cluster = Cluster(Runner(Budget(30), Logger({}, "t")), Environment({"OCF_RESOURCE_INSTANCE": "rsc"}))
+verb, arg = sys.argv[1:]
+if verb == "set":
+    cluster.set_private_attribute(NAME, arg)
+else:
+    print(cluster.private_attribute(NAME, node=arg))
+""".replace("NAME", repr(PRIVATE_ATTRIBUTE))
+
+
+def private_attribute_call(lab: Lab, node: Node, verb: str, arg: str) -> str:
+    return lab.run(node, ["env", f"PYTHONPATH={REPO}", sys.executable, "-c", PRIVATE_ATTRIBUTE_CALL,
+                          verb, arg]).stdout.strip()
+
+
+def test_private_attributes_are_shared_through_attrd_and_never_reach_the_cib(lab3: Lab) -> None:
+    """What ovndb-servers' election relies on: a value one node writes, the others read, and
+    no transition is aborted by it because the CIB never holds it."""
+    writer, reader = lab3.nodes[0], lab3.nodes[1]
+    assert private_attribute_call(lab3, reader, "get", writer.name) == "None"
+    private_attribute_call(lab3, writer, "set", "1234 7000")
+    wait_until("the value to reach the other node",
+               lambda: private_attribute_call(lab3, reader, "get", writer.name) == "1234 7000", 10)
+    assert private_attribute_call(lab3, writer, "get", reader.name) == "None"
+    for node in lab3.nodes:
+        assert PRIVATE_ATTRIBUTE not in lab3.run(node, ["cibadmin", "--query"]).stdout
 
 
 def lab_processes() -> list[int]:

@@ -172,6 +172,43 @@ def test_a_failed_attribute_update_is_an_error(fp) -> None:
         cluster().set_cluster_property("x", "1")
 
 
+def test_the_promotion_score_of_another_node(fp) -> None:
+    fp.register(PROMOTION + ["-N", "n2", "-G", "-q"], stdout="1\n")
+    fp.register(PROMOTION + ["-N", "n2", "-v", "5"])
+    assert cluster().set_promotion_score(5, node="n2") is True
+    assert fp.call_count(PROMOTION + ["-N", "n2", "-v", "5"]) == 1
+
+
+@pytest.fixture
+def live(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A live cluster, not a CIB file: private attributes go to attrd."""
+    monkeypatch.delenv("CIB_file", raising=False)
+
+
+def test_private_attributes_go_through_attrd_and_are_keyed_by_node(fp, live) -> None:
+    fp.register(["crm_node", "-n"], stdout="node-a\n")
+    fp.register(["attrd_updater", "-p", "-n", "pos", "-U", "12 7000", "-N", "node-a"])
+    fp.register(["attrd_updater", "-Q", "-n", "pos", "-N", "node-b"], stdout='name="pos" host="node-b" value="12 7000"\n')
+    agent = cluster()
+    agent.set_private_attribute("pos", "12 7000")
+    assert agent.private_attribute("pos", node="node-b") == "12 7000"
+    assert fp.call_count(["attrd_updater", "-p", "-n", "pos", "-U", "12 7000", "-N", "node-a"]) == 1
+
+
+@pytest.mark.parametrize("rc, stdout", [(78, ""), (105, ""), (0, 'name="pos" host="node-b" value=""\n')])
+def test_a_missing_or_emptied_private_attribute_is_none(fp, live, rc: int, stdout: str) -> None:
+    fp.register(["attrd_updater", "-Q", "-n", "pos", "-N", "node-b"], returncode=rc, stdout=stdout)
+    assert cluster().private_attribute("pos", node="node-b") is None
+
+
+@pytest.mark.parametrize("verb", ["read", "set"])
+def test_private_attributes_without_attrd_are_an_error(fp, live, verb: str) -> None:
+    fp.register(["attrd_updater", fp.any()], returncode=102, stderr="attrd_updater: Could not connect to attrd\n")
+    agent = cluster(**{META + "on_node": "node-a"})
+    with pytest.raises(ClusterUnreachable, match=f"Could not {verb} private attribute pos: .* exited 102"):
+        agent.private_attribute("pos") if verb == "read" else agent.set_private_attribute("pos", "1")
+
+
 # -- the real tools on a CIB file ------------------------------------------------------------
 def cib_score(cib_file: Path, node: str) -> str | None:
     """The promotion score of rsc on node as the CIB file holds it (read with crm_attribute)."""
@@ -230,6 +267,14 @@ def test_real_node_attributes(cib_file: Path) -> None:
     assert agent.node_attribute("fresh") is None
 
 
+def test_real_private_attributes_on_a_cib_file_are_transient_attributes(cib_file: Path) -> None:
+    agent = cluster()
+    assert agent.private_attribute("pos") is None
+    agent.set_private_attribute("pos", "12 7000", node="peer")
+    assert agent.private_attribute("pos", node="peer") == "12 7000"
+    assert agent.node_attribute("pos", node="peer") == "12 7000"
+
+
 def test_real_cluster_properties(cib_file: Path) -> None:
     agent = cluster()
     assert agent.cluster_property("ocfa-test-property") is None
@@ -256,6 +301,8 @@ calls = {
     "set_promotion_score": lambda: agent.set_promotion_score(5),
     "delete_promotion_score": agent.delete_promotion_score,
     "set_node_attribute": lambda: agent.set_node_attribute("a", "1"),
+    "private_attribute": lambda: agent.private_attribute("a"),
+    "set_private_attribute": lambda: agent.set_private_attribute("a", "1"),
     "cluster_property": lambda: agent.cluster_property("stonith-enabled"),
 }
 outcome = {"node_name": agent.node_name()}
@@ -290,7 +337,7 @@ def test_real_crm_node_without_a_cluster_falls_back_to_uname(without_cluster: di
     "call",
     [
         "promotion_score", "set_promotion_score", "delete_promotion_score",
-        "set_node_attribute", "cluster_property",
+        "set_node_attribute", "cluster_property", "private_attribute", "set_private_attribute",
     ],
 )
 def test_real_tools_without_a_cluster_raise_cluster_unreachable(without_cluster: dict, call: str) -> None:
