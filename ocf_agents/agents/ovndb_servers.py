@@ -296,8 +296,11 @@ SCORE_FILE = "ovndb-servers.score"
 CANDIDATES_FILE = "ovndb-servers.candidates"
 POSITION_FILE = "ovndb-servers.position"
 REPL_INFO = "OVN_REPL_INFO"  # cluster property naming the last promoted node (as OVN's agent)
-# Data positions closer than this are equal: clocks of cluster nodes agree to well within it.
-POSITION_TOLERANCE_MS = 1000
+# Cluster nodes' clocks agree to well within this (chrony/NTP): positions compare with it.
+CLOCK_SKEW_MS = 1000
+# A backup cut off from the promoted node keeps the replicating score for two of its monitor
+# intervals and this much since its last connected position (docs/ovndb-monitor-states.md).
+GRACE_SLACK_MS = 4000
 CONNECT_WAIT = 2.0  # seconds a fresh backup may take to reach the promoted node
 CATCH_UP_WAIT = 4.0  # seconds promote waits for a switchover's last copy
 
@@ -456,19 +459,53 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def read_position(cfg: Config) -> tuple[int, bool]:
-    """(when this node's data was last known complete, in ms since the epoch; whether it
-    was the promoted node then). (0, False) when never recorded."""
-    words = (_read(cfg.state_file(POSITION_FILE)) or "").split()
+class Position(NamedTuple):
+    """How fresh a node's data is: when it was last known complete (ms since the epoch, 0:
+    never), whether the node was promoted then, and the interval of the monitor that records
+    it (ms): the data may have stayed complete that long after ``ms`` without a record (0
+    once nothing records it any more: stopped). Kept in the position file and published for
+    the election as ``"<ms> promoted|backup <interval_ms>"``."""
+
+    ms: int
+    promoted: bool
+    interval_ms: int
+
+    def __str__(self) -> str:
+        return f"{self.ms} {'promoted' if self.promoted else 'backup'} {self.interval_ms}"
+
+    def clearly_fresher(self, other: Position) -> bool:
+        """Newer than ``other`` by more than either position's precision (the larger
+        recorded monitor interval, plus clock skew); closer positions count as equal."""
+        return self.ms - other.ms > max(self.interval_ms, other.interval_ms) + CLOCK_SKEW_MS
+
+    def within_grace(self, now: int) -> bool:
+        """Could this backup's data still be as fresh as any other backup's? After the
+        promoted node fails, each backup's next monitor (within one interval) finds it
+        disconnected, at most two intervals after its last connected position."""
+        return now - self.ms <= 2 * self.interval_ms + GRACE_SLACK_MS
+
+
+def parse_position(text: str | None) -> Position:
+    """A position as written by :class:`Position`; never recorded or unreadable: 0."""
+    words = (text or "").split()
     try:
-        return int(words[0]), words[1:] == ["promoted"]
+        return Position(int(words[0]), words[1:2] == ["promoted"], int(words[2]) if words[2:] else 0)
     except (IndexError, ValueError):
-        return 0, False
+        return Position(0, False, 0)
+
+
+def read_position(cfg: Config) -> Position:
+    return parse_position(_read(cfg.state_file(POSITION_FILE)))
 
 
 def record_position(cfg: Config, promoted: bool) -> None:
-    """This node's data is complete as of now: it is promoted, or a connected backup."""
-    _write(cfg.state_file(POSITION_FILE), f"{now_ms()} {'promoted' if promoted else 'backup'}")
+    """This node's data is complete as of now: it is promoted, or a connected backup. The
+    interval is the recurring monitor's (others keep the last one); 0 on stop."""
+    if cfg.ctx.action == "stop":
+        interval = 0
+    else:
+        interval = cfg.ctx.env.interval_ms or read_position(cfg).interval_ms
+    _write(cfg.state_file(POSITION_FILE), str(Position(now_ms(), promoted, interval)))
 
 
 # -- promotion scores ------------------------------------------------------------------------
@@ -495,12 +532,16 @@ def set_score(cfg: Config, kind: str, required: bool) -> None:
 
 
 def backup_score(cfg: Config, state: State) -> str:
-    """replicating for a backup connected to the promoted node (its data is current) or for
-    the last promoted node while nobody is promoted; stale otherwise."""
+    """replicating for a backup connected to the promoted node (its data is current), for
+    one cut off from it within the grace period (when the promoted node fails, every backup
+    is cut off: the fresh ones must still outrank one cut off long before), and for the last
+    promoted node waiting on nowhere_ip while nobody is promoted; stale otherwise."""
     if all(s.connection is not None for s in state.servers):
         return "replicating"
-    waiting = all(_sync_ip(s) == cfg.nowhere_ip for s in state.servers)
-    return "replicating" if waiting and read_position(cfg)[1] else "stale"
+    position = read_position(cfg)
+    if all(_sync_ip(s) == cfg.nowhere_ip for s in state.servers):
+        return "replicating" if position.promoted else "stale"
+    return "replicating" if position.within_grace(now_ms()) else "stale"
 
 
 def _sync_ip(server: Server) -> str | None:
@@ -660,27 +701,24 @@ def keep_unreplicated_copy(cfg: Config, master: str | None) -> None:
     """A node that failed while promoted may hold writes its successor never received (its
     backups were cut off). Joining as a backup replaces its databases with the successor's,
     so copy them first (``<db file>.unreplicated-<position>``) and say so in the log."""
-    mine, was_promoted = read_position(cfg)
-    if master is None or not was_promoted:
+    mine = read_position(cfg)
+    if master is None or not mine.promoted:
         return
-    theirs = cfg.ctx.cluster.private_attribute(position_attribute(cfg.ctx), node=master)
-    try:
-        if mine <= int(theirs or 0) + POSITION_TOLERANCE_MS:
-            return
-    except ValueError:
-        pass
+    theirs = parse_position(cfg.ctx.cluster.private_attribute(position_attribute(cfg.ctx), node=master))
+    if not mine.clearly_fresher(theirs):
+        return
     import shutil  # here: every other call of the agent would pay for it
 
     for db in cfg.dbs:
         source = os.path.join(cfg.dbdir, f"ovn{db.server.key}_db.db")
         if not os.path.exists(source):
             continue
-        copy = f"{source}.unreplicated-{mine}"
+        copy = f"{source}.unreplicated-{mine.ms}"
         with open(source, "rb") as src, os.fdopen(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
                                                    "wb") as dst:
             shutil.copyfileobj(src, dst)
         cfg.ctx.log.warning(f"this node's {db.server.title} data is newer than promoted node {master}'s "
-                            f"(position {mine} > {theirs}): kept a copy in {copy} before replicating")
+                            f"(position {mine.ms} > {theirs.ms}): kept a copy in {copy} before replicating")
 
 
 def start_arguments(cfg: Config, master: str | None) -> list[str]:
@@ -877,21 +915,17 @@ def elect(cfg: Config) -> bool:
     if not raw:
         return False
     plan = json.loads(raw)
-    mine, _ = read_position(cfg)
-    best, best_position = None, mine
-    for node in plan["candidates"]:
-        value = cfg.ctx.cluster.private_attribute(position_attribute(cfg.ctx), node=node)
-        try:
-            position = int(value or 0)
-        except ValueError:
-            continue
-        if position > best_position + POSITION_TOLERANCE_MS:
-            best, best_position = node, position
-    if best is not None:
+    mine = read_position(cfg)
+    positions = {node: parse_position(cfg.ctx.cluster.private_attribute(position_attribute(cfg.ctx), node=node))
+                 for node in plan["candidates"]}
+    best = max(positions, key=lambda node: positions[node].ms, default=None)
+    if best is not None and positions[best].clearly_fresher(mine):
         cfg.ctx.cluster.set_promotion_score(int(cfg.scores["replicating"]), node=best)
         set_score(cfg, "stale", required=True)
         raise GenericError(f"Not promoting {cfg.ctx.cluster.node_name()}: node {best} has fresher data "
-                           f"(position {best_position} > {mine}); its promotion score is raised instead")
+                           f"(position {positions[best].ms} > {mine.ms}, monitor intervals "
+                           f"{positions[best].interval_ms}/{mine.interval_ms} ms); its promotion score is "
+                           "raised instead")
     return bool(plan["switchover"])
 
 
@@ -953,13 +987,18 @@ def refresh_position(cfg: Config) -> None:
 
 def publish_position(cfg: Config, n) -> None:
     """Everyone publishes its data position; the node to be promoted notes the candidates
-    it must compare with in promote, once every position is published."""
+    it must compare with in promote, once every position is published.
+
+    A connection counts only in a switchover, to the demoted (read-only) node: after a
+    failure it may be a dead peer's not yet noticed, and the last monitor's record stands.
+    """
     me = cfg.ctx.cluster.node_name()
+    switchover = bool(n.demote.unames)
     if me in n.promote.unames:
-        catch_up(cfg, switchover=bool(n.demote.unames))  # so that the position below counts it
-    refresh_position(cfg)
-    position, _ = read_position(cfg)
-    cfg.ctx.cluster.set_private_attribute(position_attribute(cfg.ctx), str(position))
+        catch_up(cfg, switchover)  # so that the position below counts it
+    if switchover:
+        refresh_position(cfg)
+    cfg.ctx.cluster.set_private_attribute(position_attribute(cfg.ctx), str(read_position(cfg)))
     if me in n.promote.unames:
         leaving = set(n.stop.unames) | {me}
         candidates = sorted((set(n.active.unames) | set(n.start.unames)) - leaving)

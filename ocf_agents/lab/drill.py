@@ -37,6 +37,10 @@ PROMOTED_MONITOR_S, UNPROMOTED_MONITOR_S = 5, 7  # shorter than the defaults: a 
 DBS = ("ovnnb_db", "ovnsb_db")
 CONVERGE_TIMEOUT = 60.0
 SETTLED_TIMEOUT = 30.0  # a step starts from a settled cluster, or fails at once
+STALE_SCORE = 1  # the agent's default stale_score
+# A cut-off backup keeps the replicating score for 2 monitor intervals + 4 s after it was last
+# seen connected (the agent's grace), then its next monitor scores it stale.
+STALE_TIMEOUT = 3 * UNPROMOTED_MONITOR_S + 4 + 15
 
 
 class StepFailed(Exception):
@@ -371,18 +375,20 @@ class Drill:
         self.count_lost(r, t0)
 
     def _wait_stale(self, stale: Node, fresh: Node) -> None:
-        """Until the agent has given the cut-off backup a lower score than the fresh one
-        (bounded: a few monitor intervals)."""
+        """Until the agent has given the cut-off backup the stale score, below the fresh
+        one's; before that the crash would test nothing (the agent keeps a cut-off backup's
+        score for a grace period: every backup is cut off when the promoted node fails)."""
         def scores() -> bool:
             s, f = self.score(stale), self.score(fresh)
-            return s is not None and f is not None and s < f
+            return s == STALE_SCORE and f is not None and s < f
         try:
-            wait_until(f"{stale.name}'s promotion score to drop below {fresh.name}'s", scores,
-                       timeout=4 * UNPROMOTED_MONITOR_S, interval=0.5)
-            self.say("stale-replica", f"{stale.name} scored {self.score(stale)}, "
-                                      f"{fresh.name} {self.score(fresh)}")
+            wait_until(f"{stale.name}'s promotion score to become the stale score "
+                       f"{STALE_SCORE}, below {fresh.name}'s", scores,
+                       timeout=STALE_TIMEOUT, interval=0.5)
         except LabError as err:
-            self.say("stale-replica", f"note: {err}")
+            raise StepFailed(str(err)) from None
+        self.say("stale-replica", f"{stale.name} scored {self.score(stale)}, "
+                                  f"{fresh.name} {self.score(fresh)}")
 
     def score(self, node: Node) -> int | None:
         proc = self.lab.run(self.observer(), [

@@ -347,6 +347,36 @@ def test_after_a_full_restart_the_last_promoted_node_wins(lab2):
     wait_for("b to catch up", lambda: "written-while-b-was-down" in b.switches())
 
 
+def test_equally_fresh_backups_are_not_refused_for_monitors_run_at_other_moments(lab3):
+    a, b, c = lab3.nodes
+    start_all(lab3, a, b, c)
+    assert lab3.promote(a, [b, c]).rc == 0
+    for node in (b, c):
+        wait_for(f"{node.name} to replicate",
+                 lambda node=node: node.run("monitor", master_ip=a.addr, **MONITOR).rc == 0 and node.score() == "5")
+    assert b.run("monitor", master_ip=a.addr, **MONITOR).rc == 0
+    time.sleep(1.5)  # c's last position is newer than b's, by less than the monitor interval
+    assert c.run("monitor", master_ip=a.addr, **MONITOR).rc == 0
+    a.kill_all()
+    assert lab3.promote(b, [c]).rc == 0
+
+
+def test_a_backup_cut_off_from_a_failed_promoted_node_keeps_its_score_for_a_grace_period(lab2):
+    a, b = lab2.nodes
+    fast = {"interval_ms": 1000}  # grace: 2 monitor intervals + 4 s after the last connected monitor
+    start_all(lab2, a, b)
+    assert lab2.promote(a, [b]).rc == 0
+    wait_for("node2 to replicate", lambda: b.run("monitor", master_ip=a.addr, **fast).rc == 0 and b.score() == "5")
+    a.kill_all()
+    # Right after the failure every backup is cut off: the fresh ones keep the replicating
+    # score, so that they still outrank a backup cut off long before...
+    assert b.run("monitor", master_ip=a.addr, **fast).rc == 0
+    assert b.score() == "5"
+    # ...which is scored stale once the grace period is over.
+    wait_for("node2 to be scored stale",
+             lambda: b.run("monitor", master_ip=a.addr, **fast).rc == 0 and b.score() == "1", limit=30, interval=0.5)
+
+
 # -- self-replication, addresses, Connection rows ---------------------------------------------
 def test_never_replicates_from_itself(lab2):
     a, _ = lab2.nodes

@@ -115,6 +115,59 @@ UPSTREAM_DEFAULTS = {
 }
 
 
+# -- data positions: the election and the grace period ------------------------------------
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1700000000000 backup 7000", (1700000000000, False, 7000)),
+        ("1700000000000 promoted 5000", (1700000000000, True, 5000)),
+        ("1700000000000 promoted", (1700000000000, True, 0)),  # written before intervals were
+        ("", (0, False, 0)),
+        (None, (0, False, 0)),
+        ("garbage", (0, False, 0)),
+    ],
+)
+def test_positions_are_parsed_back_from_what_they_write(text, expected):
+    position = agent.parse_position(text)
+    assert tuple(position) == expected
+    assert agent.parse_position(str(position)) == position
+
+
+@pytest.mark.parametrize(
+    "newer_ms, older_ms, intervals, fresher",
+    [
+        (7_900, 0, (7000, 7000), False),  # backups whose monitors ran at different moments
+        (8_100, 0, (7000, 7000), True),
+        (8_100, 0, (7000, 0), True),  # the larger interval counts
+        (8_100, 0, (0, 10_000), False),
+        (1_100, 0, (0, 0), True),  # stopped nodes: only clock skew
+    ],
+)
+def test_only_a_position_newer_by_more_than_a_monitor_interval_and_a_second_is_fresher(
+        newer_ms, older_ms, intervals, fresher):
+    newer = agent.Position(newer_ms, False, intervals[0])
+    older = agent.Position(older_ms, False, intervals[1])
+    assert newer.clearly_fresher(older) is fresher
+    assert not older.clearly_fresher(newer)
+
+
+def test_a_cut_off_backup_keeps_its_score_for_two_monitor_intervals_and_a_few_seconds():
+    position = agent.Position(100_000, False, 7000)
+    assert position.within_grace(100_000 + 2 * 7000 + agent.GRACE_SLACK_MS)
+    assert not position.within_grace(100_000 + 2 * 7000 + agent.GRACE_SLACK_MS + 1)
+
+
+def test_a_backup_that_is_stale_by_the_grace_period_loses_the_election_too():
+    """Pacemaker's choice (scores) and the election agree: a backup scored stale is refused
+    against one whose last record was within a monitor interval of the failure."""
+    interval = 7000
+    cut_off = agent.Position(0, False, interval)
+    failure = 2 * interval + agent.GRACE_SLACK_MS + 1  # cut_off's score dropped before this
+    fresh = agent.Position(failure - interval, False, interval)
+    assert not cut_off.within_grace(failure)
+    assert fresh.clearly_fresher(cut_off)
+
+
 def test_every_upstream_parameter_keeps_its_name_and_default():
     for name, default in UPSTREAM_DEFAULTS.items():
         assert agent.METADATA.parameter(name).default == default, name
