@@ -295,6 +295,7 @@ ROLE_FILE = "ovndb-servers.promoted"
 SCORE_FILE = "ovndb-servers.score"
 CANDIDATES_FILE = "ovndb-servers.candidates"
 POSITION_FILE = "ovndb-servers.position"
+OUTRANKED_FILE = "ovndb-servers.outranked"
 REPL_INFO = "OVN_REPL_INFO"  # cluster property naming the last promoted node (as OVN's agent)
 # Cluster nodes' clocks agree to well within this (chrony/NTP): positions compare with it.
 CLOCK_SKEW_MS = 1000
@@ -539,6 +540,8 @@ def backup_score(cfg: Config, state: State) -> str:
     if all(s.connection is not None for s in state.servers):
         return "replicating"
     position = read_position(cfg)
+    if _read(cfg.state_file(OUTRANKED_FILE)) == str(position):
+        return "stale"  # the election refused this data: no restart may raise it again
     if all(_sync_ip(s) == cfg.nowhere_ip for s in state.servers):
         return "replicating" if position.promoted else "stale"
     return "replicating" if position.within_grace(now_ms()) else "stale"
@@ -921,6 +924,7 @@ def elect(cfg: Config) -> bool:
     best = max(positions, key=lambda node: positions[node].ms, default=None)
     if best is not None and positions[best].clearly_fresher(mine):
         cfg.ctx.cluster.set_promotion_score(int(cfg.scores["replicating"]), node=best)
+        _write(cfg.state_file(OUTRANKED_FILE), str(mine))
         set_score(cfg, "stale", required=True)
         raise GenericError(f"Not promoting {cfg.ctx.cluster.node_name()}: node {best} has fresher data "
                            f"(position {positions[best].ms} > {mine.ms}, monitor intervals "

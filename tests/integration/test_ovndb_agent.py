@@ -347,6 +347,24 @@ def test_after_a_full_restart_the_last_promoted_node_wins(lab2):
     wait_for("b to catch up", lambda: "written-while-b-was-down" in b.switches())
 
 
+def test_a_node_the_election_refused_stays_stale_across_its_restart(lab2):
+    a, b = promoted_pair(lab2)
+    assert lab2.promote(b, [a], old=a).rc == 0  # a switchover: a was promoted before b
+    b.nbctl("ls-add", "written-on-b")
+    time.sleep(1.2)  # positions closer than a second count as equal
+    assert b.run("stop").rc == 0
+    assert a.run("stop").rc == 0
+    start_all(lab2, a, b)
+    assert (a.score(), b.score()) == ("5", "5")  # each was the last promoted node it knows of
+    res = lab2.promote(a, [b])
+    assert res.rc == 1 and "node2 has fresher data" in res.reason
+    # Pacemaker restarts the instance whose promote failed: it must not score itself up again.
+    assert a.run("stop").rc == 0 and a.run("start").rc == 0
+    assert (a.score(), b.score()) == ("1", "5")
+    assert lab2.promote(b, [a]).rc == 0
+    assert "written-on-b" in b.switches()
+
+
 def test_equally_fresh_backups_are_not_refused_for_monitors_run_at_other_moments(lab3):
     a, b, c = lab3.nodes
     start_all(lab3, a, b, c)
