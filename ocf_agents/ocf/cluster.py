@@ -42,6 +42,10 @@ def _version_tuple(text: str) -> tuple[int, ...]:
         return ()
 
 
+def _set_option(set_id: str | None) -> list[str]:
+    return ["-s", set_id] if set_id else []
+
+
 class Cluster:
     """crm_attribute wrappers for one agent invocation."""
 
@@ -156,12 +160,14 @@ class Cluster:
         self._update(["attrd_updater", "-p", "-n", name, "-U", value, "-N", node],
                      f"set private attribute {name}")
 
-    def cluster_property(self, name: str) -> str | None:
-        argv = ["crm_attribute", "-t", "crm_config", "-n", name, "-G", "-q"]
+    def cluster_property(self, name: str, set_id: str | None = None) -> str | None:
+        """A crm_config property; ``set_id`` names its property set (``-s``), which
+        crm_attribute needs as soon as the same name exists in more than one set."""
+        argv = ["crm_attribute", "-t", "crm_config", "-n", name, *_set_option(set_id), "-G", "-q"]
         return self._value_or_none(self.runner.run(argv), f"read cluster property {name}")
 
-    def set_cluster_property(self, name: str, value: str) -> None:
-        argv = ["crm_attribute", "-t", "crm_config", "-n", name, "-v", value]
+    def set_cluster_property(self, name: str, value: str, set_id: str | None = None) -> None:
+        argv = ["crm_attribute", "-t", "crm_config", "-n", name, *_set_option(set_id), "-v", value]
         self._update(argv, f"set cluster property {name}")
 
     # -- shared ------------------------------------------------------------------------

@@ -282,6 +282,19 @@ def test_real_cluster_properties(cib_file: Path) -> None:
     assert agent.cluster_property("ocfa-test-property") == "on"
 
 
+def test_real_cluster_property_in_a_named_set_beside_one_in_the_default_set(cib_file: Path) -> None:
+    """OVN's agent keeps OVN_REPL_INFO in the set ovn_ovsdb_master_server: once the name is in
+    two sets, crm_attribute refuses to write it without -s, and set_id gives it."""
+    agent = cluster()
+    agent.set_cluster_property("OVN_REPL_INFO", "node-a", set_id="ovn_ovsdb_master_server")
+    agent.set_cluster_property("OVN_REPL_INFO", "node-b", set_id="cib-bootstrap-options")
+    assert agent.cluster_property("OVN_REPL_INFO", set_id="ovn_ovsdb_master_server") == "node-a"
+    agent.set_cluster_property("OVN_REPL_INFO", "node-c", set_id="ovn_ovsdb_master_server")
+    assert agent.cluster_property("OVN_REPL_INFO", set_id="ovn_ovsdb_master_server") == "node-c"
+    with pytest.raises(ClusterUnreachable, match="exited 109"):  # two copies: which one to write?
+        agent.set_cluster_property("OVN_REPL_INFO", "node-d")
+
+
 def test_real_update_of_an_unknown_node_is_an_error(cib_file: Path) -> None:
     with pytest.raises(ClusterUnreachable, match="Could not set node attribute x: .* exited 105"):
         cluster().set_node_attribute("x", "1", node="stranger")
