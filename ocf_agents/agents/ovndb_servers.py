@@ -296,7 +296,11 @@ SCORE_FILE = "ovndb-servers.score"
 CANDIDATES_FILE = "ovndb-servers.candidates"
 POSITION_FILE = "ovndb-servers.position"
 OUTRANKED_FILE = "ovndb-servers.outranked"
-REPL_INFO = "OVN_REPL_INFO"  # cluster property naming the last promoted node (as OVN's agent)
+# The cluster property naming the last promoted node, in the property set OVN's agent keeps it
+# in: a cluster migrating from that agent has it there, and with a second copy in another set
+# crm_attribute refuses to choose.
+REPL_INFO = "OVN_REPL_INFO"
+REPL_INFO_SET = "ovn_ovsdb_master_server"
 # Cluster nodes' clocks agree to well within this (chrony/NTP): positions compare with it.
 CLOCK_SKEW_MS = 1000
 # A backup cut off from the promoted node keeps the replicating score for two of its monitor
@@ -861,7 +865,7 @@ def promote(ctx: Context) -> int:
     note_restarts(cfg, read_state(cfg))
     record_position(cfg, promoted=True)
     _remove(cfg.state_file(CANDIDATES_FILE))
-    ctx.cluster.set_cluster_property(REPL_INFO, ctx.cluster.node_name())
+    ctx.cluster.set_cluster_property(REPL_INFO, ctx.cluster.node_name(), set_id=REPL_INFO_SET)
     set_score(cfg, "promoted", required=True)
     return Rc.SUCCESS
 
