@@ -431,10 +431,12 @@ class Drill:
             sampler.stop()
         r.facts["max writable at once"] = sampler.max_writable
         r.facts["max active at once"] = sampler.max_active
+        r.facts["max VIP holders at once"] = sampler.max_vip_holders
         if sampler.max_active > 1:
             self.say(r.name, f"note: {sampler.max_active} servers were active at once for "
                              f"about {sampler.active_overlap_s:.1f}s (no fencing in the lab), "
-                             f"never more than {sampler.max_writable} with the VIP")
+                             f"{sampler.max_vip_holders} holding the VIP, never more than "
+                             f"{sampler.max_writable} that clients could reach")
         t1 = time.monotonic()
         self.lab.heal(before)
         self.say(r.name, f"healed {before.name}")
@@ -446,8 +448,8 @@ class Drill:
                          f"{r.timings['rejoined']:.2f}s")
         self.count_lost(r, t0)
         if sampler.max_writable > 1:
-            raise StepFailed(f"{sampler.max_writable} nodes accepted writes through the VIP at "
-                             f"the same time ({sampler.overlap})")
+            raise StepFailed(f"{sampler.max_writable} nodes that clients could reach accepted "
+                             f"writes through the VIP at the same time ({sampler.overlap})")
 
     def port_failover(self, r: StepResult) -> None:
         """Crash the node that holds the OVSPort group: the port, its MAC and its address
@@ -509,12 +511,15 @@ class ActiveSampler:
     VIP, so that a client can reach it. Without fencing, a cut-off node may stay active for a
     moment after the majority promoted another one (Pacemaker cannot wait for a node it
     cannot reach); the configured order (VIP stopped before the demote, started after the
-    promote) is what must keep two nodes from being writable at once.
+    promote) is what must keep two nodes from being writable at once. A node cut off by
+    ``isolate`` has every link down, so no client can write to it: it counts as writable only
+    while it is reachable. Active servers and VIP holders are counted regardless, and the step
+    prints them: that overlap is what fencing closes in production.
     """
 
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
-        self.max_active = self.max_writable = 0
+        self.max_active = self.max_writable = self.max_vip_holders = 0
         self.overlap = ""
         self.active_overlap_s = 0.0
         self._stop = threading.Event()
@@ -524,7 +529,9 @@ class ActiveSampler:
         last = time.monotonic()
         while not self._stop.is_set():
             active = [n for n in self.lab.running() if accepting_writes(self.lab, n)]
-            writable = [n.name for n in active if holds_address(n, OVNDB_VIP)]
+            with_vip = [n for n in active if holds_address(n, OVNDB_VIP)]
+            self.max_vip_holders = max(self.max_vip_holders, len(with_vip))
+            writable = [n.name for n in with_vip if not self.lab.is_cut_off(n)]
             now = time.monotonic()
             if len(active) > 1:
                 self.active_overlap_s += now - last
