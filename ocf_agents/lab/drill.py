@@ -77,7 +77,7 @@ def sync_status(lab: Lab, node: Node, db: str) -> dict[str, str] | None:
         return None
     proc = lab.run(node, ["ovs-appctl", "-T", "5", "-t", f"/run/ovn/{db}.ctl",
                           "ovsdb-server/sync-status"], check=False, timeout=10)
-    if proc.returncode != 0:
+    if not proc.ok:
         return None
     return dict(re.findall(r"^(\w[\w ]*):\s*(.*)$", proc.stdout, re.MULTILINE))
 

@@ -96,7 +96,7 @@ class Lab:
             return None
         proc = nodes.node_run(node, ["crm_mon", "-1", "--output-as=xml"], check=False,
                               timeout=20)
-        if proc.returncode != 0:
+        if not proc.ok:
             return None
         try:
             return parse_crm_mon(proc.stdout)
@@ -211,7 +211,7 @@ def status(lab: Lab, say=print) -> None:
     say(f"NOTE: {FENCING_NOTICE}")
     for node in lab.running():
         proc = nodes.node_run(node, ["crm_mon", "-1"], check=False, timeout=20)
-        if proc.returncode == 0:
+        if proc.ok:
             say(f"--- crm_mon on {node.name} ---\n{proc.stdout.rstrip()}")
             return
     say("no running node answers crm_mon")

@@ -23,7 +23,7 @@ import ocf_agents
 from .cluster import corosync_conf, seed_cib
 from .layout import OVS_BRIDGE, UPLINK, LabError, Node
 from .network import create_node_network, remove_node_network
-from .proc import run, wait_until
+from .proc import Result, run, wait_until
 
 # node directory -> where it is bound inside the node, and its owner.
 DISK = {
@@ -165,7 +165,7 @@ def exec_argv(node: Node, argv: list[str]) -> list[str]:
 
 
 def node_run(node: Node, argv: list[str], *, check: bool = True, timeout: float = 60.0,
-             input: str | None = None) -> subprocess.CompletedProcess[str]:
+             input: str | None = None) -> Result:
     return run(exec_argv(node, argv), check=check, timeout=timeout, input=input)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
+import math
 import time
 from typing import Callable, Mapping, Sequence, TypeVar
+
+from ocf_agents.ocf.codes import NotInstalledError
+from ocf_agents.ocf.log import Logger
+from ocf_agents.ocf.run import Budget, CommandTimeout, Result, Runner
 
 from .layout import LabError
 
@@ -18,28 +22,19 @@ def run(
     timeout: float = 60.0,
     input: str | None = None,
     env: Mapping[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run ``argv`` to completion; with ``check``, a non-zero exit is a LabError naming it."""
-    argv = [str(a) for a in argv]
+) -> Result:
+    """Run ``argv`` to completion with the OCF library's runner (argv only, bounded, stdin
+    closed); with ``check``, a non-zero exit is a LabError naming the command."""
+    runner = Runner(Budget(math.inf), Logger({}, "ocf-agents-lab"))
     try:
-        proc = subprocess.run(
-            argv,
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=dict(env) if env is not None else None,
-            stdin=None if input is not None else subprocess.DEVNULL,
-        )
-    except FileNotFoundError:
+        result = runner.run(argv, input=input, timeout=timeout, env=env)
+    except NotInstalledError:
         raise LabError(f"{argv[0]} is not installed (run: make deps)") from None
-    except subprocess.TimeoutExpired:
-        raise LabError(f"'{' '.join(argv)}' did not finish within {timeout:.0f}s") from None
-    if check and proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip().splitlines()
-        raise LabError(f"'{' '.join(argv)}' exited {proc.returncode}"
-                       + (f": {detail[-1]}" if detail else ""))
-    return proc
+    except CommandTimeout as err:
+        raise LabError(err.reason) from None
+    if check and not result.ok:
+        raise LabError(result.describe())
+    return result
 
 
 def wait_until(what: str, check: Callable[[], T], timeout: float, interval: float = 0.2) -> T:
