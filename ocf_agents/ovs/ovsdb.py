@@ -256,13 +256,21 @@ def address_is_local(ip: str) -> bool:
     local (asked without sending anything, so that ip_nonlocal_bind cannot fool it)."""
     if ip == "::1" or ip.startswith("127."):
         return True
+    return source_address(ip) == ip  # a local address answers for itself
+
+
+def source_address(ip: str) -> str | None:
+    """The address this host would send from to reach ``ip``, or None without a route.
+
+    A UDP socket's connect() is only a route lookup: nothing is sent.
+    """
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         try:
-            sock.connect((ip, 9))  # UDP: only a route lookup; a local address answers for itself
-            return sock.getsockname()[0] == ip
+            sock.connect((ip, 9))
+            return str(sock.getsockname()[0])
         except OSError:
-            return False
+            return None
 
 
 # -- the database socket: JSON-RPC transact ---------------------------------------------------
