@@ -307,7 +307,8 @@ CLOCK_SKEW_MS = 1000
 # intervals and this much since its last connected position (docs/ovndb-monitor-states.md).
 GRACE_SLACK_MS = 4000
 CONNECT_WAIT = 2.0  # seconds a fresh backup may take to reach the promoted node
-CATCH_UP_WAIT = 4.0  # seconds promote waits for a switchover's last copy
+HANDOFF_FILE = "ovndb-servers.handoff"  # the address a demoted node offers its final data on
+HANDOFF_CONNECT_WAIT = 3.0  # seconds a promoting node may take to reach the demoted node
 
 
 # -- configuration: what the parameters mean for this node ---------------------------------
@@ -373,9 +374,12 @@ class Config:
     def reaches_self(self, ip: str, db: Db) -> bool:
         """Would replicating from ``ip`` reach this node's own ``db``? A backup told to sync
         from itself turns itself active (ovsdb-server refuses self-replication)."""
-        listening_everywhere = self.listen_ip in ("0.0.0.0", "::")
-        same = listening_everywhere or ip == self.listen_ip
+        same = self.listening_everywhere or ip == self.listen_ip
         return same and ovsdb.address_is_local(ip)
+
+    @property
+    def listening_everywhere(self) -> bool:
+        return self.listen_ip in ("0.0.0.0", "::")
 
 
 # -- reading the state ---------------------------------------------------------------------
@@ -681,6 +685,7 @@ def start(ctx: Context) -> int:
     keep_unreplicated_copy(cfg, master)
     state = read_state(cfg)
     if all(s.status is not None for s in state.servers):
+        withdraw_handoff(cfg)
         if state.roles != {"backup"}:
             ctx.log.info(f"start found {state.describe()}: making both backups")
             if cfg.manage_northd:
@@ -696,6 +701,7 @@ def start(ctx: Context) -> int:
         for server in read_state(cfg).servers:
             if not server.running:  # stale: ovn-ctl would take a zombie's pidfile as running
                 _remove(server.db.server.pidfile)
+        _remove(cfg.state_file(HANDOFF_FILE))  # its listeners went with the servers
         cfg.ovn_ctl_run(*start_arguments(cfg, master), "start_ovsdb")
     state = wait_until(cfg, "both databases running as backups", lambda st: st.roles == {"backup"})
     if master is not None:
@@ -800,6 +806,7 @@ def stop(ctx: Context) -> int:
     stop_servers(cfg)
     _remove(cfg.state_file(ROLE_FILE))
     _remove(cfg.state_file(SCORE_FILE))
+    _remove(cfg.state_file(HANDOFF_FILE))
     try:
         ctx.cluster.delete_promotion_score()
     except ClusterUnreachable as err:
@@ -846,6 +853,7 @@ def promote(ctx: Context) -> int:
     state = read_state(cfg)
     if not all(s.status is not None for s in state.servers):
         raise GenericError(f"Cannot promote: {state.describe()}")
+    withdraw_handoff(cfg)
     if state.roles != {"active"}:
         catch_up(cfg, elect(cfg))
         for db in cfg.dbs:
@@ -886,33 +894,49 @@ def _listen_as_backup(cfg: Config) -> None:
             ovsdb.remove_remote(db.server, _db_remote(db), _timeout(cfg))
 
 
-def catch_up(cfg: Config, switchover: bool) -> None:
-    """In a planned switchover, get the demoted node's last writes before leaving replication.
+def catch_up(cfg: Config, handoff: str | None) -> None:
+    """In a planned switchover, copy the demoted node's final data before taking writes.
 
-    The demoted node turned read-only, which closes its replication sessions (and may drop
-    updates still queued in them); the backup reconnects within a second or two and copies
-    the now frozen database. In load-balancer mode master_ip still reaches the demoted node,
-    so wait (bounded) for that copy and for the receive queue to be read. With a VIP the old
-    address is gone by now and there is nothing to wait for.
+    Writes the demoted node acknowledged last may not have reached this node: the VIP left
+    that node before it was demoted, which cuts the replication session off mid-stream, and
+    turning read-only closes it. The demoted node offers its frozen, read-only databases on
+    its own address (``handoff``, see :func:`offer_handoff`): replicate from there until the
+    copy is complete and nothing is left unread, then promote. Bounded: unreachable within a
+    few seconds, or not copied within half the remaining budget, promote with the data
+    received so far, and say so.
     """
-    if not (switchover and cfg.lb_mode):
+    if handoff is None:
         return
+    if any(cfg.reaches_self(handoff, db) for db in cfg.dbs):
+        cfg.ctx.log.warning(f"the demoted node's address {handoff} reaches this node's own databases: not copying")
+        return
+    targets = {db.server.key: ovsdb.remote(db.proto, handoff, db.port) for db in cfg.dbs}
+    for db in cfg.dbs:
+        ovsdb.make_backup(db.server, targets[db.server.key], cfg.probe_to_master, _timeout(cfg))
 
-    def caught_up() -> bool:
+    def connected(state: State) -> bool:
+        return all(s.connection is not None and s.status.sync_from == targets[s.db.server.key]
+                   for s in state.servers)
+
+    def copied() -> bool:
         state = read_state(cfg)
-        return all(s.connection is not None and s.connection.rx_queue == 0 for s in state.servers)
+        return connected(state) and all(s.status.replicating and s.connection.rx_queue == 0 for s in state.servers)
 
+    budget = cfg.ctx.budget
     try:
-        cfg.ctx.budget.wait_for("replication from the demoted node", caught_up, 0.05, limit=CATCH_UP_WAIT)
+        budget.wait_for(f"replication from the demoted node at {handoff}", lambda: connected(read_state(cfg)),
+                        0.05, limit=HANDOFF_CONNECT_WAIT)
+        budget.wait_for(f"the demoted node's final data from {handoff}", copied, 0.05,
+                        limit=budget.remaining() / 2)
         time.sleep(0.05)  # the server applies what it read in the same loop iteration
     except OCFError as err:
         cfg.ctx.log.warning(f"{err.reason}: promoting with the data received so far")
 
 
-def elect(cfg: Config) -> bool:
+def elect(cfg: Config) -> str | None:
     """The pre-promote election (PAF's idea): refuse to promote this node when another
-    candidate's data is fresher, and hand that node the higher score. Returns whether this
-    promotion is a planned switchover (a promoted node is being demoted).
+    candidate's data is fresher, and hand that node the higher score. Returns the address the
+    node demoted in this transition offers its final data on (a planned switchover), if any.
 
     Positions were published as private node attributes in the pre-promote notification; without
     notifications there is nothing to compare and promotion goes ahead.
@@ -923,8 +947,9 @@ def elect(cfg: Config) -> bool:
         return False
     plan = json.loads(raw)
     mine = read_position(cfg)
-    positions = {node: parse_position(cfg.ctx.cluster.private_attribute(position_attribute(cfg.ctx), node=node))
+    published = {node: cfg.ctx.cluster.private_attribute(position_attribute(cfg.ctx), node=node)
                  for node in plan["candidates"]}
+    positions = {node: parse_position(text) for node, text in published.items()}
     best = max(positions, key=lambda node: positions[node].ms, default=None)
     if best is not None and positions[best].clearly_fresher(mine):
         cfg.ctx.cluster.set_promotion_score(int(cfg.scores["replicating"]), node=best)
@@ -934,7 +959,8 @@ def elect(cfg: Config) -> bool:
                            f"(position {positions[best].ms} > {mine.ms}, monitor intervals "
                            f"{positions[best].interval_ms}/{mine.interval_ms} ms); its promotion score is "
                            "raised instead")
-    return bool(plan["switchover"])
+    offers = (handoff_address(published.get(node)) for node in plan.get("demoted", ()))
+    return next((address for address in offers if address), None)
 
 
 def position_attribute(ctx: Context) -> str:
@@ -956,14 +982,80 @@ def demote(ctx: Context) -> int:
     if cfg.manage_northd:
         cfg.ovn_ctl_run("--ovn-manage-ovsdb=no", "stop_northd")
     was_promoted = "active" in state.roles
+    withdraw_handoff(cfg)
     _listen_as_backup(cfg)
     point_backups(cfg, present_master(ctx))
     wait_until(cfg, "both databases backups", lambda st: st.roles == {"backup"})
     if was_promoted:
         record_position(cfg, promoted=True)
+        if successors(ctx):
+            offer_handoff(cfg)
     _remove(cfg.state_file(ROLE_FILE))
     set_score(cfg, "replicating" if was_promoted else backup_score(cfg, read_state(cfg)), required=True)
     return Rc.SUCCESS
+
+
+# -- the switchover hand-off: the demoted node's final data, copied before promotion ---------
+def successors(ctx: Context) -> list[str]:
+    """The other nodes being promoted in this transition (notify variables)."""
+    me = ctx.cluster.node_name()
+    return [node for node in ctx.env.notification().promote.unames if node != me]
+
+
+def offer_handoff(cfg: Config) -> None:
+    """Let the successor copy this demoted node's final data from this node's own address.
+
+    With a VIP, the databases listen on master_ip only, which has left this node by now: add
+    a listener on the address this node reaches master_ip's network from, until the successor
+    is promoted (:func:`withdraw_handoff`). The databases are read-only backups: nothing can
+    be written through it. In load-balancer mode they already listen on listen_ip. The address
+    is published with this node's data position in the pre-promote notification.
+    """
+    address = _handoff_address(cfg)
+    if address is None:
+        cfg.ctx.log.warning(f"no route towards master_ip {cfg.master_ip}: the successor cannot copy this "
+                            "node's final data")
+        return
+    try:
+        for remote in _handoff_remotes(cfg, address):
+            ovsdb.add_remote(remote[0], remote[1], _timeout(cfg))
+    except (UnixctlError, ovsdb.OvsdbError) as err:
+        cfg.ctx.log.warning(f"cannot offer this node's final data on {address}: {err}")
+        return
+    _write(cfg.state_file(HANDOFF_FILE), address)
+
+
+def withdraw_handoff(cfg: Config) -> None:
+    """Remove the hand-off listener, if any (the successor is promoted, or this node is)."""
+    address = _read(cfg.state_file(HANDOFF_FILE))
+    if not address:
+        return
+    try:
+        for remote in _handoff_remotes(cfg, address):
+            ovsdb.remove_remote(remote[0], remote[1], _timeout(cfg))
+    except (UnixctlError, ovsdb.OvsdbError) as err:
+        cfg.ctx.log.warning(f"cannot remove the hand-off listener on {address}: {err}")
+        return
+    _remove(cfg.state_file(HANDOFF_FILE))
+
+
+def _handoff_address(cfg: Config) -> str | None:
+    if cfg.lb_mode and not cfg.listening_everywhere:
+        return cfg.listen_ip
+    return ovsdb.source_address(cfg.master_ip)
+
+
+def _handoff_remotes(cfg: Config, address: str) -> list[tuple[ovsdb.Database, str]]:
+    """The listeners to add for ``address``: none where the databases listen already."""
+    if cfg.lb_mode or address == cfg.master_ip:
+        return []
+    return [(db.server, ovsdb.remote(db.proto, address, db.port, passive=True)) for db in cfg.dbs]
+
+
+def handoff_address(published: str | None) -> str | None:
+    """The hand-off address in a published position (its fourth word), if any."""
+    words = (published or "").split()
+    return words[3] if len(words) > 3 else None
 
 
 def notify(ctx: Context) -> int:
@@ -1001,17 +1093,15 @@ def publish_position(cfg: Config, n) -> None:
     failure it may be a dead peer's not yet noticed, and the last monitor's record stands.
     """
     me = cfg.ctx.cluster.node_name()
-    switchover = bool(n.demote.unames)
-    if me in n.promote.unames:
-        catch_up(cfg, switchover)  # so that the position below counts it
-    if switchover:
+    if n.demote.unames:
         refresh_position(cfg)
-    cfg.ctx.cluster.set_private_attribute(position_attribute(cfg.ctx), str(read_position(cfg)))
+    published = " ".join(filter(None, (str(read_position(cfg)), _read(cfg.state_file(HANDOFF_FILE)))))
+    cfg.ctx.cluster.set_private_attribute(position_attribute(cfg.ctx), published)
     if me in n.promote.unames:
         leaving = set(n.stop.unames) | {me}
         candidates = sorted((set(n.active.unames) | set(n.start.unames)) - leaving)
         _write(cfg.state_file(CANDIDATES_FILE), json.dumps({"candidates": candidates,
-                                                            "switchover": bool(n.demote.unames)}))
+                                                            "demoted": sorted(n.demote.unames)}))
 
 
 def follow_new_master(cfg: Config, n) -> None:
@@ -1021,6 +1111,7 @@ def follow_new_master(cfg: Config, n) -> None:
     state = read_state(cfg)
     if not all(s.status is not None for s in state.servers):
         return
+    withdraw_handoff(cfg)
     if cfg.manage_northd and state.northd_running:
         cfg.ovn_ctl_run("--ovn-manage-ovsdb=no", "stop_northd")
     master = n.promote.unames[0] if n.promote.unames else None

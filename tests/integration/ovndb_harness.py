@@ -225,19 +225,23 @@ class Lab:
         return env
 
     def promote(self, new, others, old=None, writer_check=None) -> Result:
-        """demote old (if any), then pre-promote notify, promote, post-promote notify."""
+        """demote old (if any), then pre-promote notify, promote, post-promote notify.
+
+        As Pacemaker does, the demote and promote actions get the transition's notify
+        variables too (it adds them to a clone's start, stop, promote and demote)."""
         alive = [new, *others] + ([old] if old else [])
         master_ip = new.addr
         if old is not None:
-            pre_demote = self.notify_vars("pre", "demote", demote=[old], active=alive, promoted=[old])
+            pre_demote = self.notify_vars("pre", "demote", demote=[old], promote=[new], active=alive,
+                                          promoted=[old])
             for node in alive:
                 assert node.run("notify", notify=pre_demote, master_ip=old.addr).rc == 0
-            res = old.run("demote", master_ip=old.addr)
+            res = old.run("demote", notify=pre_demote, master_ip=old.addr)
             assert res.rc == 0, res
         pre = self.notify_vars("pre", "promote", promote=[new], active=alive, demote=[old] if old else [])
         for node in alive:
             assert node.run("notify", notify=pre, master_ip=master_ip).rc == 0
-        res = new.run("promote", master_ip=master_ip)
+        res = new.run("promote", notify=pre, master_ip=master_ip)
         if res.rc != 0:
             return res
         post = self.notify_vars("post", "promote", promote=[new], active=alive, promoted=[new])
