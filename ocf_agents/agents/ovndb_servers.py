@@ -944,7 +944,7 @@ def elect(cfg: Config) -> str | None:
     raw = _read(cfg.state_file(CANDIDATES_FILE))
     _remove(cfg.state_file(CANDIDATES_FILE))
     if not raw:
-        return False
+        return None
     plan = json.loads(raw)
     mine = read_position(cfg)
     published = {node: cfg.ctx.cluster.private_attribute(position_attribute(cfg.ctx), node=node)
