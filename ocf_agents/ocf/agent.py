@@ -20,20 +20,27 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Mapping, NamedTuple, Sequence
 
 from .cluster import Cluster
 from .codes import OCFError, PermissionDenied, Rc, exit_reason
 from .env import Environment
 from .log import Logger
-from .metadata import MetaData, Value
+from .record import Record
 from .run import Budget, Runner
+
+TYPE_CHECKING = False  # typing is imported by type checkers only (see .record)
+if TYPE_CHECKING:
+    from typing import Callable, Mapping, Sequence
+
+    from .metadata import MetaData, Value
+
+    Handler = Callable[["Context"], int]
 
 NO_SETUP_ACTIONS = frozenset({"meta-data", "usage", "help"})
 DEFAULT_TIMEOUT = 20.0  # seconds, when neither Pacemaker nor the meta-data gives one
 
 
-class Context(NamedTuple):
+class Context(Record):
     """Everything an action function needs about this one invocation."""
 
     action: str
@@ -52,10 +59,7 @@ class Context(NamedTuple):
         return self.action == "monitor" and self.env.is_probe
 
 
-Handler = Callable[[Context], int]
-
-
-class Agent(NamedTuple):
+class Agent(Record):
     """An agent: its meta-data, one function per action, and its host checks.
 
     ``validate`` checks what may be wrong on this host only (a missing program or file) and

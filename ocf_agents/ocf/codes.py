@@ -22,14 +22,20 @@ What Pacemaker does with each code decides which one an agent must return:
 
 from __future__ import annotations
 
-import enum
 import os
 import sys
-from typing import Mapping, TextIO
+
+TYPE_CHECKING = False  # typing is imported by type checkers only (see ocf_agents/ocf/record.py)
+if TYPE_CHECKING:
+    from typing import Mapping, TextIO
 
 
-class Rc(enum.IntEnum):
-    """Exit codes under their Pacemaker 2.1 names (the OCF 1.0 aliases are below)."""
+class Rc:
+    """Exit codes under their Pacemaker 2.1 names (the OCF 1.0 aliases are below).
+
+    Plain ``int`` constants, not an ``IntEnum``: importing ``enum`` costs a few milliseconds
+    of every agent call, and an exit code is only ever compared and returned.
+    """
 
     SUCCESS = 0
     ERR_GENERIC = 1
@@ -83,9 +89,9 @@ def exit_reason(
 class OCFError(Exception):
     """A failure that ends an action with a given exit code and exit reason."""
 
-    rc: Rc = Rc.ERR_GENERIC
+    rc: int = Rc.ERR_GENERIC
 
-    def __init__(self, reason: str, rc: Rc | None = None) -> None:
+    def __init__(self, reason: str, rc: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         if rc is not None:

@@ -12,10 +12,13 @@
 from __future__ import annotations
 
 import os
-from types import MappingProxyType
-from typing import Mapping, NamedTuple
 
 from .metadata import TRUE_WORDS
+from .record import Record
+
+TYPE_CHECKING = False  # typing is imported by type checkers only (see .record)
+if TYPE_CHECKING:
+    from typing import Mapping
 
 META = "OCF_RESKEY_CRM_meta_"
 NOTIFY = META + "notify_"
@@ -31,19 +34,19 @@ def is_true(text: str | None) -> bool:
     return (text or "").strip().lower() in TRUE_WORDS
 
 
-class Peers(NamedTuple):
+class Peers(Record):
     """One category of a notification: resource instances and the nodes they are on."""
 
     resources: tuple[str, ...] = ()
     unames: tuple[str, ...] = ()
 
 
-class Notification(NamedTuple):
+class Notification(Record):
     """A pre- or post- notification of a start, stop, promote or demote."""
 
     type: str  # "pre" or "post"
     operation: str  # "start", "stop", "promote", "demote"
-    peers: Mapping[str, Peers] = MappingProxyType({})
+    peers: Mapping[str, Peers] = {}  # never changed: every reader only calls .get()
 
     def __getattr__(self, category: str) -> Peers:
         # notification.promote, notification.unpromoted... read like the shell variables.

@@ -12,24 +12,24 @@ boolean) and none of the 1.1-only attributes the DTD would reject.
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Callable, Literal, NamedTuple, Sequence
-
 from .codes import ParameterError
+from .record import Record
 
+TYPE_CHECKING = False  # typing is imported by type checkers only (see .record)
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
+    from typing import Callable, Literal, Sequence
+
+    ParamType = Literal["string", "integer", "boolean"]
 
 OCF_VERSION = "1.1"
 DOCTYPE = '<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">'
 
-ParamType = Literal["string", "integer", "boolean"]
 Value = str | int | bool | None
 
 # How ocf_is_true reads booleans; anything else is not a boolean at all.
 TRUE_WORDS = frozenset({"yes", "true", "1", "on"})
 FALSE_WORDS = frozenset({"no", "false", "0", "off"})
-INTEGER = re.compile(r"[+-]?[0-9]+")
 
 # Roles as OCF 1.1 and Pacemaker 2.1 spell them.
 PROMOTED = "Promoted"
@@ -50,10 +50,12 @@ def parse_integer(text: str) -> int:
     """Read a decimal integer, with an optional sign, as Pacemaker's integer type does.
 
     Python's ``int`` alone would also take ``1_000`` and non-ASCII digits, which no other
-    reader of the configuration (pcs, crm_verify, a shell agent) accepts.
+    reader of the configuration (pcs, crm_verify, a shell agent) accepts. (Checked without
+    ``re``, which every action would otherwise pay for importing.)
     """
     word = text.strip()
-    if not INTEGER.fullmatch(word):
+    digits = word[1:] if word[:1] in ("+", "-") else word
+    if not (digits.isascii() and digits.isdigit()):
         raise ValueError("it is not an integer")
     return int(word, 10)
 
@@ -65,7 +67,7 @@ CONVERTERS: dict[str, Callable[[str], Value]] = {
 }
 
 
-class Parameter(NamedTuple):
+class Parameter(Record):
     """One agent parameter: its meta-data and how its value is read and checked.
 
     ``validate`` receives the converted value and raises :class:`ValueError` with a short
@@ -105,7 +107,7 @@ class Parameter(NamedTuple):
         return value
 
 
-class Action(NamedTuple):
+class Action(Record):
     """One action as the meta-data advertises it; timeouts and intervals in seconds."""
 
     name: str
@@ -115,7 +117,7 @@ class Action(NamedTuple):
     depth: int | None = None
 
 
-class MetaData(NamedTuple):
+class MetaData(Record):
     """The description of an agent that becomes its meta-data document."""
 
     name: str

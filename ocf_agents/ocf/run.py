@@ -11,12 +11,16 @@ Programs are always run from an argv list, never through a shell.
 from __future__ import annotations
 
 import time
-from typing import Callable, Mapping, NamedTuple, Sequence, TypeVar
 
 from .codes import GenericError, NotInstalledError
 from .log import Logger
+from .record import Record
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # typing is imported by type checkers only (see .record)
+if TYPE_CHECKING:
+    from typing import Callable, Mapping, Sequence, TypeVar
+
+    T = TypeVar("T")
 
 MIN_MARGIN = 0.5  # seconds kept back from the budget to report a failure
 MAX_MARGIN = 5.0
@@ -88,7 +92,7 @@ class Budget:
             self._sleep(min(interval, left))
 
 
-class Result(NamedTuple):
+class Result(Record):
     """What a finished command returned."""
 
     argv: tuple[str, ...]

@@ -10,14 +10,17 @@ rows). Starting and stopping the processes stays with ``ovn-ctl``.
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
-import time
-from typing import Any, NamedTuple
 
-from . import unixctl
+import _socket as socket  # the C module: socket.py pulls enum and selectors (see .jsonrpc)
+
+from ocf_agents.ocf.record import Record
+
+from . import jsonrpc, unixctl
+
+TYPE_CHECKING = False  # typing is imported by type checkers only (see ocf_agents/ocf/record.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 SERVER_PROGRAM = "ovsdb-server"
 NORTHD_PROGRAM = "ovn-northd"
@@ -29,7 +32,7 @@ class OvsdbError(Exception):
     """A database server refused or did not answer a request."""
 
 
-class Database(NamedTuple):
+class Database(Record):
     """Where one of OVN's databases lives under an ovn-ctl run directory."""
 
     key: str  # "nb" or "sb", as in ovn-ctl's option names
@@ -88,6 +91,8 @@ def live_pid(pidfile: str, program: str) -> int | None:
 def kill_server(pid: int) -> None:
     """SIGKILL a server (only ever a pid ``live_pid`` has checked). Its ``--monitor`` parent
     restarts crashed servers only (SIGSEGV, SIGABRT...) and exits with a killed one."""
+    import signal  # here: it imports enum, which no other action needs
+
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -95,7 +100,7 @@ def kill_server(pid: int) -> None:
 
 
 # -- control socket ---------------------------------------------------------------------------
-class SyncStatus(NamedTuple):
+class SyncStatus(Record):
     """``ovsdb-server/sync-status`` read into fields.
 
     ``replicating`` only says that the server once reached the ``replicating`` state with
@@ -178,7 +183,7 @@ def _proc_address(hex_addr: str) -> tuple[str, int]:
     return socket.inet_ntop(family, packed), int(port, 16)
 
 
-class TcpConnection(NamedTuple):
+class TcpConnection(Record):
     local: tuple[str, int]
     peer: tuple[str, int]
     tx_queue: int  # bytes sent and not yet acknowledged by the peer
@@ -265,12 +270,14 @@ def source_address(ip: str) -> str | None:
     A UDP socket's connect() is only a route lookup: nothing is sent.
     """
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.connect((ip, 9))
-            return str(sock.getsockname()[0])
-        except OSError:
-            return None
+    sock = socket.socket(family, socket.SOCK_DGRAM)  # _socket's sockets are no context managers
+    try:
+        sock.connect((ip, 9))
+        return str(sock.getsockname()[0])
+    except OSError:
+        return None
+    finally:
+        sock.close()
 
 
 # -- the database socket: JSON-RPC transact ---------------------------------------------------
@@ -279,13 +286,8 @@ def transact(db: Database, operations: list[dict[str, Any]], timeout: float = DE
 
     Raises :class:`OvsdbError` when the server cannot be reached or any operation fails.
     """
-    request = json.dumps({"id": 1, "method": "transact", "params": [db.schema, *operations]})
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect(db.db_socket)
-            sock.sendall(request.encode())
-            reply = _read_reply(sock, time.monotonic() + timeout)
+        reply = jsonrpc.call(db.db_socket, "transact", [db.schema, *operations], 1, timeout)
     except (OSError, ValueError) as err:
         raise OvsdbError(f"{db.title} database at {db.db_socket} did not answer: {err}") from None
     if reply.get("error") is not None:
@@ -295,40 +297,6 @@ def transact(db: Database, operations: list[dict[str, Any]], timeout: float = DE
         if isinstance(result, dict) and result.get("error"):
             raise OvsdbError(f"{db.title} database: {result['error']}: {result.get('details', '')}")
     return results
-
-
-MAX_REPLY = 16 << 20  # bytes: the agent's transactions read a few rows
-
-
-def _read_reply(sock: socket.socket, deadline: float) -> dict:
-    """The reply to our request (id 1), answering the server's echo requests on the way.
-
-    The whole exchange is bounded in time and size, so a server that keeps talking cannot
-    keep the agent here."""
-    decoder = json.JSONDecoder()
-    buffer = ""
-    received = 0
-    while received < MAX_REPLY:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise ValueError("no complete reply in time")
-        sock.settimeout(left)
-        chunk = sock.recv(65536)
-        received += len(chunk)
-        if not chunk:
-            raise ValueError("connection closed before a reply")
-        buffer += chunk.decode()
-        while buffer.strip():
-            try:
-                message, end = decoder.raw_decode(buffer.lstrip())
-            except ValueError:
-                break
-            buffer = buffer.lstrip()[end:]
-            if message.get("method") == "echo":
-                sock.sendall(json.dumps({"id": message.get("id"), "result": message.get("params")}).encode())
-            elif message.get("id") == 1:
-                return message
-    raise ValueError("reply too long")
 
 
 def _uuids(set_value: Any) -> list[str]:
