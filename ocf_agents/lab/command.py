@@ -6,12 +6,13 @@ import argparse
 import sys
 from typing import Callable
 
+from . import agents
 from . import lab as lab_mod
 from .layout import MAX_NODES, LabError
 
 
 def _up(args: argparse.Namespace) -> int:
-    lab_mod.up(args.nodes, args.provider)
+    lab_mod.up(args.nodes, args.provider, args.agent)
     return 0
 
 
@@ -80,6 +81,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--provider", default=lab_mod.LAB_PROVIDER,
                     help="OCF provider the nodes run our agents from (default: "
                          f"{lab_mod.LAB_PROVIDER}, the checkout's agents linked for the lab)")
+    up.add_argument("--agent", choices=agents.AGENTS, default=agents.OURS,
+                    help="what runs the database role the drill sets up: ours (default), "
+                         "ovn (OVN's ovndb-servers.ocf, as ocf:ovnlab:ovndb-servers) or "
+                         "stateful (ocf:pacemaker:Stateful, the floor of a fail-over)")
     up.set_defaults(func=_guarded(_up))
     verbs.add_parser("down", help="remove everything the lab made").set_defaults(
         func=_guarded(_down))

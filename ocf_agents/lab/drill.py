@@ -10,6 +10,7 @@ cluster, and so do tests that run the steps one at a time.
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
@@ -20,11 +21,16 @@ from pathlib import Path
 from typing import Callable
 
 import ocf_agents
+from ocf_agents.setup.apply import ApplyError, apply
+from ocf_agents.setup.build import OvndbOptions
+from ocf_agents.setup.command import pcs_version
+from ocf_agents.setup.render_pcs import render
 
+from . import agents
 from .cluster import ClusterView
 from .lab import Lab
 from .layout import NOWHERE, OVNDB_VIP, OVS_BRIDGE, PORT_VIP, LabError, Node
-from .nodes import init_pid
+from .nodes import exec_argv, init_pid
 from .proc import run, wait_until
 from .writer import Writer, in_client_netns, switches_in_nb
 
@@ -34,6 +40,12 @@ OVNDB_VIP_RSC = f"{OVNDB}-vip"
 PORT_IFACE = "labport0"
 PORT_RSC = f"{PORT_IFACE}-port"
 PROMOTED_MONITOR_S, UNPROMOTED_MONITOR_S = 5, 7  # shorter than the defaults: a drill is short
+# `ocf-agents setup ovndb` options of the database role, whichever agent runs it.
+OVNDB_SETUP = {
+    "master_ip": OVNDB_VIP, "vip_netmask": "24", "vip_nic": "eth0",
+    "promoted_monitor_interval": str(PROMOTED_MONITOR_S),
+    "monitor_interval": str(UNPROMOTED_MONITOR_S),
+}
 DBS = ("ovnnb_db", "ovnsb_db")
 CONVERGE_TIMEOUT = 60.0
 SETTLED_TIMEOUT = 30.0  # a step starts from a settled cluster, or fails at once
@@ -70,6 +82,30 @@ def setup_argv(*args: str) -> list[str]:
     return ["env", f"PYTHONPATH={root}", sys.executable, "-m", "ocf_agents.cli", "setup", *args]
 
 
+def ovndb_setup_argv(agent: str, provider: str) -> list[str]:
+    """``ocf-agents setup ovndb ... --apply`` for our agent or OVN's (same options; ours
+    also gets its nowhere address, OVN's has its own hard-coded one)."""
+    options = [arg for key, value in OVNDB_SETUP.items()
+               for arg in (f"--{key.replace('_', '-')}", value)]
+    if agent == agents.OVN:
+        return setup_argv("ovndb", *options, "--provider", agents.OVN_LAB_PROVIDER, "--apply")
+    return setup_argv("ovndb", *options, "--provider", provider,
+                      "--param", f"nowhere_ip={NOWHERE}", "--apply")
+
+
+def apply_stateful_setup(lab: Lab, node: Node) -> None:
+    """The same setup with Pacemaker's Stateful in the clone (agents.stateful_setup), applied
+    by ``ocf-agents setup``'s own applier with pcs running inside ``node``."""
+    def in_node(argv: tuple[str, ...]) -> subprocess.CompletedProcess:
+        return subprocess.run(exec_argv(node, list(argv)), capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=180, check=False)
+    steps = render(agents.stateful_setup(OvndbOptions(**OVNDB_SETUP)), pcs_version(None))
+    try:
+        apply(steps, None, io.StringIO(), run=in_node)
+    except ApplyError as err:
+        raise LabError(str(err)) from None
+
+
 def sync_status(lab: Lab, node: Node, db: str) -> dict[str, str] | None:
     """``ovsdb-server/sync-status`` of one database server as key -> value, None if it does
     not answer (stopped, or the node is down)."""
@@ -101,11 +137,13 @@ class Drill:
     """The scenarios, sharing one lab and one writing client."""
 
     def __init__(self, lab: Lab,
-                 say: Callable[[str], None] = lambda line: print(line, flush=True)) -> None:
+                 say: Callable[[str], None] = lambda line: print(line, flush=True),
+                 writer_spacing: float | None = None) -> None:
         self.lab = lab
         self._say = say
         self.started = time.monotonic()
-        self.writer = Writer(prefix=f"drill{int(time.time())}")
+        self.agent = lab.state.agent
+        self.writer = Writer(prefix=f"drill{int(time.time())}", spacing=writer_spacing)
         self.results: list[StepResult] = []
         self.known_lost: set[int] = set()
         self.promotions: list[tuple[float, str]] = []
@@ -159,7 +197,16 @@ class Drill:
         except StepFailed as err:
             raise StepFailed(f"cluster not settled before the step: {err}") from None
 
+    def needs_database(self) -> None:
+        """Steps about replicated data do not apply to the Stateful floor (agents.py)."""
+        if not agents.replicated(self.agent):
+            raise StepSkipped("Pacemaker's Stateful (the floor) runs no replicated database")
+
     def wait_replicating(self, nodes: list[Node], timeout: float = CONVERGE_TIMEOUT) -> None:
+        """Until ``nodes`` replicate from the VIP (at once for the floor, which has no
+        replicas)."""
+        if not agents.replicated(self.agent):
+            return
         try:
             wait_until(f"{', '.join(n.name for n in nodes)} replicating from the VIP",
                        lambda: all(replicating(self.lab, n) for n in nodes), timeout, 0.3)
@@ -176,7 +223,13 @@ class Drill:
         return write.finished - moment
 
     def count_lost(self, result: StepResult, since: float) -> None:
-        """Acknowledged writes missing from the database now (new ones count for this step)."""
+        """Acknowledged writes missing from the database now (new ones count for this step).
+        The floor's servers do not replicate: there only the acknowledged writes count."""
+        if not agents.replicated(self.agent):
+            result.acked = len([w for w in self.writer.snapshot()
+                                if w.acked and w.finished >= since])
+            result.facts["lost writes"] = "not counted (the floor replicates nothing)"
+            return
         present = switches_in_nb()
         if present is None:
             raise StepFailed("the northbound database does not answer through the VIP")
@@ -228,16 +281,16 @@ class Drill:
 
     # -- the scenarios ---------------------------------------------------------------------
     def bring_up(self, r: StepResult) -> None:
-        """``ocf-agents setup`` applies the ovndb-servers clone with its VIP and the OVSPort
-        group; one node is promoted, the others replicate; the writer starts."""
+        """``ocf-agents setup`` applies the ovndb-servers clone (or the same clone of the
+        lab's agent, agents.py) with its VIP, and the OVSPort group; one node is promoted,
+        the others replicate; the writer starts."""
         provider = self.lab.state.provider
         first = self.observer()
         t0 = time.monotonic()
-        self.lab.run(first, setup_argv(
-            "ovndb", "--master-ip", OVNDB_VIP, "--vip-netmask", "24", "--vip-nic", "eth0",
-            "--provider", provider, "--param", f"nowhere_ip={NOWHERE}",
-            "--promoted-monitor-interval", str(PROMOTED_MONITOR_S),
-            "--monitor-interval", str(UNPROMOTED_MONITOR_S), "--apply"), timeout=180)
+        if self.agent == agents.STATEFUL:
+            apply_stateful_setup(self.lab, first)
+        else:
+            self.lab.run(first, ovndb_setup_argv(self.agent, provider), timeout=180)
         self.lab.run(first, setup_argv(
             "port", "--bridge", OVS_BRIDGE, "--interface", PORT_IFACE, "--ip", PORT_VIP,
             "--netmask", "24", "--provider", provider, "--apply"), timeout=180)
@@ -247,11 +300,12 @@ class Drill:
         promoted = self.promoted()
         r.promoted_after = promoted.name
         r.timings["promoted+VIP"] = time.monotonic() - t1
-        self.say(r.name, f"{promoted.name} promoted, VIP {OVNDB_VIP} there")
+        self.say(r.name, f"{promoted.name} promoted ({self.agent}), VIP {OVNDB_VIP} there")
         backups = [n for n in self.lab.nodes if n != promoted]
-        self.wait_replicating(backups)
-        r.timings["backups replicating"] = time.monotonic() - t1
-        self.say(r.name, f"{', '.join(n.name for n in backups)} replicating")
+        if agents.replicated(self.agent):
+            self.wait_replicating(backups)
+            r.timings["backups replicating"] = time.monotonic() - t1
+            self.say(r.name, f"{', '.join(n.name for n in backups)} replicating")
         view = self.wait_view("the OVSPort group started",
                               lambda v: len(v.nodes_with(PORT_RSC)) == 1)
         r.facts["port group on"] = view.nodes_with(PORT_RSC)[0]
@@ -265,6 +319,7 @@ class Drill:
     def switchover(self, r: StepResult) -> None:
         """A planned move of the promoted role: demote, then promote elsewhere; no
         acknowledged write may be lost."""
+        self.needs_database()
         before = self.settled()
         target = next(n for n in self.lab.nodes if n != before and replicating(self.lab, n))
         r.promoted_before = before.name
@@ -292,6 +347,7 @@ class Drill:
     def kill_db_server(self, r: StepResult) -> None:
         """SIGKILL the northbound ovsdb-server of the promoted node: Pacemaker's monitor
         notices and recovers; how long until writes are accepted again."""
+        self.needs_database()
         before = self.settled()
         r.promoted_before = before.name
         pid = self.lab.run(before, ["cat", "/run/ovn/ovnnb_db.pid"]).stdout.strip()
@@ -333,13 +389,15 @@ class Drill:
                        lambda v: node.name in v.nodes_with(OVNDB, "Unpromoted"))
         self.wait_replicating([node])
         r.timings["rejoined"] = time.monotonic() - t0
-        r.facts["rejoined as"] = "replicating backup"
-        self.say(r.name, f"{node.name} rejoined as a replicating backup after "
+        r.facts["rejoined as"] = ("replicating backup" if agents.replicated(self.agent)
+                                  else "unpromoted")
+        self.say(r.name, f"{node.name} rejoined as {r.facts['rejoined as']} after "
                          f"{r.timings['rejoined']:.2f}s")
 
     def stale_replica(self, r: StepResult) -> None:
         """Cut one backup's replication, keep writing, crash the promoted node: the fresh
         backup must be promoted, not the stale one."""
+        self.needs_database()
         if len(self.lab.nodes) < 3:
             raise StepSkipped("needs a 3-node lab")
         before = self.settled()
@@ -403,6 +461,7 @@ class Drill:
         """Cut the promoted node off a 3-node cluster: the majority promotes another node,
         the minority stops its resources; never two databases accepting writes at once;
         after healing, the old node rejoins as a backup."""
+        self.needs_database()
         if len(self.lab.nodes) < 3:
             raise StepSkipped("needs a 3-node lab")
         before = self.settled()

@@ -18,7 +18,7 @@ from typing import Callable
 
 import ocf_agents
 
-from . import network, nodes
+from . import agents, network, nodes
 from .cluster import FENCING_NOTICE, ClusterView, parse_crm_mon
 from .layout import (BRIDGE, CLIENT, LAB_DIR, MAX_NODES, MIN_NODES, LabError, Node, State,
                      make_lab_dir)
@@ -38,10 +38,14 @@ def checkout_agents() -> list[Path]:
     return sorted(p for p in heartbeat.iterdir() if p.is_file() and os.access(p, os.X_OK))
 
 
-def install_agents(provider: str) -> None:
+def install_agents(provider: str, agent: str) -> None:
     """Make the agents visible to every node's Pacemaker (the nodes share our root file
     system). The lab's own provider links the checkout's agents, so the lab always runs the
-    code in front of you (down removes it); another provider must already be installed."""
+    code in front of you (down removes it); another provider must already be installed.
+    OVN's agent is linked under a lab-only provider too (agents.py); our OVSPort is used
+    whatever runs the database role."""
+    if agent == agents.OVN:
+        agents.install_ovn_agent()
     if provider != LAB_PROVIDER:
         if not (OCF_ROOT / "resource.d" / provider).is_dir():
             raise LabError(f"no agents for provider {provider} (run: make install "
@@ -128,7 +132,7 @@ class Lab:
     def start(self, node: Node) -> None:
         if not network.netns_exists(node.netns):
             network.create_node_network(node)
-        nodes.start(node)
+        nodes.start(node, self.state.agent)
         self.wait_online([node])
 
     def crash(self, node: Node) -> None:
@@ -144,33 +148,37 @@ class Lab:
         return Path(f"/sys/class/net/{node.host_link}/operstate").read_text().strip() == "down"
 
 
-def up(node_count: int, provider: str = LAB_PROVIDER, say=print) -> Lab:
-    """Bring up a lab of ``node_count`` nodes; on any failure (or Ctrl-C), undo everything."""
+def up(node_count: int, provider: str = LAB_PROVIDER, agent: str = agents.OURS,
+       say=print) -> Lab:
+    """Bring up a lab of ``node_count`` nodes whose database role ``agent`` runs (the drill's
+    bring-up creates the resources); on any failure (or Ctrl-C), undo everything."""
     if not MIN_NODES <= node_count <= MAX_NODES:
         raise LabError(f"--nodes must be {MIN_NODES} or {MAX_NODES}, not {node_count}")
+    agents.check_agent(agent)
     check_host()
     if is_up():
         raise LabError("a lab is still up (run: ocf-agents lab down)")
     started = time.monotonic()
     make_lab_dir()
-    state = State(node_count, provider)
+    state = State(node_count, provider, agent)
     state.save()
     try:
-        install_agents(provider)
+        install_agents(provider, agent)
         network.create_bridge()
         network.create_client_network(CLIENT)
         lab = Lab(state)
         for node in lab.nodes:
             nodes.make_disk(node, lab.nodes)
             network.create_node_network(node)
-            nodes.start(node)
+            nodes.start(node, agent)
             say(f"  {node.name}: {node.address} (netns {node.netns}), booting")
         lab.wait_online(lab.nodes)
     except BaseException:
         say("lab up failed: taking down what was made")
         down(say=lambda _: None)
         raise
-    say(f"lab up: {node_count} nodes online with a DC in {time.monotonic() - started:.1f}s")
+    say(f"lab up: {node_count} nodes online with a DC in {time.monotonic() - started:.1f}s, "
+        f"database role: {agent}")
     say(f"  NOTE: {FENCING_NOTICE}")
     return lab
 
@@ -189,6 +197,7 @@ def down(say=print) -> None:
                timeout=20)
     network.remove_everything()
     shutil.rmtree(LAB_AGENT_DIR, ignore_errors=True)
+    agents.remove_ovn_agent()
     shutil.rmtree(LAB_DIR, ignore_errors=True)
     say(f"lab down: removed {len(namespaces)} namespaces, bridge {BRIDGE}, {LAB_DIR}")
 

@@ -107,6 +107,7 @@ class State:
 
     node_count: int
     provider: str  # the OCF provider the nodes run our agents from
+    agent: str = "ours"  # what runs the database role: ours, ovn or stateful (agents.py)
 
     @property
     def nodes(self) -> list[Node]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .agents import OVN_NOWHERE
 from .layout import (BRIDGE, LINK_PREFIX, NODE_LINK, PREFIX, PREFIX_LEN, UPLINK, Client,
                      LabError, Node)
 from .proc import run
@@ -23,6 +24,9 @@ NODE_SYSCTLS = {
     "net.ipv4.conf.all.arp_ignore": "1",
     "net.ipv4.conf.all.arp_announce": "2",
 }
+# Addresses no node may ever send a packet to: an ``unreachable`` route fails the connection
+# inside the node. OVN's agent points a backup without a promoted node at OVN_NOWHERE.
+UNREACHABLE = (OVN_NOWHERE,)
 
 
 def ip(*args: str, netns: str | None = None, check: bool = True) -> str:
@@ -61,6 +65,18 @@ def create_node_network(node: Node) -> None:
         run(["ip", "netns", "exec", node.netns, "sysctl", "-q", "-w", f"{key}={value}"])
     _veth(node.netns, node.host_link, NODE_LINK, node.address)
     _veth(node.netns, node.host_uplink, UPLINK, None)
+    for address in UNREACHABLE:
+        ip("route", "add", "unreachable", f"{address}/32", netns=node.netns)
+    check_unreachable(node)
+
+
+def check_unreachable(node: Node) -> None:
+    """LabError unless the kernel of ``node`` refuses to route to every UNREACHABLE address."""
+    for address in UNREACHABLE:
+        route = run(["ip", "-netns", node.netns, "route", "get", address], check=False)
+        if route.ok:
+            raise LabError(f"{node.name} has a route to {address}, which must stay "
+                           f"unreachable: {route.stdout.strip()}")
 
 
 def create_client_network(client: Client) -> None:

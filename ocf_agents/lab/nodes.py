@@ -20,6 +20,7 @@ from pathlib import Path
 
 import ocf_agents
 
+from .agents import STATEFUL, floor_boot_steps
 from .cluster import corosync_conf, seed_cib
 from .layout import OVS_BRIDGE, UPLINK, LabError, Node
 from .network import create_node_network, remove_node_network
@@ -70,8 +71,9 @@ def make_disk(node: Node, members: list[Node]) -> None:
     run(["ovsdb-tool", "create", node.dir / "etc-openvswitch" / "conf.db", OVS_SCHEMA])
 
 
-def boot_plan(node: Node) -> dict:
-    """What the node's INIT does, in order (see init.py)."""
+def boot_plan(node: Node, agent: str) -> dict:
+    """What the node's INIT does, in order (see init.py); a lab of ``agent`` stateful also
+    starts the floor's northbound server (agents.py)."""
     ovs_log = "--log-file=/var/log/openvswitch/{}.log"  # and nothing on INIT's console
     return {
         "hostname": node.name,
@@ -96,6 +98,7 @@ def boot_plan(node: Node) -> dict:
                      "--", "--may-exist", "add-port", OVS_BRIDGE, UPLINK]],
             ["spawn", ["corosync", "-f"]],
             ["wait", ["corosync-cfgtool", "-s"], 20],
+            *(floor_boot_steps() if agent == STATEFUL else []),
             ["spawn", ["pacemakerd"]],
         ],
     }
@@ -112,15 +115,16 @@ def init_pid(node: Node) -> int | None:
     return pid if b"ocf_agents.lab.init" in cmdline and state != "Z" else None
 
 
-def start(node: Node) -> int:
-    """Boot the node (its network namespace must exist); returns INIT's PID.
+def start(node: Node, agent: str) -> int:
+    """Boot the node (its network namespace must exist) for a lab of ``agent``; returns
+    INIT's PID.
 
     Returns once INIT wrote its PID; the caller waits for the services it needs.
     """
     if init_pid(node) is not None:
         raise LabError(f"{node.name} is already running")
     plan_file = node.dir / "boot.json"
-    plan_file.write_text(json.dumps(boot_plan(node), indent=1))
+    plan_file.write_text(json.dumps(boot_plan(node, agent), indent=1))
     node.init_pid_file.unlink(missing_ok=True)
     package_root = str(Path(ocf_agents.__file__).resolve().parent.parent)
     with open(node.init_log, "ab") as log:

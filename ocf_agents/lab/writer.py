@@ -20,6 +20,9 @@ from .layout import CLIENT, OVNDB_VIP
 NB_PORT = 6641
 WRITE_TIMEOUT_S = 3  # ovn-nbctl's own limit for one write (connect + commit)
 PAUSE_AFTER_FAILURE_S = 0.05
+KILL_AFTER_S = WRITE_TIMEOUT_S + 5  # a write still running then is killed, not acknowledged
+MAX_IN_FLIGHT = 40
+POLL_S = 0.01  # how often the writer looks at its writes (an acknowledgement's resolution)
 
 
 def nb_db(address: str = OVNDB_VIP) -> str:
@@ -39,10 +42,19 @@ class Write:
 
 
 class Writer:
-    """The writing client, in a thread of ours; each write is one short ovn-nbctl run."""
+    """The writing client, in a thread of ours; each write is one short ovn-nbctl run.
 
-    def __init__(self, prefix: str) -> None:
+    By default one write at a time, as one client does. With ``spacing`` (seconds) a new
+    write also starts whenever the latest one still running began ``spacing`` ago (at most
+    MAX_IN_FLIGHT at once): while the VIP has no server behind it a write waits for TCP's
+    retransmissions (1 s, then 2 s more), so one client alone would see the new server up to
+    seconds late; attempts ``spacing`` apart see it within ``spacing``. The fail-over bench
+    uses that to time the first acknowledged write.
+    """
+
+    def __init__(self, prefix: str, spacing: float | None = None) -> None:
         self.prefix = prefix
+        self.spacing = spacing
         self.writes: list[Write] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -60,18 +72,45 @@ class Writer:
             "--", "lsp-set-addresses", lsp, f"{mac} 10.200.{seq // 250 % 250}.{seq % 250 + 1}",
         ])
 
+    def may_start(self, now: float, running: list[float], last_failed: float) -> bool:
+        """Whether a new write starts now, given the start times of those still running
+        and when the last write failed."""
+        if now - last_failed < PAUSE_AFTER_FAILURE_S:
+            return False
+        if not running:
+            return True
+        return (self.spacing is not None and len(running) < MAX_IN_FLIGHT
+                and now - max(running) >= self.spacing)
+
     def _loop(self) -> None:
         seq = 0
-        while not self._stop.is_set():
-            seq += 1
-            started = time.monotonic()
-            rc = subprocess.run(self.write_argv(seq), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                timeout=WRITE_TIMEOUT_S + 5).returncode
-            with self._lock:
-                self.writes.append(Write(seq, started, time.monotonic(), rc == 0))
-            if rc != 0:
-                self._stop.wait(PAUSE_AFTER_FAILURE_S)
+        running: dict[int, tuple[float, subprocess.Popen]] = {}
+        last_failed = -PAUSE_AFTER_FAILURE_S
+        try:
+            while not self._stop.is_set():
+                for done, (started, proc) in list(running.items()):
+                    if proc.poll() is None and time.monotonic() - started < KILL_AFTER_S:
+                        continue
+                    acked = proc.poll() == 0
+                    if proc.poll() is None:  # ovn-nbctl ignored its own --timeout
+                        proc.kill()
+                        proc.wait()
+                    del running[done]
+                    with self._lock:
+                        self.writes.append(Write(done, started, time.monotonic(), acked))
+                    if not acked:
+                        last_failed = time.monotonic()
+                now = time.monotonic()
+                if self.may_start(now, [s for s, _ in running.values()], last_failed):
+                    seq += 1
+                    running[seq] = (now, subprocess.Popen(
+                        self.write_argv(seq), stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                self._stop.wait(POLL_S)
+        finally:
+            for _, proc in running.values():
+                proc.kill()
+                proc.wait()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="nb-writer", daemon=True)
@@ -80,7 +119,7 @@ class Writer:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=WRITE_TIMEOUT_S + 10)
+            self._thread.join(timeout=KILL_AFTER_S + 10)
 
     # -- what happened ------------------------------------------------------------------------
     def snapshot(self) -> list[Write]:
