@@ -9,10 +9,8 @@ follows the promoted instance: an IPaddr2 VIP, or a load balancer).
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from typing import NamedTuple
 
 from ocf_agents import __version__
 from ocf_agents.ocf.agent import Agent, Context
@@ -27,6 +25,7 @@ from ocf_agents.ocf.codes import (
     Rc,
 )
 from ocf_agents.ocf.metadata import PROMOTED, UNPROMOTED, Action, MetaData, Parameter
+from ocf_agents.ocf.record import Record
 from ocf_agents.ovs import ovsdb
 from ocf_agents.ovs.unixctl import UnixctlError
 
@@ -37,7 +36,7 @@ MAX_PORT = 65535
 # -- parameter validators: each raises ValueError saying why a value is wrong everywhere --
 def check_ip(value: str) -> None:
     """An IPv4 or IPv6 address, as the kernel reads one (no host names, no zone ids)."""
-    import socket
+    import _socket as socket  # the C module: socket.py pulls enum and selectors into every action
 
     family = socket.AF_INET6 if ":" in value else socket.AF_INET
     try:
@@ -312,7 +311,7 @@ HANDOFF_CONNECT_WAIT = 3.0  # seconds a promoting node may take to reach the dem
 
 
 # -- configuration: what the parameters mean for this node ---------------------------------
-class Db(NamedTuple):
+class Db(Record):
     """One database with its parameters: port, protocol and SSL files."""
 
     server: ovsdb.Database
@@ -383,7 +382,7 @@ class Config:
 
 
 # -- reading the state ---------------------------------------------------------------------
-class Server(NamedTuple):
+class Server(Record):
     """What one database server looks like right now."""
 
     db: Db
@@ -403,7 +402,7 @@ class Server(NamedTuple):
         return self.status.role if self.status is not None else "not-answering"
 
 
-class State(NamedTuple):
+class State(Record):
     servers: tuple[Server, Server]
     northd_running: bool
 
@@ -468,7 +467,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class Position(NamedTuple):
+class Position(Record):
     """How fresh a node's data is: when it was last known complete (ms since the epoch, 0:
     never), whether the node was promoted then, and the interval of the monitor that records
     it (ms): the data may have stayed complete that long after ``ms`` without a record (0
