@@ -631,16 +631,19 @@ def monitor(ctx: Context) -> int:
 
 def note_restarts(cfg: Config, state: State) -> None:
     """ovsdb-server's --monitor restarts a crashed server within a second or two, and the
-    server keeps its role: the only trace is a new pid. Log it, so the crash is not missed."""
-    pids = {s.db.server.key: s.pid for s in state.servers}
-    try:
-        recorded = json.loads(_read(cfg.state_file(ROLE_FILE)) or "{}")
-    except ValueError:
-        recorded = {}
+    server keeps its role: the only trace is a new pid. Log it, so the crash is not missed.
+
+    The role file holds the pids as ``nb=PID sb=PID`` (plain words: a monitor that parsed
+    JSON would import ``json`` on every call). Any other content counts as no record: the
+    ``{}`` promote writes first, and the JSON of earlier versions (after an upgrade, the
+    first monitor records the pids again without a warning).
+    """
+    pids = " ".join(f"{s.db.server.key}={s.pid}" for s in state.servers)
+    recorded = " ".join(w for w in (_read(cfg.state_file(ROLE_FILE)) or "").split() if "=" in w)
     if recorded != pids:
         if recorded:
             cfg.ctx.log.warning(f"promoted servers were restarted (pids {recorded} -> {pids}): a crash?")
-        _write(cfg.state_file(ROLE_FILE), json.dumps(pids))
+        _write(cfg.state_file(ROLE_FILE), pids)
 
 
 def _warn_not_replicating(cfg: Config, state: State) -> None:
@@ -944,6 +947,8 @@ def elect(cfg: Config) -> str | None:
     _remove(cfg.state_file(CANDIDATES_FILE))
     if not raw:
         return None
+    import json  # here: only a promotion reads the plan; every other call would pay for json
+
     plan = json.loads(raw)
     mine = read_position(cfg)
     published = {node: cfg.ctx.cluster.private_attribute(position_attribute(cfg.ctx), node=node)
@@ -1097,6 +1102,8 @@ def publish_position(cfg: Config, n) -> None:
     published = " ".join(filter(None, (str(read_position(cfg)), _read(cfg.state_file(HANDOFF_FILE)))))
     cfg.ctx.cluster.set_private_attribute(position_attribute(cfg.ctx), published)
     if me in n.promote.unames:
+        import json  # here: only the node to be promoted writes the plan
+
         leaving = set(n.stop.unames) | {me}
         candidates = sorted((set(n.active.unames) | set(n.start.unames)) - leaving)
         _write(cfg.state_file(CANDIDATES_FILE), json.dumps({"candidates": candidates,
