@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from ovndb_harness import NOWHERE, Lab, Node, have_ovn, wait_for
+from ovndb_harness import NB_PORT, NOWHERE, Lab, Node, have_ovn, wait_for
 
 pytestmark = [
     pytest.mark.skipif(not have_ovn(), reason="needs ovsdb-server, ovn-ctl, ovn-nbctl and crm_attribute"),
@@ -160,6 +160,21 @@ def test_planned_switchover_with_a_writer_loses_no_acknowledged_write(lab2):
     missing = [name for name in acked if name not in b.switches()]
     assert missing == []
     wait_for("the old promoted node to replicate", lambda: set(acked) <= a.switches())
+
+
+def test_planned_switchover_copies_the_writes_the_successor_missed(lab2):
+    """The successor's replication session was cut off (in a real cluster: the VIP left the
+    promoted node with updates in flight); the writes acknowledged since must still be on
+    the new promoted node: it copies the demoted node's final data before promoting."""
+    a, b = promoted_pair(lab2)
+    b.appctl("nb", "ovsdb-server/set-active-ovsdb-server", f"tcp:{NOWHERE}:{NB_PORT}")
+    b.appctl("nb", "ovsdb-server/connect-active-ovsdb-server")
+    a.nbctl("ls-add", "missed-by-node2")
+    assert "missed-by-node2" not in b.switches()
+    res = lab2.promote(b, [], old=a)
+    assert res.rc == 0, res
+    assert b.roles() == ("active", "active")
+    assert "missed-by-node2" in b.switches()
 
 
 # -- crashes and half-dead states ------------------------------------------------------------
