@@ -19,7 +19,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Mapping
+
+TYPE_CHECKING = False  # typing is imported by type checkers only (see .record)
+if TYPE_CHECKING:
+    from typing import Mapping
 
 LEVELS = ("debug", "info", "warning", "err", "crit")
 _SYSLOG_PRIORITY = {"debug": 7, "info": 6, "warning": 4, "err": 3, "crit": 2}
