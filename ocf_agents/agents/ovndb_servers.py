@@ -931,6 +931,7 @@ def catch_up(cfg: Config, handoff: str | None) -> None:
         budget.wait_for(f"the demoted node's final data from {handoff}", copied, 0.05,
                         limit=budget.remaining() / 2)
         time.sleep(0.05)  # the server applies what it read in the same loop iteration
+        cfg.ctx.log.info(f"copied the demoted node's final data from {handoff}")
     except OCFError as err:
         cfg.ctx.log.warning(f"{err.reason}: promoting with the data received so far")
 
