@@ -16,19 +16,22 @@ import statistics
 import sys
 from pathlib import Path
 
-from .pair import OURS, SYSTEM_PYTHON, THEIRS, BenchError, Node, Pair, notify_vars
+from .pair import OURS, THEIRS, BenchError, Node, Pair, notify_vars
 from .run import check_host
 from .scenarios import PROMOTED_INTERVAL_MS, UNPROMOTED_INTERVAL_MS, Bench, Recorder
 
 TOP = 25
 FLOOR = Path(__file__).resolve().parent / "floor.py"
 FLOOR_RUNS = 30
+# The interpreter and its flags as our agent's #! line gives them (python3 -IS: no site), so
+# that what is profiled is what Pacemaker runs.
+AGENT_PYTHON = Path(OURS).read_text().splitlines()[0].removeprefix("#!").split()
 
 
 def import_costs(node: Node, action: str, interval_ms: int) -> str:
     """The modules the agent imports, heaviest first (cumulative microseconds, as -X importtime)."""
     env = node.env("ours", interval_ms)
-    timing = node.run([SYSTEM_PYTHON, "-X", "importtime", OURS, action], env)
+    timing = node.run([*AGENT_PYTHON, "-X", "importtime", OURS, action], env)
     rows = []
     for line in timing.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
@@ -48,7 +51,7 @@ def import_costs(node: Node, action: str, interval_ms: int) -> str:
 def profile(node: Node, action: str, interval_ms: int, workdir: Path, notify: dict[str, str] | None = None) -> str:
     out = workdir / f"{action}-{node.name}.prof"
     env = node.env("ours", interval_ms, notify=notify)
-    timing = node.run([SYSTEM_PYTHON, "-m", "cProfile", "-o", str(out), OURS, action], env)
+    timing = node.run([*AGENT_PYTHON, "-m", "cProfile", "-o", str(out), OURS, action], env)
     text = io.StringIO()
     stats = pstats.Stats(str(out), stream=text)
     stats.sort_stats("cumulative").print_stats(TOP)
