@@ -9,7 +9,7 @@ import pytest
 
 from ocf_agents.ocf.codes import GenericError, NotInstalledError, Rc
 from ocf_agents.ocf.log import Logger
-from ocf_agents.ocf.run import Budget, CommandTimeout, Result, Runner, WaitTimeout
+from ocf_agents.ocf.run import Budget, CommandTimeout, Result, Runner, WaitTimeout, concurrently
 
 
 class FakeClock:
@@ -167,3 +167,29 @@ def test_a_failure_is_logged_for_debugging(tmp_path: Path) -> None:
     log = Logger({"HA_LOGFILE": str(logfile), "HA_debug": "1"}, "test")
     Runner(Budget(30.0), log).run(["false"])
     assert logfile.read_text().rstrip().endswith("DEBUG: 'false' exited 1")
+
+
+# Each command marks that it started, then waits (bounded) for the other's mark: run one after
+# the other, the first would give up and fail; run at once, both succeed.
+MEET = 'touch "$1"; for _ in $(seq 100); do [ -e "$2" ] && exit 0; sleep 0.1; done; exit 1'
+
+
+def test_concurrent_calls_run_at_once_and_return_in_order(runner: Runner, tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    first, second = concurrently(lambda: runner.run(["sh", "-c", MEET, "sh", str(a), str(b)]),
+                                 lambda: runner.run(["sh", "-c", MEET, "sh", str(b), str(a)]))
+    assert (first.rc, second.rc) == (0, 0)
+    assert first.argv[3:] == ("sh", str(a), str(b))  # results in the order of the calls
+
+
+def test_concurrent_calls_all_finish_before_the_first_failure_is_raised(runner: Runner, tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    with pytest.raises(NotInstalledError, match="no-such-program"):
+        concurrently(lambda: runner.run(["touch", str(done)]),
+                     lambda: runner.run(["no-such-program"]),
+                     lambda: runner.check(["false"]))
+    assert done.exists()
+
+
+def test_no_calls_no_results() -> None:
+    assert concurrently() == []
