@@ -24,7 +24,7 @@ MAN_DIR   ?= docs/man
 DEB_DIR   ?= build/deb
 PKG_FILES := $(shell find ocf_agents -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: all deps test install uninstall clean demo docs deb bench
+.PHONY: all deps test install uninstall clean demo docs deb bench bench-failover
 
 all:
 	@echo "targets: deps test install uninstall clean"
@@ -82,3 +82,11 @@ BENCH_ARGS ?=
 bench: deps
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
+
+# Fail-over in the lab: the promoted node crashed, with ours, OVN's agent and Pacemaker's
+# Stateful (the floor) in turn; a fresh lab per run (root; about 45 s per run, so 12 minutes
+# for the default 5 runs per agent). FAILOVER_ARGS: e.g. --runs 2 --nodes 2
+# (python -m bench.failover --help). Results: build/bench/failover.md.
+FAILOVER_ARGS ?=
+bench-failover: deps
+	$(VENV)/bin/python -m bench.failover $(FAILOVER_ARGS)

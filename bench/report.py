@@ -51,6 +51,7 @@ def machine() -> dict[str, str]:
         "ovsdb-server": _version(["ovsdb-server", "--version"]),
         "ovn": _version(["ovn-nbctl", "--version"]),
         "pacemaker": _version(["pacemakerd", "--version"]),
+        "corosync": _version(["corosync", "-v"]),
         "python (agents)": _version(["/usr/bin/python3", "--version"]),
         "bash (OVN's agent)": _version(["bash", "--version"]),
     }

@@ -74,6 +74,8 @@ class StepResult:
     facts: dict[str, object] = field(default_factory=dict)
     acked: int = 0
     lost: int = 0
+    # time.time() of the step's key moments (not printed), to match against the cluster's logs
+    moments: dict[str, float] = field(default_factory=dict)
 
 
 def setup_argv(*args: str) -> list[str]:
@@ -370,6 +372,7 @@ class Drill:
         before = self.settled()
         r.promoted_before = before.name
         t0 = time.monotonic()
+        r.moments["crash"] = time.time()
         self.lab.crash(before)
         self.say(r.name, f"crashed {before.name}")
         r.timings["first write"] = self.wait_write_after(t0)

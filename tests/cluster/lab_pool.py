@@ -1,8 +1,9 @@
 """One real lab (Corosync + Pacemaker in namespaces), shared by every cluster test.
 
 Bringing a lab up costs seconds, so the session keeps one and hands it to each test that asks
-for a size; a test that needs another size (or that took the lab down) makes the pool bring a
-new one up. Whatever happens, the lab is taken down at the end of the session.
+for a size (and agent); a test that needs another size or agent (or that took the lab down)
+makes the pool bring a new one up. Whatever happens, the lab is taken down at the end of the
+session.
 """
 
 from __future__ import annotations
@@ -50,13 +51,17 @@ class LabPool:
     def __init__(self) -> None:
         self.lab: Lab | None = None
 
-    def get(self, node_count: int) -> Lab:
-        if self.lab is not None and self.lab.state.node_count == node_count and lab_mod.is_up():
+    def get(self, node_count: int, agent: str = "ours") -> Lab:
+        """A lab of ``node_count`` nodes whose database role ``agent`` runs (lab up --agent)."""
+        state = self.lab.state if self.lab is not None else None
+        if state is not None and (state.node_count, state.agent) == (node_count, agent) \
+                and lab_mod.is_up():
             return self.lab
         self.drop()
         if lab_mod.is_up():
             pytest.fail("a lab is already up, not started by these tests (ocf-agents lab down)")
-        ocf_agents_cli("lab", "up", "--nodes", str(node_count), "--provider", PROVIDER)
+        ocf_agents_cli("lab", "up", "--nodes", str(node_count), "--provider", PROVIDER,
+                       "--agent", agent)
         self.lab = Lab.load()
         return self.lab
 

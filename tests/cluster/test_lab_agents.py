@@ -1,0 +1,74 @@
+"""The same lab with OVN's agent and with Pacemaker's Stateful (the fail-over bench's floor) in
+the database role: each comes up, is crashed on its promoted node, fails over and rejoins.
+
+Two nodes each, one crash each (about half a minute per agent): the bench measures, this
+asserts that what it measures happens. OVN's agent is also kept from ever reaching the
+address it hard-codes (192.0.2.254): every node must have an unreachable route to it.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from lab_pool import LabPool
+
+from ocf_agents.lab import agents
+from ocf_agents.lab.drill import OVNDB, Drill, StepResult, replicating
+from ocf_agents.lab.lab import Lab
+
+VARIANTS = {  # agent -> the clone's primitive in the CIB, as (provider, type)
+    agents.OVN: (agents.OVN_LAB_PROVIDER, "ovndb-servers"),
+    agents.STATEFUL: ("pacemaker", "Stateful"),
+}
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def drill(request: pytest.FixtureRequest, lab_pool: LabPool) -> Iterator[Drill]:
+    lab = lab_pool.get(2, request.param)
+    drill = Drill(lab, writer_spacing=0.1)  # as the bench runs it
+    try:
+        result = drill.step("bring-up", drill.bring_up)
+        if not result.ok:
+            pytest.fail(f"bring-up with {request.param}: {result.outcome}")
+        yield drill
+    finally:
+        drill.writer.stop()
+        lab_pool.drop()
+
+
+@pytest.fixture(scope="module")
+def crashed(drill: Drill) -> StepResult:
+    return drill.step("crash-promoted", drill.crash_promoted)
+
+
+def primitive(lab: Lab) -> tuple[str, str]:
+    xml = lab.run(lab.nodes[0], ["cibadmin", "--query", "--xpath",
+                                 f"//primitive[@id='{OVNDB}']"]).stdout
+    return tuple(xml.split(f'{key}="', 1)[1].split('"', 1)[0] for key in ("provider", "type"))
+
+
+def test_nothing_in_a_node_can_reach_ovns_hard_coded_address(drill: Drill) -> None:
+    for node in drill.lab.nodes:
+        assert not drill.lab.run(node, ["ip", "route", "get", agents.OVN_NOWHERE],
+                                 check=False).ok
+        routes = drill.lab.run(node, ["ip", "route", "show"]).stdout
+        assert f"unreachable {agents.OVN_NOWHERE}" in routes
+
+
+def test_the_database_role_runs_the_agent_asked_for(drill: Drill) -> None:
+    assert primitive(drill.lab) == VARIANTS[drill.agent]
+    promoted = drill.promoted()
+    for node in drill.lab.nodes:
+        if node != promoted:
+            assert replicating(drill.lab, node) == agents.replicated(drill.agent)
+
+
+def test_crash_of_the_promoted_node_fails_over_and_it_rejoins(drill: Drill,
+                                                             crashed: StepResult) -> None:
+    assert crashed.ok, crashed.outcome
+    assert crashed.promoted_after != crashed.promoted_before
+    assert crashed.timings["first write"] > 0 and crashed.acked > 0
+    assert crashed.facts["rejoined as"] == (
+        "replicating backup" if agents.replicated(drill.agent) else "unpromoted")
+    assert ("lost writes" in crashed.facts) != agents.replicated(drill.agent)  # floor: not counted
