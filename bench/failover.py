@@ -22,6 +22,7 @@ import datetime
 import json
 import shlex
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -36,6 +37,7 @@ from ocf_agents.lab.layout import LabError
 
 from . import report
 
+REPO = Path(__file__).resolve().parents[1]
 WRITER_SPACING = 0.1  # seconds between overlapping write attempts during the outage
 TARGET_S = 0.5  # issue 7: a fail-over adds less than this to Pacemaker's own time
 LABELS = {
@@ -221,6 +223,16 @@ def markdown(runs: list[Run], info: dict[str, str], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def checkout() -> str:
+    """The commit measured (our agent is this checkout's), marked when files were changed."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+    return git("rev-parse", "--short", "HEAD") + (" (modified)" if git("status", "--porcelain",
+                                                                      "--untracked-files=no")
+                                                   else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = "python -m bench.failover " + shlex.join(argv if argv is not None else sys.argv[1:])
@@ -231,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
 
     info = report.machine()
     info["lab"] = f"{args.nodes} nodes, token 1000 ms, monitors 5 s promoted / 7 s unpromoted"
+    info["checkout"] = checkout()
     runs: list[Run] = []
     try:
         for index in range(1, args.runs + 1):
