@@ -938,8 +938,9 @@ def catch_up(cfg: Config, handoff: str | None) -> None:
 
 def elect(cfg: Config) -> str | None:
     """The pre-promote election (PAF's idea): refuse to promote this node when another
-    candidate's data is fresher, and hand that node the higher score. Returns the address the
-    node demoted in this transition offers its final data on (a planned switchover), if any.
+    candidate's data is fresher, and hand that node the higher score. Returns the address a
+    demoted candidate offers its final data on (a planned switchover), if any: the freshest
+    such candidate's.
 
     Positions were published as private node attributes in the pre-promote notification; without
     notifications there is nothing to compare and promotion goes ahead.
@@ -964,8 +965,9 @@ def elect(cfg: Config) -> str | None:
                            f"(position {positions[best].ms} > {mine.ms}, monitor intervals "
                            f"{positions[best].interval_ms}/{mine.interval_ms} ms); its promotion score is "
                            "raised instead")
-    offers = (handoff_address(published.get(node)) for node in plan.get("demoted", ()))
-    return next((address for address in offers if address), None)
+    offers = {node: handoff_address(text) for node, text in published.items()}
+    offering = [node for node, address in offers.items() if address]
+    return offers[max(offering, key=lambda node: positions[node].ms)] if offering else None
 
 
 def position_attribute(ctx: Context) -> str:
@@ -993,22 +995,19 @@ def demote(ctx: Context) -> int:
     wait_until(cfg, "both databases backups", lambda st: st.roles == {"backup"})
     if was_promoted:
         record_position(cfg, promoted=True)
-        if successors(ctx):
-            offer_handoff(cfg)
+        offer_handoff(cfg)
     _remove(cfg.state_file(ROLE_FILE))
     set_score(cfg, "replicating" if was_promoted else backup_score(cfg, read_state(cfg)), required=True)
     return Rc.SUCCESS
 
 
 # -- the switchover hand-off: the demoted node's final data, copied before promotion ---------
-def successors(ctx: Context) -> list[str]:
-    """The other nodes being promoted in this transition (notify variables)."""
-    me = ctx.cluster.node_name()
-    return [node for node in ctx.env.notification().promote.unames if node != me]
-
-
 def offer_handoff(cfg: Config) -> None:
-    """Let the successor copy this demoted node's final data from this node's own address.
+    """Let a successor copy this demoted node's final data from this node's own address.
+
+    Offered whenever a promoted node is demoted: Pacemaker usually promotes the successor in
+    a later transition (the demote's score change aborts the first one), so the demote's
+    notify variables do not say whether a promotion follows.
 
     With a VIP, the databases listen on master_ip only, which has left this node by now: add
     a listener on the address this node reaches master_ip's network from, until the successor
@@ -1107,8 +1106,7 @@ def publish_position(cfg: Config, n) -> None:
 
         leaving = set(n.stop.unames) | {me}
         candidates = sorted((set(n.active.unames) | set(n.start.unames)) - leaving)
-        _write(cfg.state_file(CANDIDATES_FILE), json.dumps({"candidates": candidates,
-                                                            "demoted": sorted(n.demote.unames)}))
+        _write(cfg.state_file(CANDIDATES_FILE), json.dumps({"candidates": candidates}))
 
 
 def follow_new_master(cfg: Config, n) -> None:
