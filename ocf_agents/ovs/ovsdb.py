@@ -20,7 +20,7 @@ from . import jsonrpc, unixctl
 
 TYPE_CHECKING = False  # typing is imported by type checkers only (see ocf_agents/ocf/record.py)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Sequence
 
 SERVER_PROGRAM = "ovsdb-server"
 NORTHD_PROGRAM = "ovn-northd"
@@ -190,32 +190,70 @@ class TcpConnection(Record):
     rx_queue: int  # bytes received and not yet read by the server
 
 
-def established_connections(pid: int, peer: tuple[str, int] | None = None) -> list[TcpConnection]:
-    """The established TCP connections of process ``pid`` (IPv4 and IPv6), from /proc;
-    only those to ``peer`` when given (then the process's sockets are listed only if some
-    connection of the network namespace goes there)."""
-    rows = []
-    # The kernel walks its whole socket table for each read (about 3 ms): read only the
-    # table of the peer's family when there is a peer.
-    tables = ("tcp", "tcp6") if peer is None else ("tcp6",) if ":" in peer[0] else ("tcp",)
-    for table in tables:
-        try:
-            with open(f"/proc/{pid}/net/{table}", encoding="ascii") as f:
-                lines = f.read().splitlines()[1:]
-        except OSError:
+def replication_connections(backups: Sequence[tuple[int, str | None]]) -> list[TcpConnection | None]:
+    """The established connection of each backup, given as ``(pid, sync-from target)``, to
+    its active server, or None.
+
+    The kernel walks its whole socket table for each read of ``/proc/PID/net/tcp`` (2-3 ms
+    here, more than the rest of a backup's monitor after the interpreter's start), so each
+    table is read once per network namespace, whatever the number of backups in it (a node's
+    two servers share one), and only rows to the wanted peers are parsed.
+    """
+    wanted: list[tuple[int, tuple[str, str], tuple[str, int]] | None] = []
+    reads: dict[tuple[str, str], tuple[int, set[tuple[str, int]]]] = {}  # table -> (pid, peers)
+    for pid, target in backups:
+        parsed = parse_remote(target or "")
+        if parsed is None:
+            wanted.append(None)
             continue
-        for line in lines:
-            cols = line.split()
-            if len(cols) < 10 or cols[3] != TCP_ESTABLISHED:
-                continue
-            remote = _proc_address(cols[2])
-            if peer is None or remote == peer:
-                tx, rx = (int(x, 16) for x in cols[4].split(":"))
-                rows.append((cols[9], TcpConnection(_proc_address(cols[1]), remote, tx, rx)))
-    if not rows:
+        peer = parsed[1], parsed[2]
+        table = (_network_namespace(pid), "tcp6" if ":" in peer[0] else "tcp")
+        reads.setdefault(table, (pid, set()))[1].add(peer)
+        wanted.append((pid, table, peer))
+    rows = {table: _established(pid, table[1], peers) for table, (pid, peers) in reads.items()}
+    found = []
+    for item in wanted:
+        if item is None:
+            found.append(None)
+            continue
+        pid, table, peer = item
+        candidates = [(inode, conn) for inode, conn in rows[table] if conn.peer == peer]
+        inodes = _socket_inodes(pid) if candidates else set()  # the process's own sockets among them
+        found.append(next((conn for inode, conn in candidates if inode in inodes), None))
+    return found
+
+
+def replication_connection(pid: int, target: str | None) -> TcpConnection | None:
+    """The established connection of a backup to its active server, if there is one."""
+    return replication_connections([(pid, target)])[0]
+
+
+def _network_namespace(pid: int) -> str:
+    """Which network namespace the process is in (unique per pid when it is gone)."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/net")
+    except OSError:
+        return f"pid {pid}"
+
+
+def _established(pid: int, table: str, peers: set[tuple[str, int]]) -> list[tuple[str, TcpConnection]]:
+    """(socket inode, connection) of the established connections to ``peers`` in the socket
+    table ``table`` (tcp or tcp6) of the process's network namespace."""
+    try:
+        with open(f"/proc/{pid}/net/{table}", encoding="ascii") as f:
+            lines = f.read().splitlines()[1:]
+    except OSError:
         return []
-    inodes = _socket_inodes(pid)
-    return [conn for inode, conn in rows if inode in inodes]
+    rows = []
+    for line in lines:
+        cols = line.split()
+        if len(cols) < 10 or cols[3] != TCP_ESTABLISHED:
+            continue
+        remote = _proc_address(cols[2])
+        if remote in peers:
+            tx, rx = (int(x, 16) for x in cols[4].split(":"))
+            rows.append((cols[9], TcpConnection(_proc_address(cols[1]), remote, tx, rx)))
+    return rows
 
 
 def _socket_inodes(pid: int) -> set[str]:
@@ -244,16 +282,6 @@ def parse_remote(target: str) -> tuple[str, str, int] | None:
         return proto, socket.inet_ntop(family, socket.inet_pton(family, host)), int(port)
     except (OSError, ValueError):
         return None
-
-
-def replication_connection(pid: int, target: str | None) -> TcpConnection | None:
-    """The established connection of a backup to its active server, if there is one."""
-    parsed = parse_remote(target or "")
-    if parsed is None:
-        return None
-    _, ip, port = parsed
-    found = established_connections(pid, (ip, port))
-    return found[0] if found else None
 
 
 def address_is_local(ip: str) -> bool:
