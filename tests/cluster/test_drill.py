@@ -69,12 +69,26 @@ def test_planned_switchover_moves_the_promoted_role(drill: Drill, switchover: St
     assert_one_promoted_with_vip_and_replicas(drill, switchover.promoted_after)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known defect, issue 3 left open: in VIP mode a write acknowledged just before the VIP "
-    "leaves the demoted node can miss the new promoted node (seen once in about eight lab runs); the "
-    "integration tests' switchover (no VIP) loses nothing"))
 def test_planned_switchover_loses_no_acknowledged_write(switchover: StepResult) -> None:
     assert switchover.lost == 0 and switchover.ok, switchover.outcome
+
+
+HANDOFF_LOG = "copied the demoted node's final data from"
+
+
+def test_planned_switchover_copies_the_demoted_nodes_final_data(drill: Drill,
+                                                                 switchover: StepResult) -> None:
+    """The VIP leaves the promoted node before its demote, cutting replication off with updates
+    in flight: the new promoted node copied the demoted node's data from that node's own
+    address before taking writes, and the demoted node then withdrew the listener it offered
+    the data on (its databases listen on the VIP only again)."""
+    old, new = drill.lab.node(switchover.promoted_before), drill.lab.node(switchover.promoted_after)
+    log = drill.lab.run(new, ["grep", "-F", HANDOFF_LOG, "/var/log/pacemaker/pacemaker.log"], check=False)
+    assert f"{HANDOFF_LOG} {old.address}" in log.stdout
+    for db in ("nb", "sb"):
+        remotes = drill.lab.run(old, ["ovs-appctl", "-t", f"/run/ovn/ovn{db}_db.ctl",
+                                      "ovsdb-server/list-remotes"]).stdout.split()
+        assert not [r for r in remotes if old.address in r], remotes
 
 
 def test_killed_database_server_is_recovered(drill: Drill, brought_up) -> None:
