@@ -31,6 +31,7 @@ from typing import Callable
 
 from ocf_agents.lab import agents
 from ocf_agents.lab import lab as lab_mod
+from ocf_agents.lab import network
 from ocf_agents.lab.drill import OVNDB, OVNDB_VIP_RSC, Drill, StepResult
 from ocf_agents.lab.lab import Lab
 from ocf_agents.lab.layout import LabError
@@ -122,9 +123,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"which, in this order (default {','.join(agents.AGENTS)})")
     parser.add_argument("--provider", default=lab_mod.LAB_PROVIDER,
                         help="provider of our agents (default: the checkout's, linked for the lab)")
+    parser.add_argument("--node-sysctl", action="append", default=[], metavar="KEY=VALUE",
+                        help="an extra sysctl in every node's network namespace (repeatable), "
+                             "e.g. net.ipv4.ip_nonlocal_bind=1")
     parser.add_argument("--output", type=Path, default=Path("build/bench"),
                         help="directory of the results")
     args = parser.parse_args(argv)
+    for setting in args.node_sysctl:
+        key, sep, value = setting.partition("=")
+        if not sep or not key.startswith("net."):
+            parser.error(f"--node-sysctl {setting!r}: KEY=VALUE with a net.* key (per namespace)")
     args.agents = [a.strip() for a in args.agents.split(",") if a.strip()]
     for agent in args.agents:
         agents.check_agent(agent)
@@ -241,9 +249,13 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"[{time.monotonic() - began:6.1f}s] {message}", file=sys.stderr, flush=True)
 
+    # Every node namespace this process makes (also those a crash recreates) gets them.
+    network.NODE_SYSCTLS.update(s.partition("=")[::2] for s in args.node_sysctl)
     info = report.machine()
     info["lab"] = f"{args.nodes} nodes, token 1000 ms, monitors 5 s promoted / 7 s unpromoted"
     info["checkout"] = checkout()
+    if args.node_sysctl:
+        info["extra sysctls in the nodes"] = ", ".join(args.node_sysctl)
     runs: list[Run] = []
     try:
         for index in range(1, args.runs + 1):

@@ -141,3 +141,12 @@ def test_report_gives_each_agents_median_and_what_it_adds_to_the_floor() -> None
 
 def test_no_floor_no_difference() -> None:
     assert failover.added_to_floor([run("ours", 3.0)], "crash", "first write") == {}
+
+
+def test_bench_takes_only_per_namespace_sysctls_and_known_agents() -> None:
+    assert failover.parse_args(["--node-sysctl", "net.ipv4.ip_nonlocal_bind=1"]).node_sysctl == [
+        "net.ipv4.ip_nonlocal_bind=1"]
+    with pytest.raises(SystemExit):
+        failover.parse_args(["--node-sysctl", "kernel.pid_max=9"])
+    with pytest.raises(LabError):
+        failover.parse_args(["--agents", "ours,theirs"])
