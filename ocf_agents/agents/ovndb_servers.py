@@ -105,7 +105,8 @@ METADATA = MetaData(
         "also: reads the servers' state from their control sockets; reports mixed and "
         "half-dead states instead of calling them stopped; never returns promoted from "
         "start; promotes synchronously; prefers the replica with the freshest data when "
-        "choosing whom to promote; and never lets a backup replicate from itself."
+        "choosing whom to promote; in a planned switchover, copies the demoted node's final "
+        "data before taking writes; and never lets a backup replicate from itself."
     ),
     parameters=(
         Parameter(
