@@ -1021,27 +1021,15 @@ def offer_handoff(cfg: Config) -> None:
         cfg.ctx.log.warning(f"no route towards master_ip {cfg.master_ip}: the successor cannot copy this "
                             "node's final data")
         return
-    try:
-        for remote in _handoff_remotes(cfg, address):
-            ovsdb.add_remote(remote[0], remote[1], _timeout(cfg))
-    except (UnixctlError, ovsdb.OvsdbError) as err:
-        cfg.ctx.log.warning(f"cannot offer this node's final data on {address}: {err}")
-        return
-    _write(cfg.state_file(HANDOFF_FILE), address)
+    if _change_handoff_listeners(cfg, address, ovsdb.add_remote):
+        _write(cfg.state_file(HANDOFF_FILE), address)
 
 
 def withdraw_handoff(cfg: Config) -> None:
     """Remove the hand-off listener, if any (the successor is promoted, or this node is)."""
     address = _read(cfg.state_file(HANDOFF_FILE))
-    if not address:
-        return
-    try:
-        for remote in _handoff_remotes(cfg, address):
-            ovsdb.remove_remote(remote[0], remote[1], _timeout(cfg))
-    except (UnixctlError, ovsdb.OvsdbError) as err:
-        cfg.ctx.log.warning(f"cannot remove the hand-off listener on {address}: {err}")
-        return
-    _remove(cfg.state_file(HANDOFF_FILE))
+    if address and _change_handoff_listeners(cfg, address, ovsdb.remove_remote):
+        _remove(cfg.state_file(HANDOFF_FILE))
 
 
 def _handoff_address(cfg: Config) -> str | None:
@@ -1050,11 +1038,18 @@ def _handoff_address(cfg: Config) -> str | None:
     return ovsdb.source_address(cfg.master_ip)
 
 
-def _handoff_remotes(cfg: Config, address: str) -> list[tuple[ovsdb.Database, str]]:
-    """The listeners to add for ``address``: none where the databases listen already."""
+def _change_handoff_listeners(cfg: Config, address: str, change) -> bool:
+    """Add (``ovsdb.add_remote``) or remove (``ovsdb.remove_remote``) the listeners on
+    ``address``: none where the databases listen already. False, logged, if a server fails."""
     if cfg.lb_mode or address == cfg.master_ip:
-        return []
-    return [(db.server, ovsdb.remote(db.proto, address, db.port, passive=True)) for db in cfg.dbs]
+        return True
+    try:
+        for db in cfg.dbs:
+            change(db.server, ovsdb.remote(db.proto, address, db.port, passive=True), _timeout(cfg))
+    except (UnixctlError, ovsdb.OvsdbError) as err:
+        cfg.ctx.log.warning(f"the hand-off listener on {address}: {err}")
+        return False
+    return True
 
 
 def handoff_address(published: str | None) -> str | None:
