@@ -187,3 +187,16 @@ def test_upstream_meta_data_declares_no_parameter_we_lack():
 def test_local_addresses_are_told_from_remote_ones_without_sending_anything():
     assert ovsdb.address_is_local("127.0.10.9") and ovsdb.address_is_local("::1")
     assert not ovsdb.address_is_local("198.51.100.77")  # TEST-NET-2: routed, never local
+
+
+def test_a_published_position_carries_the_hand_off_address_as_a_fourth_word():
+    published = "1700000000000 promoted 10000 10.99.0.3"
+    assert agent.handoff_address(published) == "10.99.0.3"
+    assert tuple(agent.parse_position(published)) == (1700000000000, True, 10000)
+    assert agent.handoff_address("1700000000000 backup 30000") is None
+    assert agent.handoff_address(None) is None
+
+
+def test_the_source_address_towards_an_address_of_this_host_is_that_address():
+    assert ovsdb.source_address("127.0.0.1") == "127.0.0.1"
+    assert ovsdb.source_address("::1") == "::1"
