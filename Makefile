@@ -84,8 +84,9 @@ bench: deps
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 
 # Fail-over in the lab: the promoted node crashed, with ours, OVN's agent and Pacemaker's
-# Stateful (the floor) in turn; a fresh lab per run (root; about 45 s per run, so 12 minutes
-# for the default 5 runs per agent). FAILOVER_ARGS: e.g. --runs 2 --nodes 2
+# Stateful (the floor) in turn; a fresh lab per run (root; about 37 s per run, so 10 minutes
+# for the default 5 runs per agent; one lab per machine: hold its lock, e.g.
+# flock /run/ocfa-lab.lock make bench-failover). FAILOVER_ARGS: e.g. --runs 2 --nodes 2
 # (python -m bench.failover --help). Results: build/bench/failover.md.
 FAILOVER_ARGS ?=
 bench-failover: deps
