@@ -92,19 +92,18 @@ class Budget:
             self._sleep(min(interval, left))
 
 
-def concurrently(*calls: Callable[[], T]) -> list[T]:
+def concurrently(*calls: Callable[[], T], at_once: bool = True) -> list[T]:
     """Run independent calls at once and return their results, in the order of the calls.
 
     For the cluster tools an action would otherwise run one after the other although none
     needs another's answer (a promote's cluster property and promotion score, an election's
-    reads of each candidate's position): each ``crm_attribute`` run costs 20-50 ms, spent in
-    the child process and the CIB round trip, so two or three of them overlap almost fully.
-    Each call runs in its own thread (the first in the caller's); every call finishes, bounded
-    by the action's budget like any command of a :class:`Runner`, before the first exception
-    in the order of the calls is raised.
+    reads of each candidate's position): each ``crm_attribute`` run costs 20-50 ms, mostly
+    its own start, so two or three of them overlap. Each call runs in its own thread (the
+    first in the caller's); every call finishes, bounded by the action's budget like any
+    command of a :class:`Runner`, before the first exception in the order of the calls is
+    raised. ``at_once=False`` runs them one after the other, with the same results and
+    errors (see :meth:`~.cluster.Cluster.concurrently` for when that is needed).
     """
-    import threading  # here: subprocess, which every such call loads, imports it anyway
-
     results: list = [None] * len(calls)
     errors: list[BaseException | None] = [None] * len(calls)
 
@@ -114,13 +113,18 @@ def concurrently(*calls: Callable[[], T]) -> list[T]:
         except BaseException as err:  # noqa: BLE001 - re-raised below, in the caller's thread
             errors[index] = err
 
-    threads = [threading.Thread(target=one, args=(index,)) for index in range(1, len(calls))]
-    for thread in threads:
-        thread.start()
-    if calls:
+    if at_once and len(calls) > 1:
+        import threading  # here: subprocess, which every such call loads, imports it anyway
+
+        threads = [threading.Thread(target=one, args=(index,)) for index in range(1, len(calls))]
+        for thread in threads:
+            thread.start()
         one(0)
-    for thread in threads:
-        thread.join()
+        for thread in threads:
+            thread.join()
+    else:
+        for index in range(len(calls)):
+            one(index)
     for err in errors:
         if err is not None:
             raise err

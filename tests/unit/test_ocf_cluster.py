@@ -247,6 +247,17 @@ def test_real_crm_master_fallback_writes_the_same_score(cib_file: Path) -> None:
     assert cluster().promotion_score() is None
 
 
+def test_real_updates_run_together_all_land_in_a_cib_file(cib_file: Path) -> None:
+    """Against a CIB file each tool rewrites the whole file: updates run at once would lose
+    one another, so Cluster.concurrently runs them in turn there."""
+    agent = cluster()
+    agent.concurrently(lambda: agent.set_cluster_property("ocfa-test-property", "on"),
+                       lambda: agent.set_promotion_score(5, known=0),
+                       lambda: agent.set_node_attribute("fresh", "yes"))
+    assert agent.cluster_property("ocfa-test-property") == "on"
+    assert (agent.promotion_score(), agent.node_attribute("fresh")) == (5, "yes")
+
+
 def test_real_bundle_score_goes_to_the_physical_host(cib_file: Path) -> None:
     bundle = {META + "container_attribute_target": "host", META + "physical_host": "peer"}
     cluster(**bundle).set_promotion_score(3)

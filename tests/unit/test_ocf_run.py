@@ -191,5 +191,22 @@ def test_concurrent_calls_all_finish_before_the_first_failure_is_raised(runner: 
     assert done.exists()
 
 
+def test_calls_not_at_once_run_in_turn_with_the_same_errors() -> None:
+    events: list[str] = []
+
+    def call(name: str, fail: bool = False):
+        def run() -> str:
+            events.extend([f"{name} starts", f"{name} ends"])
+            if fail:
+                raise ValueError(name)
+            return name
+        return run
+
+    assert concurrently(call("a"), call("b"), at_once=False) == ["a", "b"]
+    with pytest.raises(ValueError, match="b"):
+        concurrently(call("a"), call("b", fail=True), call("c", fail=True), at_once=False)
+    assert events == ["a starts", "a ends", "b starts", "b ends"] * 2 + ["c starts", "c ends"]
+
+
 def test_no_calls_no_results() -> None:
     assert concurrently() == []
