@@ -417,19 +417,22 @@ class State(Record):
 
 
 def read_state(cfg: Config) -> State:
-    servers = []
+    seen = []
     timeout = min(ovsdb.DEFAULT_TIMEOUT, max(0.1, cfg.ctx.budget.remaining()))
     for db in cfg.dbs:
         pid = ovsdb.live_pid(db.server.pidfile, ovsdb.SERVER_PROGRAM)
-        status = connection = None
+        status = None
         if pid is not None:
             try:
                 status = ovsdb.sync_status(db.server, timeout)
             except (UnixctlError, ovsdb.OvsdbError) as err:
                 cfg.ctx.log.warning(str(err))
-            if status is not None and status.role == "backup":
-                connection = ovsdb.replication_connection(pid, status.sync_from)
-        servers.append(Server(db, pid, status, connection))
+        seen.append((db, pid, status))
+    # One read of the kernel's TCP table for both backups (each read walks all of it).
+    backups = [(pid, status.sync_from if status is not None and status.role == "backup" else None)
+               for _, pid, status in seen]
+    servers = [Server(db, pid, status, connection)
+               for (db, pid, status), connection in zip(seen, ovsdb.replication_connections(backups))]
     northd = ovsdb.live_pid(os.path.join(cfg.rundir, "ovn-northd.pid"), ovsdb.NORTHD_PROGRAM)
     return State((servers[0], servers[1]), northd is not None)
 
@@ -876,8 +879,9 @@ def promote(ctx: Context) -> int:
     note_restarts(cfg, read_state(cfg))
     record_position(cfg, promoted=True)
     _remove(cfg.state_file(CANDIDATES_FILE))
-    ctx.cluster.set_cluster_property(REPL_INFO, ctx.cluster.node_name(), set_id=REPL_INFO_SET)
-    set_score(cfg, "promoted", required=True)
+    ctx.cluster.concurrently(
+        lambda: ctx.cluster.set_cluster_property(REPL_INFO, ctx.cluster.node_name(), set_id=REPL_INFO_SET),
+        lambda: set_score(cfg, "promoted", required=True))
     return Rc.SUCCESS
 
 
@@ -954,8 +958,9 @@ def elect(cfg: Config) -> str | None:
 
     plan = json.loads(raw)
     mine = read_position(cfg)
-    published = {node: cfg.ctx.cluster.private_attribute(position_attribute(cfg.ctx), node=node)
-                 for node in plan["candidates"]}
+    name = position_attribute(cfg.ctx)
+    published = dict(zip(plan["candidates"], cfg.ctx.cluster.concurrently(
+        *[lambda node=node: cfg.ctx.cluster.private_attribute(name, node=node) for node in plan["candidates"]])))
     positions = {node: parse_position(text) for node, text in published.items()}
     best = max(positions, key=lambda node: positions[node].ms, default=None)
     if best is not None and positions[best].clearly_fresher(mine):
