@@ -63,6 +63,8 @@ STAGES = (
     ("promote", "promote began", "promoted"),
     ("post-promote notifications, VIP start", "promoted", "VIP started"),
     ("VIP started to first write", "VIP started", "first write"),
+    ("first notification to first write (all but Corosync's and Pacemaker's part)",
+     "notify began", "first write"),
 )
 
 
@@ -128,6 +130,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "e.g. net.ipv4.ip_nonlocal_bind=1")
     parser.add_argument("--output", type=Path, default=Path("build/bench"),
                         help="directory of the results")
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="no runs: write the report again from a failover.json")
     args = parser.parse_args(argv)
     for setting in args.node_sysctl:
         key, sep, value = setting.partition("=")
@@ -210,11 +214,16 @@ def markdown(runs: list[Run], info: dict[str, str], command: str) -> str:
         lines.append(f"| {LABELS[agent]} | {_s(stage_values(runs, agent, 'crash', 'first write'))} "
                      f"| {lost} | {dc} | {len(done)}{f' ({failed} failed)' if failed else ''} |")
     added = added_to_floor(runs, "crash", "first write")
+    own = added_to_floor(runs, "notify began", "first write")
     if added:
         lines += ["", f"Added to the floor (difference of the medians; target: less than "
-                      f"{TARGET_S} s):", "", "| agent | added, s | met? |", "|---|---:|---|"]
-        lines += [f"| {LABELS[agent]} | {value:+.2f} | {'yes' if value < TARGET_S else 'no'} |"
-                  for agent, value in added.items()]
+                      f"{TARGET_S} s). The second column leaves out what comes before the "
+                      "first notification, Corosync's and Pacemaker's alone:", "",
+                  "| agent | crash to first write, s | first notification to first write, s "
+                  "| met? |", "|---|---:|---:|---|"]
+        lines += [f"| {LABELS[agent]} | {value:+.2f} | "
+                  f"{'-' if agent not in own else f'{own[agent]:+.2f}'} "
+                  f"| {'yes' if value < TARGET_S else 'no'} |" for agent, value in added.items()]
     lines += ["", "Where the time goes (from the new promoted node's pacemaker.log), s: median "
                   "(min-max):", "", "| stage | " + " | ".join(LABELS[a] for a in measured) + " |",
               "|---|" + "---:|" * len(measured)]
@@ -243,6 +252,10 @@ def checkout() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render is not None:
+        saved = json.loads(args.render.read_text())
+        print(markdown([Run(**r) for r in saved["runs"]], saved["machine"], saved["command"]))
+        return 0
     command = "python -m bench.failover " + shlex.join(argv if argv is not None else sys.argv[1:])
     began = time.monotonic()
 

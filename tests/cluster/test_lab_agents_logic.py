@@ -134,8 +134,8 @@ def test_report_gives_each_agents_median_and_what_it_adds_to_the_floor() -> None
     assert "| ours (ocf:ovshalab:ovndb-servers) | 3.20 (3.00-3.40) | 0 of 20 | 0 | 2 |" in text
     assert "| OVN's (ovndb-servers.ocf) | 4.00 (4.00-4.00) | 2 of 10 | 0 | 1 (1 failed) |" in text
     assert "| Pacemaker's Stateful (the floor) | 2.90 (2.80-3.00) | not counted | 0 | 2 |" in text
-    assert "| ours (ocf:ovshalab:ovndb-servers) | +0.30 | yes |" in text
-    assert "| OVN's (ovndb-servers.ocf) | +1.10 | no |" in text
+    assert "| ours (ocf:ovshalab:ovndb-servers) | +0.30 | +0.30 | yes |" in text
+    assert "| OVN's (ovndb-servers.ocf) | +1.10 | +1.10 | no |" in text
     assert "| crash to node lost (Corosync) | 2.00 (2.00-2.00) |" in text
 
 
