@@ -877,12 +877,27 @@ def promote(ctx: Context) -> int:
     wait_until(cfg, "both databases active" + (" and ovn-northd running" if cfg.manage_northd else ""),
                lambda st: st.roles == {"active"} and (st.northd_running or not cfg.manage_northd))
     note_restarts(cfg, read_state(cfg))
+    hint_nonlocal_bind(cfg)
     record_position(cfg, promoted=True)
     _remove(cfg.state_file(CANDIDATES_FILE))
     ctx.cluster.concurrently(
         lambda: ctx.cluster.set_cluster_property(REPL_INFO, ctx.cluster.node_name(), set_id=REPL_INFO_SET),
         lambda: set_score(cfg, "promoted", required=True))
     return Rc.SUCCESS
+
+
+def hint_nonlocal_bind(cfg: Config) -> None:
+    """With a VIP the servers listen on master_ip, which IPaddr2 adds only after the promote.
+    Unless the kernel lets them bind an address the node does not hold yet, they bind it when
+    ovsdb-server next wakes up, up to about 2.5 s after the VIP is up (measured in the lab:
+    docs/performance.md). Say so where an operator looks for the reason."""
+    if cfg.lb_mode or ovsdb.address_is_local(cfg.master_ip):
+        return
+    key = f"net.{'ipv6' if ':' in cfg.master_ip else 'ipv4'}.ip_nonlocal_bind"
+    if _read("/proc/sys/" + key.replace(".", "/")) == "0":
+        cfg.ctx.log.info(f"{key}=0: the databases will listen on master_ip {cfg.master_ip} only when "
+                         "ovsdb-server next wakes up after the VIP starts (up to about 2.5 s); set "
+                         f"{key}=1 to have them listen at once (docs/guide.md)")
 
 
 def _listen_remote(cfg: Config, db: Db) -> str:
