@@ -267,8 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     info = report.machine()
     info["lab"] = f"{args.nodes} nodes, token 1000 ms, monitors 5 s promoted / 7 s unpromoted"
     info["checkout"] = checkout()
-    if args.node_sysctl:
-        info["extra sysctls in the nodes"] = ", ".join(args.node_sysctl)
+    info["sysctls in the nodes"] = ", ".join(f"{k}={v}" for k, v in network.NODE_SYSCTLS.items())
     runs: list[Run] = []
     try:
         for index in range(1, args.runs + 1):

@@ -23,6 +23,9 @@ NETNS_DIR = Path("/run/netns")
 NODE_SYSCTLS = {
     "net.ipv4.conf.all.arp_ignore": "1",
     "net.ipv4.conf.all.arp_announce": "2",
+    # What docs/guide.md recommends for database nodes: the promoted servers listen on the VIP
+    # before IPaddr2 adds it (else they bind it only when next woken, up to ~2.5 s later).
+    "net.ipv4.ip_nonlocal_bind": "1",
 }
 # Addresses no node may ever send a packet to: an ``unreachable`` route fails the connection
 # inside the node. OVN's agent points a backup without a promoted node at OVN_NOWHERE.
