@@ -55,6 +55,9 @@ install:
 		[ -f heartbeat/$$a ] && install -m 755 heartbeat/$$a $(AGENT_DIR)/$$a || true; \
 	done
 	for f in $(PKG_FILES); do install -D -m 644 $$f $(LIB_DIR)/$$f; done
+	# Byte code now: without it every agent call compiles the library first where /usr is
+	# read-only, and the first calls after an upgrade do (docs/performance.md).
+	$(PYTHON) -m compileall -q $(if $(DESTDIR),-s $(DESTDIR) -p /) $(LIB_DIR)/ocf_agents
 
 uninstall:
 	for a in $(AGENTS); do rm -f $(AGENT_DIR)/$$a; done

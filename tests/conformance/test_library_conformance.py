@@ -384,6 +384,11 @@ def test_make_install_and_uninstall_into_a_destdir(tmp_path: Path) -> None:
     assert all((agent_dir / a).stat().st_mode & 0o777 == 0o755 for a in agents)
     package = sorted(str(p.relative_to(REPO)) for p in (REPO / "ocf_agents").rglob("*.py"))
     assert sorted(str(p.relative_to(lib_dir)) for p in lib_dir.rglob("*.py")) == package
+    compiled = list(lib_dir.rglob("*.pyc"))  # byte code, naming the installed path, not DESTDIR
+    assert len(compiled) == len(package)
+    assert all(str(dest).encode() not in p.read_bytes() for p in compiled)
+    agent_pyc = next((lib_dir / "ocf_agents/ocf/__pycache__").glob("agent.*.pyc"))
+    assert f"/usr/lib/ocf/lib/{provider}/ocf_agents/".encode() in agent_pyc.read_bytes()
     for name in agents:  # each finds the installed package, not the checkout
         result = run([str(agent_dir / name), "meta-data"], env={}, cwd="/")
         assert (result.returncode, result.stdout.startswith("<?xml")) == (0, True), result.stderr
