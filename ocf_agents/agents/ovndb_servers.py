@@ -923,9 +923,10 @@ def catch_up(cfg: Config, handoff: str | None) -> None:
     that node before it was demoted, which cuts the replication session off mid-stream, and
     turning read-only closes it. The demoted node offers its frozen, read-only databases on
     its own address (``handoff``, see :func:`offer_handoff`): replicate from there until the
-    copy is complete and nothing is left unread, then promote. Bounded: unreachable within a
-    few seconds, or not copied within half the remaining budget, promote with the data
-    received so far, and say so.
+    copy is complete and nothing is left unread. The backups start it in the post-demote
+    notification; promote waits for it (or makes it) before turning the servers active.
+    Bounded: unreachable within a few seconds, or not copied within half the remaining
+    budget, go on with the data received so far, and say so.
     """
     if handoff is None:
         return
@@ -933,12 +934,14 @@ def catch_up(cfg: Config, handoff: str | None) -> None:
         cfg.ctx.log.warning(f"the demoted node's address {handoff} reaches this node's own databases: not copying")
         return
     targets = {db.server.key: ovsdb.remote(db.proto, handoff, db.port) for db in cfg.dbs}
-    for db in cfg.dbs:
-        ovsdb.make_backup(db.server, targets[db.server.key], cfg.probe_to_master, _timeout(cfg))
 
     def connected(state: State) -> bool:
         return all(s.connection is not None and s.status.sync_from == targets[s.db.server.key]
                    for s in state.servers)
+
+    if not connected(read_state(cfg)):  # else copying from there already (post-demote)
+        for db in cfg.dbs:
+            ovsdb.make_backup(db.server, targets[db.server.key], cfg.probe_to_master, _timeout(cfg))
 
     def copied() -> bool:
         state = read_state(cfg)
@@ -953,7 +956,7 @@ def catch_up(cfg: Config, handoff: str | None) -> None:
         time.sleep(0.05)  # the server applies what it read in the same loop iteration
         cfg.ctx.log.info(f"copied the demoted node's final data from {handoff}")
     except OCFError as err:
-        cfg.ctx.log.warning(f"{err.reason}: promoting with the data received so far")
+        cfg.ctx.log.warning(f"{err.reason}: going on with the data received so far")
 
 
 def elect(cfg: Config) -> str | None:
@@ -1034,15 +1037,21 @@ def offer_handoff(cfg: Config) -> None:
     a listener on the address this node reaches master_ip's network from, until the successor
     is promoted (:func:`withdraw_handoff`). The databases are read-only backups: nothing can
     be written through it. In load-balancer mode they already listen on listen_ip. The address
-    is published with this node's data position in the pre-promote notification.
+    is published with this node's data position, now (the backups copy in the post-demote
+    notification) and again in the pre-promote notification.
     """
     address = _handoff_address(cfg)
     if address is None:
         cfg.ctx.log.warning(f"no route towards master_ip {cfg.master_ip}: the successor cannot copy this "
                             "node's final data")
         return
-    if _change_handoff_listeners(cfg, address, ovsdb.add_remote):
-        _write(cfg.state_file(HANDOFF_FILE), address)
+    if not _change_handoff_listeners(cfg, address, ovsdb.add_remote):
+        return
+    _write(cfg.state_file(HANDOFF_FILE), address)
+    try:
+        publish_position(cfg)  # for the backups' post-demote copy
+    except OCFError as err:
+        cfg.ctx.log.warning(f"{err.reason}: the backups will look for this node's final data at the promotion only")
 
 
 def withdraw_handoff(cfg: Config) -> None:
@@ -1079,16 +1088,19 @@ def handoff_address(published: str | None) -> str | None:
 
 
 def notify(ctx: Context) -> int:
-    """pre-promote: publish this node's data position (and, on the node to be promoted,
-    remember the candidates). post-promote: the others replicate from the new promoted
-    node. Notifications always succeed; failures are logged."""
+    """post-demote: the backups copy the demoted node's final data. pre-promote: publish
+    this node's data position (and, on the node to be promoted, remember the candidates).
+    post-promote: the others replicate from the new promoted node. Notifications always
+    succeed; failures are logged."""
     cfg = Config(ctx)
     n = ctx.env.notification()
     try:
         if (n.type, n.operation) == ("pre", "demote"):
             refresh_position(cfg)
+        elif (n.type, n.operation) == ("post", "demote"):
+            copy_from_demoted(cfg, n)
         elif (n.type, n.operation) == ("pre", "promote"):
-            publish_position(cfg, n)
+            prepare_promotion(cfg, n)
         elif (n.type, n.operation) == ("post", "promote"):
             follow_new_master(cfg, n)
     except OCFError as err:
@@ -1105,7 +1117,21 @@ def refresh_position(cfg: Config) -> None:
         record_position(cfg, promoted=False)
 
 
-def publish_position(cfg: Config, n) -> None:
+def copy_from_demoted(cfg: Config, n) -> None:
+    """A backup copies the demoted node's final data at once, while that node still runs:
+    when the promoted node is put in standby or stopped, Pacemaker stops it before it
+    promotes another (seen in the lab), and the promote would find nobody to copy from."""
+    me = cfg.ctx.cluster.node_name()
+    if me in n.demote.unames or read_state(cfg).roles != {"backup"}:
+        return
+    for node in n.demote.unames:
+        offer = handoff_address(cfg.ctx.cluster.private_attribute(position_attribute(cfg.ctx), node=node))
+        if offer:
+            catch_up(cfg, offer)
+            return
+
+
+def prepare_promotion(cfg: Config, n) -> None:
     """Everyone publishes its data position; the node to be promoted notes the candidates
     it must compare with in promote, once every position is published.
 
@@ -1115,14 +1141,20 @@ def publish_position(cfg: Config, n) -> None:
     me = cfg.ctx.cluster.node_name()
     if n.demote.unames:
         refresh_position(cfg)
-    published = " ".join(filter(None, (str(read_position(cfg)), _read(cfg.state_file(HANDOFF_FILE)))))
-    cfg.ctx.cluster.set_private_attribute(position_attribute(cfg.ctx), published)
+    publish_position(cfg)
     if me in n.promote.unames:
         import json  # here: only the node to be promoted writes the plan
 
         leaving = set(n.stop.unames) | {me}
         candidates = sorted((set(n.active.unames) | set(n.start.unames)) - leaving)
         _write(cfg.state_file(CANDIDATES_FILE), json.dumps({"candidates": candidates}))
+
+
+def publish_position(cfg: Config) -> None:
+    """This node's data position, for the others' election, with the address it offers its
+    final data on when it was just demoted (:func:`offer_handoff`)."""
+    published = " ".join(filter(None, (str(read_position(cfg)), _read(cfg.state_file(HANDOFF_FILE)))))
+    cfg.ctx.cluster.set_private_attribute(position_attribute(cfg.ctx), published)
 
 
 def follow_new_master(cfg: Config, n) -> None:

@@ -224,8 +224,10 @@ class Lab:
             env[f"{name}_resource"] = rsc(nodes)
         return env
 
-    def promote(self, new, others, old=None, writer_check=None) -> Result:
-        """demote old (if any), then pre-promote notify, promote, post-promote notify.
+    def promote(self, new, others, old=None, stop_old=False) -> Result:
+        """demote old (if any), post-demote notify, stop old (``stop_old``: a standby of the
+        promoted node, which Pacemaker stops before promoting another), then pre-promote
+        notify, promote, post-promote notify.
 
         As Pacemaker does, the demote and promote actions get the transition's notify
         variables too (it adds them to a clone's start, stop, promote and demote)."""
@@ -238,7 +240,15 @@ class Lab:
                 assert node.run("notify", notify=pre_demote, master_ip=old.addr).rc == 0
             res = old.run("demote", notify=pre_demote, master_ip=old.addr)
             assert res.rc == 0, res
-        pre = self.notify_vars("pre", "promote", promote=[new], active=alive, demote=[old] if old else [])
+            post_demote = self.notify_vars("post", "demote", demote=[old], promote=[new], active=alive,
+                                           promoted=[old])
+            for node in alive:
+                assert node.run("notify", notify=post_demote, master_ip=old.addr).rc == 0
+            if stop_old:
+                assert old.run("stop").rc == 0
+                alive.remove(old)
+        switchover = old is not None and not stop_old  # else the demote was an earlier transition
+        pre = self.notify_vars("pre", "promote", promote=[new], active=alive, demote=[old] if switchover else [])
         for node in alive:
             assert node.run("notify", notify=pre, master_ip=master_ip).rc == 0
         res = new.run("promote", notify=pre, master_ip=master_ip)

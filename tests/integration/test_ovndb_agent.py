@@ -177,6 +177,21 @@ def test_planned_switchover_copies_the_writes_the_successor_missed(lab2):
     assert "missed-by-node2" in b.switches()
 
 
+def test_standby_of_the_promoted_node_keeps_the_writes_the_successor_missed(lab2):
+    """Putting the promoted node in standby: Pacemaker demotes it, stops it, and promotes
+    another node in a later transition, when the demoted node's data is gone from the
+    network. The backups copied it in the post-demote notification."""
+    a, b = promoted_pair(lab2)
+    b.appctl("nb", "ovsdb-server/set-active-ovsdb-server", f"tcp:{NOWHERE}:{NB_PORT}")
+    b.appctl("nb", "ovsdb-server/connect-active-ovsdb-server")
+    a.nbctl("ls-add", "missed-before-standby")
+    assert "missed-before-standby" not in b.switches()
+    res = lab2.promote(b, [], old=a, stop_old=True)
+    assert res.rc == 0, res
+    assert a.pid("nb") is None and b.roles() == ("active", "active")
+    assert "missed-before-standby" in b.switches()
+
+
 # -- crashes and half-dead states ------------------------------------------------------------
 def kill_server(node: Node, db: str, sig: int) -> None:
     pid = node.pid(db)
