@@ -29,6 +29,12 @@ from ocf_agents.ocf.record import Record
 from ocf_agents.ovs import ovsdb
 from ocf_agents.ovs.unixctl import UnixctlError
 
+TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
+if TYPE_CHECKING:
+    from typing import Callable
+
+    from ocf_agents.ocf.env import Notification
+
 PROTOCOLS = ("tcp", "ssl")
 MAX_PORT = 65535
 
@@ -1067,7 +1073,8 @@ def _handoff_address(cfg: Config) -> str | None:
     return ovsdb.source_address(cfg.master_ip)
 
 
-def _change_handoff_listeners(cfg: Config, address: str, change) -> bool:
+def _change_handoff_listeners(cfg: Config, address: str,
+                              change: Callable[[ovsdb.Database, str, float], None]) -> bool:
     """Add (``ovsdb.add_remote``) or remove (``ovsdb.remove_remote``) the listeners on
     ``address``: none where the databases listen already. False, logged, if a server fails."""
     if cfg.lb_mode or address == cfg.master_ip:
@@ -1117,7 +1124,7 @@ def refresh_position(cfg: Config) -> None:
         record_position(cfg, promoted=False)
 
 
-def copy_from_demoted(cfg: Config, n) -> None:
+def copy_from_demoted(cfg: Config, n: Notification) -> None:
     """A backup copies the demoted node's final data at once, while that node still runs:
     when the promoted node is put in standby or stopped, Pacemaker stops it before it
     promotes another (seen in the lab), and the promote would find nobody to copy from."""
@@ -1131,7 +1138,7 @@ def copy_from_demoted(cfg: Config, n) -> None:
             return
 
 
-def prepare_promotion(cfg: Config, n) -> None:
+def prepare_promotion(cfg: Config, n: Notification) -> None:
     """Everyone publishes its data position; the node to be promoted notes the candidates
     it must compare with in promote, once every position is published.
 
@@ -1157,7 +1164,7 @@ def publish_position(cfg: Config) -> None:
     cfg.ctx.cluster.set_private_attribute(position_attribute(cfg.ctx), published)
 
 
-def follow_new_master(cfg: Config, n) -> None:
+def follow_new_master(cfg: Config, n: Notification) -> None:
     me = cfg.ctx.cluster.node_name()
     if me in n.promote.unames:
         return
