@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ocf_agents.ovs.ovsdb import OvsdbError, parse_sync_status
+
 REPO = Path(__file__).resolve().parents[1]
 OURS = str(REPO / "heartbeat" / "ovndb-servers")
 THEIRS = "/usr/share/ovn/scripts/ovndb-servers.ocf"
@@ -169,10 +171,10 @@ class Node:
                              capture_output=True, text=True, timeout=10)
         if out.returncode != 0:
             return "down"
-        for line in out.stdout.splitlines():
-            if line.startswith("state:"):
-                return line.split(":", 1)[1].strip()
-        return "unknown"
+        try:
+            return parse_sync_status(out.stdout).role
+        except OvsdbError:
+            return "unknown"
 
 
 def notify_vars(kind: str, op: str, **lists: list[Node]) -> dict[str, str]:

@@ -2,10 +2,11 @@
 
 Everything here reads the server directly, without spawning a program: the pidfile and
 ``/proc`` (is the process alive, not a zombie, really an ovsdb-server), the control socket
-(``ovsdb-server/sync-status``: active or backup, replicating from where), ``/proc/net/tcp``
-(is the backup's replication connection established right now, and has it read everything
-the active server sent) and the database socket (JSON-RPC ``transact`` for the Connection
-rows). Starting and stopping the processes stays with ``ovn-ctl``.
+(``ovsdb-server/sync-status``: active or backup, replicating from where; parsed here only)
+and the database socket (JSON-RPC ``transact`` for the Connection rows). Whether a backup's
+replication connection is established right now, and has read everything the active server
+sent, is the kernel's TCP table, read by :mod:`ocf_agents.net.tcp` for the sync-from targets
+parsed here. Starting and stopping the processes stays with ``ovn-ctl``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 
 import _socket as socket  # the C module: socket.py pulls enum and selectors (see .jsonrpc)
 
+from ocf_agents.net import tcp
 from ocf_agents.ocf.record import Record
 
 from . import jsonrpc, unixctl
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
 
 SERVER_PROGRAM = "ovsdb-server"
 NORTHD_PROGRAM = "ovn-northd"
-TCP_ESTABLISHED = "01"
 DEFAULT_TIMEOUT = 2.0  # seconds for one socket round trip (a healthy server answers in 0.1 ms)
 
 
@@ -168,108 +169,18 @@ def remote(proto: str, addr: str, port: int, passive: bool = False) -> str:
     return f"p{proto}:{port}:{host}" if passive else f"{proto}:{host}:{port}"
 
 
-V4_MAPPED = bytes(10) + b"\xff\xff"
-
-
-def _proc_address(hex_addr: str) -> tuple[str, int]:
-    """An address from /proc/net/tcp{,6} (little-endian 32-bit words) as (ip, port), in
-    the canonical text form (an IPv4-mapped IPv6 address as IPv4)."""
-    addr, port = hex_addr.split(":")
-    raw = bytes.fromhex(addr)
-    packed = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-    if len(packed) == 16 and packed.startswith(V4_MAPPED):
-        packed = packed[12:]
-    family = socket.AF_INET if len(packed) == 4 else socket.AF_INET6
-    return socket.inet_ntop(family, packed), int(port, 16)
-
-
-class TcpConnection(Record):
-    local: tuple[str, int]
-    peer: tuple[str, int]
-    tx_queue: int  # bytes sent and not yet acknowledged by the peer
-    rx_queue: int  # bytes received and not yet read by the server
-
-
-def replication_connections(backups: Sequence[tuple[int, str | None]]) -> list[TcpConnection | None]:
+def replication_connections(backups: Sequence[tuple[int, str | None]]) -> list[tcp.TcpConnection | None]:
     """The established connection of each backup, given as ``(pid, sync-from target)``, to
-    its active server, or None.
+    its active server, or None (also for no target, or one that names no IP address).
 
-    The kernel walks its whole socket table for each read of ``/proc/PID/net/tcp`` (2-3 ms
-    here, more than the rest of a backup's monitor after the interpreter's start), so each
-    table is read once per network namespace, whatever the number of backups in it (a node's
-    two servers share one), and only rows to the wanted peers are parsed.
+    One call for all the node's backups, so that :func:`ocf_agents.net.tcp.connections_to`
+    reads each kernel table once.
     """
-    wanted: list[tuple[int, tuple[str, str], tuple[str, int]] | None] = []
-    reads: dict[tuple[str, str], tuple[int, set[tuple[str, int]]]] = {}  # table -> (pid, peers)
+    peers: list[tuple[int, tuple[str, int] | None]] = []
     for pid, target in backups:
         parsed = parse_remote(target or "")
-        if parsed is None:
-            wanted.append(None)
-            continue
-        peer = parsed[1], parsed[2]
-        table = (_network_namespace(pid), "tcp6" if ":" in peer[0] else "tcp")
-        reads.setdefault(table, (pid, set()))[1].add(peer)
-        wanted.append((pid, table, peer))
-    rows = {table: _established(pid, table[1], peers) for table, (pid, peers) in reads.items()}
-    found = []
-    for item in wanted:
-        if item is None:
-            found.append(None)
-            continue
-        pid, table, peer = item
-        candidates = [(inode, conn) for inode, conn in rows[table] if conn.peer == peer]
-        inodes = _socket_inodes(pid) if candidates else set()  # the process's own sockets among them
-        found.append(next((conn for inode, conn in candidates if inode in inodes), None))
-    return found
-
-
-def replication_connection(pid: int, target: str | None) -> TcpConnection | None:
-    """The established connection of a backup to its active server, if there is one."""
-    return replication_connections([(pid, target)])[0]
-
-
-def _network_namespace(pid: int) -> str:
-    """Which network namespace the process is in (unique per pid when it is gone)."""
-    try:
-        return os.readlink(f"/proc/{pid}/ns/net")
-    except OSError:
-        return f"pid {pid}"
-
-
-def _established(pid: int, table: str, peers: set[tuple[str, int]]) -> list[tuple[str, TcpConnection]]:
-    """(socket inode, connection) of the established connections to ``peers`` in the socket
-    table ``table`` (tcp or tcp6) of the process's network namespace."""
-    try:
-        with open(f"/proc/{pid}/net/{table}", encoding="ascii") as f:
-            lines = f.read().splitlines()[1:]
-    except OSError:
-        return []
-    rows = []
-    for line in lines:
-        cols = line.split()
-        if len(cols) < 10 or cols[3] != TCP_ESTABLISHED:
-            continue
-        remote = _proc_address(cols[2])
-        if remote in peers:
-            tx, rx = (int(x, 16) for x in cols[4].split(":"))
-            rows.append((cols[9], TcpConnection(_proc_address(cols[1]), remote, tx, rx)))
-    return rows
-
-
-def _socket_inodes(pid: int) -> set[str]:
-    inodes = set()
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        return inodes
-    for fd in fds:
-        try:
-            link = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            inodes.add(link[8:-1])
-    return inodes
+        peers.append((pid, None if parsed is None else (parsed[1], parsed[2])))
+    return tcp.connections_to(peers)
 
 
 def parse_remote(target: str) -> tuple[str, str, int] | None:
@@ -282,30 +193,6 @@ def parse_remote(target: str) -> tuple[str, str, int] | None:
         return proto, socket.inet_ntop(family, socket.inet_pton(family, host)), int(port)
     except (OSError, ValueError):
         return None
-
-
-def address_is_local(ip: str) -> bool:
-    """True when ``ip`` reaches this host: a loopback address, or one the kernel routes as
-    local (asked without sending anything, so that ip_nonlocal_bind cannot fool it)."""
-    if ip == "::1" or ip.startswith("127."):
-        return True
-    return source_address(ip) == ip  # a local address answers for itself
-
-
-def source_address(ip: str) -> str | None:
-    """The address this host would send from to reach ``ip``, or None without a route.
-
-    A UDP socket's connect() is only a route lookup: nothing is sent.
-    """
-    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)  # _socket's sockets are no context managers
-    try:
-        sock.connect((ip, 9))
-        return str(sock.getsockname()[0])
-    except OSError:
-        return None
-    finally:
-        sock.close()
 
 
 # -- the database socket: JSON-RPC transact ---------------------------------------------------

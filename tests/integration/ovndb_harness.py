@@ -5,7 +5,8 @@ temporary directory; the agent starts the servers through ovn-ctl as it would on
 master_ip is what a load balancer (listen_on_master_ip_only=no) would forward to: the address
 of the node the test has promoted. Promotion scores go to a CIB file (CIB_file) that names
 the nodes, so crm_attribute really runs. Observations go through the real tools (ovs-appctl,
-ovn-nbctl), not through the agent's own code.
+ovn-nbctl), not through the agent's own code; only the text of ``ovsdb-server/sync-status``
+is read by the one parser of it, ``ocf_agents.ovs.ovsdb.parse_sync_status``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ocf_agents.ovs.ovsdb import OvsdbError, parse_sync_status
 
 REPO = Path(__file__).resolve().parents[2]
 AGENT = REPO / "heartbeat" / "ovndb-servers"
@@ -124,10 +127,10 @@ class Node:
         out = self.appctl(db, "ovsdb-server/sync-status")
         if out.returncode != 0:
             return "down"
-        for line in out.stdout.splitlines():
-            if line.startswith("state:"):
-                return line.split(":", 1)[1].strip()
-        return "unknown"
+        try:
+            return parse_sync_status(out.stdout).role
+        except OvsdbError:
+            return "unknown"
 
     def roles(self) -> tuple[str, str]:
         return self.role("nb"), self.role("sb")
