@@ -6,7 +6,11 @@ What it does for every agent, so that no agent has to remember:
   ``status`` is the deprecated alias of ``monitor``. An unknown action exits 3 with usage.
 - ``meta-data`` and ``usage`` need nothing: no parameters, no environment, no privileges.
 - Every other action first reads and checks the parameters (each parameter's declared type
-  and validator), then the agent's host checks (programs and files), then runs.
+  and validator), builds the agent's configuration from them once (``configure``, as
+  ocf-rarun's getconfig does), then runs the agent's host checks (programs and files), then
+  the action's handler, which receives that configuration.
+- A handler may be named as ``"package.module:function"``: its module is imported only when
+  that action runs, so that a recurring monitor never loads what only a promotion needs.
 - The invalid-environment rules of resource-agents' ocf-rarun: when the configuration or the
   installation is broken, ``stop`` still succeeds and a probe still says "not running",
   because the resource cannot be running from a configuration that cannot start it, and a
@@ -30,11 +34,11 @@ from .run import Budget, Runner
 
 TYPE_CHECKING = False  # typing is imported by type checkers only (see .record)
 if TYPE_CHECKING:
-    from typing import Callable, Mapping, Sequence
+    from typing import Any, Callable, Mapping, Sequence
 
     from .metadata import MetaData, Value
 
-    Handler = Callable[["Context"], int]
+    Handler = Callable[[Any], int]  # receives the agent's configuration (the Context by default)
 
 NO_SETUP_ACTIONS = frozenset({"meta-data", "usage", "help"})
 DEFAULT_TIMEOUT = 20.0  # seconds, when neither Pacemaker nor the meta-data gives one
@@ -62,15 +66,20 @@ class Context(Record):
 class Agent(Record):
     """An agent: its meta-data, one function per action, and its host checks.
 
-    ``validate`` checks what may be wrong on this host only (a missing program or file) and
-    raises :class:`~.codes.OCFError` (usually ``NotInstalledError``); the parameters' own
-    validators have already run. ``root_actions`` need root and exit 4 without it.
+    ``handlers`` maps each action to its function, or to ``"package.module:function"`` to
+    import that module only when the action runs. ``configure`` turns the :class:`Context`
+    into the agent's own configuration object, once per call; the handlers and ``validate``
+    receive that object (without ``configure``, the Context itself). ``validate`` checks
+    what may be wrong on this host only (a missing program or file) and raises
+    :class:`~.codes.OCFError` (usually ``NotInstalledError``); the parameters' own validators
+    have already run. ``root_actions`` need root and exit 4 without it.
     """
 
     metadata: MetaData
-    handlers: Mapping[str, Handler]
-    validate: Callable[[Context], None] | None = None
+    handlers: Mapping[str, Handler | str]
+    validate: Callable[[Any], None] | None = None
     root_actions: frozenset[str] = frozenset()
+    configure: Callable[[Context], Any] | None = None
 
     # -- what the entry point calls --------------------------------------------------
     def main(self, argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
@@ -130,14 +139,23 @@ class Agent(Record):
         runner = Runner(Budget.from_environ(env.environ, self._declared_timeout(action)), log)
         try:
             ctx = Context(action, env, self._read_parameters(env), log, runner, Cluster(runner, env))
+            config = self.configure(ctx) if self.configure is not None else ctx
             if self.validate is not None:
-                self.validate(ctx)
+                self.validate(config)
         except OCFError as err:
             return self._invalid_environment(action, env, log, err)
         if action in self.root_actions and os.geteuid() != 0:
             raise PermissionDenied(f"Action {action} must be run as root")
+        handler = self.handler(action)
+        return int(handler(config)) if handler is not None else Rc.SUCCESS
+
+    def handler(self, action: str) -> Handler | None:
+        """The action's function, importing its module now when it is named by a string."""
         handler = self.handlers.get(action)
-        return int(handler(ctx)) if handler is not None else Rc.SUCCESS
+        if not isinstance(handler, str):
+            return handler
+        module, _, function = handler.partition(":")
+        return getattr(__import__(module, fromlist=[function]), function)
 
     def _read_parameters(self, env: Environment) -> dict[str, Value]:
         return {p.name: p.convert(env.raw(p.name)) for p in self.metadata.parameters}

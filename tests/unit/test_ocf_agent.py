@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 
 from ocf_agents.ocf.agent import DEFAULT_TIMEOUT, Agent, Context
-from ocf_agents.ocf.codes import FailedPromotedError, NotInstalledError, Rc
+from ocf_agents.ocf.codes import ConfigurationError, FailedPromotedError, NotInstalledError, OCFError, Rc
 from ocf_agents.ocf.metadata import Action, MetaData, Parameter
 
 RECURRING = {"OCF_RESKEY_CRM_meta_interval": "10000"}
@@ -173,6 +174,46 @@ def test_validate_all_without_a_handler_runs_the_checks(handler: Recorder) -> No
     assert [ctx.action for ctx in checked] == ["validate-all"]
 
 
+# -- the agent's configuration and lazily imported handlers ----------------------------------
+def test_configure_runs_once_and_its_result_goes_to_the_checks_and_the_handler(handler: Recorder) -> None:
+    built: list[Context] = []
+    checked: list[object] = []
+
+    def configure(ctx: Context) -> tuple[str, str]:
+        built.append(ctx)
+        return ("configuration of", ctx.params["name"])
+
+    configured = agent(handler, validate=checked.append, configure=configure)
+    assert configured.main(["agent", "start"], GOOD) == 0
+    assert [ctx.action for ctx in built] == ["start"]
+    assert checked == handler.seen == [("configuration of", "db")]
+
+
+LAZY_MODULE = "ocfa_test_lazy_handlers"
+
+
+@pytest.fixture
+def lazy_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A module of handlers on sys.path, not imported yet (and forgotten after the test)."""
+    (tmp_path / f"{LAZY_MODULE}.py").write_text("SEEN = []\n\ndef start(config):\n    SEEN.append(config)\n    return 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, LAZY_MODULE, raising=False)
+    yield LAZY_MODULE
+    sys.modules.pop(LAZY_MODULE, None)
+
+
+def test_a_handler_named_by_a_string_is_imported_only_when_its_action_runs(
+    handler: Recorder, lazy_module: str
+) -> None:
+    lazy = Agent(METADATA, handlers={"start": f"{lazy_module}:start", "monitor": handler})
+    assert lazy.actions() == ["meta-data", "monitor", "start", "usage", "validate-all"]
+    assert lazy.main(["agent", "monitor"], GOOD | RECURRING) == 0
+    assert lazy.main(["agent", "validate-all"], GOOD) == 0
+    assert lazy_module not in sys.modules
+    assert lazy.main(["agent", "start"], GOOD) == 0
+    assert [ctx.action for ctx in sys.modules[lazy_module].SEEN] == ["start"]
+
+
 # -- configuration and installation faults ---------------------------------------------------
 BAD_PARAMETERS = [
     ({"OCF_RESKEY_enabled": "maybe"}, "Parameter enabled='maybe' is invalid: it is not a boolean"),
@@ -215,18 +256,26 @@ def test_a_probe_says_not_running_with_a_bad_parameter(
 
 
 @pytest.mark.parametrize(
+    "where, error",
+    [("validate", NotInstalledError("Program 'x' is not installed")),
+     ("configure", ConfigurationError("Parameters a and b contradict"))],
+    ids=["host check", "configure"],
+)
+@pytest.mark.parametrize(
     "action, environ, rc",
     [
         ("stop", {}, 0), ("monitor", {}, 7),
-        ("monitor", RECURRING, 5), ("start", {}, 5), ("validate-all", {}, 5),
+        ("monitor", RECURRING, None), ("start", {}, None), ("validate-all", {}, None),
     ],
 )
 def test_a_missing_installation_follows_the_same_rules(
-    handler: Recorder, capsys: pytest.CaptureFixture[str], action: str, environ: dict[str, str], rc: int
+    handler: Recorder, capsys: pytest.CaptureFixture[str],
+    where: str, error: OCFError, action: str, environ: dict[str, str], rc: int | None,
 ) -> None:
-    missing = agent(handler, validate=fail_with(NotInstalledError("Program 'x' is not installed")))
-    assert missing.main(["agent", action], GOOD | environ) == rc
-    assert ("ocf-exit-reason:Program 'x' is not installed" in capsys.readouterr().err) is (rc == 5)
+    """And so does an error of the agent's configure; None: the error's own code (5 or 6)."""
+    broken = agent(handler, **{where: fail_with(error)})
+    assert broken.main(["agent", action], GOOD | environ) == (error.rc if rc is None else rc)
+    assert (f"ocf-exit-reason:{error.reason}" in capsys.readouterr().err) is (rc is None)
     assert handler.seen == []
 
 
