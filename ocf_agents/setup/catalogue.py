@@ -30,7 +30,7 @@ UPSTREAM_OVNDB_PARAMETERS = frozenset({
 
 # agent type -> the module of ours that implements it (it exports METADATA)
 OUR_AGENTS: Mapping[str, str] = {
-    "ovndb-servers": "ocf_agents.agents.ovndb_servers",
+    "ovndb-servers": "ocf_agents.agents.ovndb",
     "OVSPort": "ocf_agents.agents.ovsport",
 }
 

@@ -45,11 +45,17 @@ def interpreter_flags() -> list[str]:
 
 def loaded(node: Node, action: str, **kw) -> tuple[int, set[str]]:
     """(exit code, top-level modules loaded) of one agent call on ``node``."""
+    rc, modules = loaded_fully(node, action, **kw)
+    return rc, {name.partition(".")[0] for name in modules}
+
+
+def loaded_fully(node: Node, action: str, **kw) -> tuple[int, set[str]]:
+    """(exit code, every module loaded, dotted names) of one agent call on ``node``."""
     proc = subprocess.run([*interpreter_flags(), "-c", REPORT, str(AGENT), action], env=node.env(**kw),
                           capture_output=True, text=True, timeout=60)
     words = proc.stdout.split()
     assert words[:1] == ["rc"], proc.stderr
-    return int(words[1]), {name.partition(".")[0] for name in words[2:]}
+    return int(words[1]), set(words[2:])
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +91,17 @@ def test_recurring_monitor_of_a_replicating_backup_imports_nothing_heavy(pair) -
     rc, modules = loaded(b, "monitor", master_ip=a.addr, **MONITOR)
     assert rc == 0
     assert modules & HEAVY == set()
+
+
+def test_a_monitor_loads_neither_the_election_nor_the_hand_off_nor_notifications(pair) -> None:
+    """The dispatcher imports an action's module only when that action runs."""
+    _, a, b = pair
+    for node in (a, b):
+        rc, modules = loaded_fully(node, "monitor", master_ip=a.addr, **MONITOR)
+        assert rc in (0, 8)
+        agent = {name.rpartition(".")[2] for name in modules if name.startswith("ocf_agents.agents.ovndb.")}
+        assert "monitor" in agent
+        assert agent & {"election", "handoff", "notify", "promotion", "lifecycle"} == set()
 
 
 def test_probe_of_a_stopped_node_and_validate_all_import_nothing_heavy(tmp_path) -> None:

@@ -12,7 +12,11 @@ import subprocess
 
 import pytest
 
-from ocf_agents.agents import ovndb_servers as agent
+from ocf_agents.agents.ovndb import state
+from ocf_agents.agents.ovndb.config import Db
+from ocf_agents.agents.ovndb.metadata import METADATA
+from ocf_agents.agents.ovndb.monitor import classify
+from ocf_agents.agents.ovndb.position import GRACE_SLACK_MS, Position, parse_position, parse_published
 from ocf_agents.ocf.codes import FailedPromotedError, GenericError, Rc
 from ocf_agents.ovs import ovsdb
 
@@ -49,20 +53,14 @@ def test_ipv6_addresses_are_bracketed_in_active_and_passive_remotes():
     assert ovsdb.parse_remote("unix:/run/x") is None
 
 
-def test_proc_net_tcp_addresses_are_decoded():
-    assert ovsdb._proc_address("010A007F:19F9") == ("127.0.10.1", 6649)
-    assert ovsdb._proc_address("00000000000000000000000001000000:19F9") == ("::1", 6649)
-    assert ovsdb._proc_address("0000000000000000FFFF0000010A007F:0050") == ("127.0.10.1", 80)
-
-
 # -- the monitor's table ----------------------------------------------------------------------
-def _state(nb: str, sb: str, northd: bool = False) -> agent.State:
-    def server(key: str, role: str) -> agent.Server:
-        db = agent.Db(ovsdb.Database(key, "S", "G", "/run"), 6641, "tcp", ("", "", ""))
-        status = ovsdb.SyncStatus(role, None, False) if role in ("active", "backup") else None
-        return agent.Server(db, None if role == "not-running" else 1, status, None)
+def _state(nb: str, sb: str, northd: bool = False) -> state.State:
+    def server(key: str, role: str) -> state.Server:
+        db = Db(ovsdb.Database(key, "S", "G", "/run"), 6641, "tcp", ("", "", ""))
+        status = ovsdb.SyncStatus(role, None, False) if role in (state.ACTIVE, state.BACKUP) else None
+        return state.Server(db, None if role == state.NOT_RUNNING else 1, status, None)
 
-    return agent.State((server("nb", nb), server("sb", sb)), northd)
+    return state.State((server("nb", nb), server("sb", sb)), northd)
 
 
 @pytest.mark.parametrize(
@@ -87,7 +85,7 @@ def _state(nb: str, sb: str, northd: bool = False) -> agent.State:
 def test_monitor_table(nb, sb, promoted, northd_managed, northd, expected):
     state = _state(nb, sb, northd)
     try:
-        rc = agent.classify(state, promoted, northd_managed)
+        rc = classify(state, promoted, northd_managed)
     except (GenericError, FailedPromotedError) as err:
         rc = err.rc
         assert nb in err.reason or "northd" in err.reason or "gone" in err.reason
@@ -128,9 +126,9 @@ UPSTREAM_DEFAULTS = {
     ],
 )
 def test_positions_are_parsed_back_from_what_they_write(text, expected):
-    position = agent.parse_position(text)
+    position = parse_position(text)
     assert tuple(position) == expected
-    assert agent.parse_position(str(position)) == position
+    assert parse_position(str(position)) == position
 
 
 @pytest.mark.parametrize(
@@ -145,32 +143,32 @@ def test_positions_are_parsed_back_from_what_they_write(text, expected):
 )
 def test_only_a_position_newer_by_more_than_a_monitor_interval_and_a_second_is_fresher(
         newer_ms, older_ms, intervals, fresher):
-    newer = agent.Position(newer_ms, False, intervals[0])
-    older = agent.Position(older_ms, False, intervals[1])
+    newer = Position(newer_ms, False, intervals[0])
+    older = Position(older_ms, False, intervals[1])
     assert newer.clearly_fresher(older) is fresher
     assert not older.clearly_fresher(newer)
 
 
 def test_a_cut_off_backup_keeps_its_score_for_two_monitor_intervals_and_a_few_seconds():
-    position = agent.Position(100_000, False, 7000)
-    assert position.within_grace(100_000 + 2 * 7000 + agent.GRACE_SLACK_MS)
-    assert not position.within_grace(100_000 + 2 * 7000 + agent.GRACE_SLACK_MS + 1)
+    position = Position(100_000, False, 7000)
+    assert position.within_grace(100_000 + 2 * 7000 + GRACE_SLACK_MS)
+    assert not position.within_grace(100_000 + 2 * 7000 + GRACE_SLACK_MS + 1)
 
 
 def test_a_backup_that_is_stale_by_the_grace_period_loses_the_election_too():
     """Pacemaker's choice (scores) and the election agree: a backup scored stale is refused
     against one whose last record was within a monitor interval of the failure."""
     interval = 7000
-    cut_off = agent.Position(0, False, interval)
-    failure = 2 * interval + agent.GRACE_SLACK_MS + 1  # cut_off's score dropped before this
-    fresh = agent.Position(failure - interval, False, interval)
+    cut_off = Position(0, False, interval)
+    failure = 2 * interval + GRACE_SLACK_MS + 1  # cut_off's score dropped before this
+    fresh = Position(failure - interval, False, interval)
     assert not cut_off.within_grace(failure)
     assert fresh.clearly_fresher(cut_off)
 
 
 def test_every_upstream_parameter_keeps_its_name_and_default():
     for name, default in UPSTREAM_DEFAULTS.items():
-        assert agent.METADATA.parameter(name).default == default, name
+        assert METADATA.parameter(name).default == default, name
 
 
 @pytest.mark.skipif(not os.path.exists(UPSTREAM), reason="OVN's agent is not installed (package ovn-central)")
@@ -181,22 +179,14 @@ def test_upstream_meta_data_declares_no_parameter_we_lack():
                          env={"OCF_ROOT": "/usr/lib/ocf", "__OCF_ACTION": "meta-data", "PATH": os.environ["PATH"]})
     names = etree.fromstring(xml.stdout.encode()).xpath("//parameter/@name")
     assert set(names) == set(UPSTREAM_DEFAULTS)
-    assert set(names) <= {p.name for p in agent.METADATA.parameters}
-
-
-def test_local_addresses_are_told_from_remote_ones_without_sending_anything():
-    assert ovsdb.address_is_local("127.0.10.9") and ovsdb.address_is_local("::1")
-    assert not ovsdb.address_is_local("198.51.100.77")  # TEST-NET-2: routed, never local
+    assert set(names) <= {p.name for p in METADATA.parameters}
 
 
 def test_a_published_position_carries_the_hand_off_address_as_a_fourth_word():
-    published = "1700000000000 promoted 10000 10.99.0.3"
-    assert agent.handoff_address(published) == "10.99.0.3"
-    assert tuple(agent.parse_position(published)) == (1700000000000, True, 10000)
-    assert agent.handoff_address("1700000000000 backup 30000") is None
-    assert agent.handoff_address(None) is None
+    published = parse_published("1700000000000 promoted 10000 10.99.0.3")
+    assert published.handoff == "10.99.0.3"
+    assert tuple(published.position) == (1700000000000, True, 10000)
+    assert str(published) == "1700000000000 promoted 10000 10.99.0.3"
+    assert parse_published("1700000000000 backup 30000").handoff is None
+    assert parse_published(None).handoff is None
 
-
-def test_the_source_address_towards_an_address_of_this_host_is_that_address():
-    assert ovsdb.source_address("127.0.0.1") == "127.0.0.1"
-    assert ovsdb.source_address("::1") == "::1"

@@ -1,0 +1,101 @@
+"""The promote and demote actions: both servers active (after the election and, in a planned
+switchover, the demoted node's final data), or both backups again."""
+
+from __future__ import annotations
+
+from ocf_agents.net import route
+from ocf_agents.ocf.codes import GenericError, Rc
+from ocf_agents.ovs import ovsdb
+
+from . import handoff, score
+from .election import elect
+from .files import NodeFile
+from .monitor import note_restarts
+from .position import record_position
+from .replication import db_remote, listen_as_backup, listen_remote, point_backups, present_promoted
+from .state import read_state, wait_until
+
+TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
+if TYPE_CHECKING:
+    from .config import Config
+
+# The cluster property naming the last promoted node, in the property set OVN's agent keeps it
+# in: a cluster migrating from that agent has it there, and with a second copy in another set
+# crm_attribute refuses to choose.
+REPL_INFO = "OVN_REPL_INFO"
+REPL_INFO_SET = "ovn_ovsdb_master_server"
+
+
+def promote(cfg: Config) -> int:
+    """Both servers active, Connection rows written, ovn-northd running when managed.
+
+    Synchronous: returns once both databases accept writes. "Already promoted" succeeds
+    and is recorded again (a node reset while promoted must not loop).
+    """
+    state = read_state(cfg)
+    if not state.all_answering:
+        raise GenericError(f"Cannot promote: {state.describe()}")
+    handoff.withdraw(cfg)
+    if not state.all_active:
+        handoff.catch_up(cfg, elect(cfg))
+        for db in cfg.dbs:
+            cfg.active_conf(db).remove()
+            ovsdb.make_active(db.database, cfg.timeout())
+    cfg.files.role.write("{}")
+    for db in cfg.dbs:
+        ovsdb.ensure_global_row(db.database, cfg.timeout())
+        ovsdb.set_connection(db.database, listen_remote(cfg, db), cfg.probe, db.port, cfg.timeout())
+        if cfg.lb_mode:
+            ovsdb.add_remote(db.database, db_remote(db), cfg.timeout())
+    if cfg.manage_northd:
+        cfg.start_northd()
+    wait_until(cfg, "both databases active" + (" and ovn-northd running" if cfg.manage_northd else ""),
+               lambda st: st.all_active and (st.northd_running or not cfg.manage_northd))
+    note_restarts(cfg, read_state(cfg))
+    hint_nonlocal_bind(cfg)
+    record_position(cfg, promoted=True)
+    cfg.files.candidates.remove()
+    cluster = cfg.ctx.cluster
+    cluster.concurrently(
+        lambda: cluster.set_cluster_property(REPL_INFO, cluster.node_name(), set_id=REPL_INFO_SET),
+        lambda: score.set_score(cfg, score.PROMOTED, required=True))
+    return Rc.SUCCESS
+
+
+def hint_nonlocal_bind(cfg: Config) -> None:
+    """With a VIP the servers listen on master_ip, which IPaddr2 adds only after the promote.
+    Unless the kernel lets them bind an address the node does not hold yet, they bind it when
+    ovsdb-server next wakes up, up to about 2.5 s after the VIP is up (measured in the lab:
+    docs/performance.md). Say so where an operator looks for the reason."""
+    if cfg.lb_mode or route.address_is_local(cfg.master_ip):
+        return
+    key = f"net.{'ipv6' if ':' in cfg.master_ip else 'ipv4'}.ip_nonlocal_bind"
+    if NodeFile("/proc/sys", key.replace(".", "/")).read() == "0":
+        cfg.ctx.log.info(f"{key}=0: the databases will listen on master_ip {cfg.master_ip} only when "
+                         "ovsdb-server next wakes up after the VIP starts (up to about 2.5 s); set "
+                         f"{key}=1 to have them listen at once (docs/guide.md)")
+
+
+def demote(cfg: Config) -> int:
+    """Both servers backups with their data: of the surviving promoted node if there is
+    one, else of nowhere. ovn-northd is stopped when managed. A node that was promoted
+    offers its final data to its successor (handoff.py)."""
+    state = read_state(cfg)
+    if not state.any_running:
+        return Rc.NOT_RUNNING
+    if not state.all_answering:
+        raise GenericError(f"Cannot demote: {state.describe()}")
+    if cfg.manage_northd:
+        cfg.stop_northd()
+    was_promoted = state.any_active
+    handoff.withdraw(cfg)
+    listen_as_backup(cfg)
+    point_backups(cfg, present_promoted(cfg.ctx))
+    wait_until(cfg, "both databases backups", lambda st: st.all_backups)
+    if was_promoted:
+        record_position(cfg, promoted=True)
+        handoff.offer(cfg)
+    cfg.files.role.remove()
+    kind = score.REPLICATING if was_promoted else score.backup_score(cfg, read_state(cfg))
+    score.set_score(cfg, kind, required=True)
+    return Rc.SUCCESS

@@ -1,0 +1,136 @@
+"""Reading the two servers (and ovn-northd) as they are right now, and the questions the
+actions ask of what was read."""
+
+from __future__ import annotations
+
+import os
+
+from ocf_agents.ocf.codes import GenericError, OCFError
+from ocf_agents.ocf.record import Record
+from ocf_agents.ovs import ovsdb
+from ocf_agents.ovs.unixctl import UnixctlError
+
+TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
+if TYPE_CHECKING:
+    from typing import Callable
+
+    from ocf_agents.net.tcp import TcpConnection
+
+    from .config import Config, Db
+
+# A server's role: ovsdb-server's own two, or why it has none.
+ACTIVE = "active"
+BACKUP = "backup"
+NOT_RUNNING = "not-running"
+NOT_ANSWERING = "not-answering"
+
+
+class Server(Record):
+    """What one database server looks like right now."""
+
+    db: Db
+    pid: int | None
+    status: ovsdb.SyncStatus | None
+    connection: TcpConnection | None  # a backup's live link to its active server
+
+    @property
+    def running(self) -> bool:
+        return self.pid is not None
+
+    @property
+    def role(self) -> str:
+        if self.pid is None:
+            return NOT_RUNNING
+        return self.status.role if self.status is not None else NOT_ANSWERING
+
+    @property
+    def source_ip(self) -> str | None:
+        """The address a backup replicates (or tries to replicate) from."""
+        parsed = ovsdb.parse_remote(self.status.sync_from or "") if self.status else None
+        return parsed[1] if parsed else None
+
+
+class State(Record):
+    """Both servers and ovn-northd."""
+
+    servers: tuple[Server, Server]
+    northd_running: bool
+
+    @property
+    def roles(self) -> set[str]:
+        return {s.role for s in self.servers}
+
+    @property
+    def all_answering(self) -> bool:
+        """Both servers run and answer on their control sockets."""
+        return all(s.status is not None for s in self.servers)
+
+    @property
+    def any_running(self) -> bool:
+        return any(s.running for s in self.servers)
+
+    @property
+    def none_running(self) -> bool:
+        return self.roles == {NOT_RUNNING}
+
+    @property
+    def all_backups(self) -> bool:
+        return self.roles == {BACKUP}
+
+    @property
+    def any_active(self) -> bool:
+        return ACTIVE in self.roles
+
+    @property
+    def all_active(self) -> bool:
+        return self.roles == {ACTIVE}
+
+    @property
+    def all_connected(self) -> bool:
+        """Both backups hold a live connection to the server they replicate from."""
+        return all(s.connection is not None for s in self.servers)
+
+    def describe(self) -> str:
+        text = ", ".join(f"{s.db.title} {s.role}" for s in self.servers)
+        return text + (", ovn-northd running" if self.northd_running else "")
+
+
+def read_state(cfg: Config) -> State:
+    seen = []
+    for db in cfg.dbs:
+        pid = ovsdb.live_pid(db.database.pidfile, ovsdb.SERVER_PROGRAM)
+        status = None
+        if pid is not None:
+            try:
+                status = ovsdb.sync_status(db.database, cfg.timeout())
+            except (UnixctlError, ovsdb.OvsdbError) as err:
+                cfg.ctx.log.warning(str(err))
+        seen.append((db, pid, status))
+    # One read of the kernel's TCP table for both backups (each read walks all of it).
+    backups = [(pid, status.sync_from if status is not None and status.role == BACKUP else None)
+               for _, pid, status in seen]
+    servers = [Server(db, pid, status, connection)
+               for (db, pid, status), connection in zip(seen, ovsdb.replication_connections(backups))]
+    northd = ovsdb.live_pid(os.path.join(cfg.rundir, "ovn-northd.pid"), ovsdb.NORTHD_PROGRAM)
+    return State((servers[0], servers[1]), northd is not None)
+
+
+def wait_until(cfg: Config, what: str, condition: Callable[[State], bool]) -> State:
+    """Poll the state until ``condition`` holds, within the action's budget."""
+    last: list[State] = []
+
+    def check() -> State | None:
+        state = read_state(cfg)
+        last[:] = [state]
+        return state if condition(state) else None
+
+    try:
+        return cfg.ctx.budget.wait_for(what, check, 0.05)
+    except OCFError as err:
+        seen = last[0].describe() if last else "nothing"
+        raise GenericError(f"{err.reason}; last seen: {seen}") from None
+
+
+def live_pids(cfg: Config) -> list[int]:
+    pids = (ovsdb.live_pid(db.database.pidfile, ovsdb.SERVER_PROGRAM) for db in cfg.dbs)
+    return [pid for pid in pids if pid is not None]
