@@ -174,53 +174,71 @@ METADATA = MetaData(
 )
 
 
-# -- what the configuration asks for -------------------------------------------------
-def expected_mac(ctx: Context) -> str:
-    """The ``mac`` parameter, or the address every node derives from the same names."""
-    configured = ctx.params["mac"]
-    if configured:
-        return normalize_mac(configured)
-    if not ctx.env.resource_name:
-        raise ArgsError("Parameter mac is empty and OCF_RESOURCE_INSTANCE is not set: no name to derive the MAC from")
-    return derived_mac(ctx.env.resource_name, ctx.params["interface"])
+# -- the configuration ----------------------------------------------------------------------
+class Config:
+    """The parameters as the actions use them, built once per call from the checked values
+    (``configure``); ``ctx`` gives the log, the runner and the environment."""
+
+    def __init__(self, ctx: Context) -> None:
+        p = ctx.params
+        self.ctx = ctx
+        self.bridge: str = p["bridge"]
+        self.interface: str = p["interface"]
+        self.mac: str | None = p["mac"]  # as configured: see expected_mac
+        self.tag: int | None = p["tag"]
+        self.vlan_mode: str | None = p["vlan_mode"]
+        self.iface_id: str | None = p["iface_id"]
+        self.attached_mac: str | None = p["attached_mac"]
+        self.vm_id: str | None = p["vm_id"]
+        self.iface_status: str = p["iface_status"]
+        self.bringup: str = p["bringup"]
+        self.announce: bool = p["announce"]
+        self.ovsdb: str | None = p["ovsdb"]
+        self.vsctl = Vsctl(ctx.runner, self.ovsdb)
+        self.links = Links(ctx.runner)
+
+    def expected_mac(self) -> str:
+        """The ``mac`` parameter, or the address every node derives from the same names.
+
+        Asked only by the actions that compare or set the address, so that a missing resource
+        name fails those (2), not stop or a probe."""
+        if self.mac:
+            return normalize_mac(self.mac)
+        if not self.ctx.env.resource_name:
+            raise ArgsError("Parameter mac is empty and OCF_RESOURCE_INSTANCE is not set: no name to derive the MAC from")
+        return derived_mac(self.ctx.env.resource_name, self.interface)
+
+    def port_columns(self) -> dict[str, str | int]:
+        columns: dict[str, str | int] = {}
+        if self.tag is not None:
+            columns["tag"] = self.tag
+        if self.vlan_mode:
+            columns["vlan_mode"] = self.vlan_mode
+        return columns
+
+    def external_ids(self, mac: str) -> dict[str, str]:
+        """The integration guide's keys: attached-mac and iface-status always, the others when given."""
+        ids = {
+            "attached-mac": normalize_mac(self.attached_mac or mac),
+            "iface-status": self.iface_status,
+        }
+        if self.iface_id:
+            ids["iface-id"] = self.iface_id
+        if self.vm_id:
+            ids["vm-id"] = self.vm_id
+        return ids
 
 
-def port_columns(ctx: Context) -> dict[str, str | int]:
-    columns: dict[str, str | int] = {}
-    if ctx.params["tag"] is not None:
-        columns["tag"] = ctx.params["tag"]
-    if ctx.params["vlan_mode"]:
-        columns["vlan_mode"] = ctx.params["vlan_mode"]
-    return columns
-
-
-def external_ids(ctx: Context, mac: str) -> dict[str, str]:
-    """The integration guide's keys: attached-mac and iface-status always, the others when given."""
-    ids = {
-        "attached-mac": normalize_mac(ctx.params["attached_mac"] or mac),
-        "iface-status": ctx.params["iface_status"],
-    }
-    if ctx.params["iface_id"]:
-        ids["iface-id"] = ctx.params["iface_id"]
-    if ctx.params["vm_id"]:
-        ids["vm-id"] = ctx.params["vm_id"]
-    return ids
-
-
-def vsctl(ctx: Context) -> Vsctl:
-    return Vsctl(ctx.runner, ctx.params["ovsdb"])
-
-
-def require_bridge(ctx: Context) -> None:
+def require_bridge(cfg: Config) -> None:
     """A bridge missing here is this host's problem (5), not the configuration's."""
-    if not vsctl(ctx).bridge_exists(ctx.params["bridge"]):
-        raise NotInstalledError(f"Parameter bridge={ctx.params['bridge']!r}: no such bridge on this host")
+    if not cfg.vsctl.bridge_exists(cfg.bridge):
+        raise NotInstalledError(f"Parameter bridge={cfg.bridge!r}: no such bridge on this host")
 
 
 # -- the port's state ----------------------------------------------------------------------
-def problem(ctx: Context, port: Port, link: Link | None) -> str | None:
+def problem(cfg: Config, port: Port, link: Link | None) -> str | None:
     """Why the port, present in OVS, is not running as configured (None: it is)."""
-    bridge, name = ctx.params["bridge"], ctx.params["interface"]
+    bridge, name = cfg.bridge, cfg.interface
     if port.bridge != bridge:
         return f"Port {name} is on bridge {port.bridge}, not on bridge {bridge}"
     if link is None:
@@ -228,92 +246,91 @@ def problem(ctx: Context, port: Port, link: Link | None) -> str | None:
         return f"Open vSwitch has port {name} on bridge {bridge} but interface {name} does not exist{detail}"
     if not link.up:
         return f"Interface {name} is down"
-    mac = expected_mac(ctx)
+    mac = cfg.expected_mac()
     if link.mac != mac:
         return f"Interface {name} has MAC address {link.mac}, not the configured {mac}"
     return None
 
 
-def port_or_unreachable(ctx: Context) -> Port | None:
+def port_or_unreachable(cfg: Config) -> Port | None:
     """The port as OVS sees it. When OVS's database does not answer, the port can only be
     running if its network device exists: without one, it is stopped here; with one, nobody
     can tell, and the error stands."""
     try:
-        return vsctl(ctx).port(ctx.params["interface"])
+        return cfg.vsctl.port(cfg.interface)
     except OVSDBUnreachable as err:
-        if Links(ctx.runner).show(ctx.params["interface"]) is None:
-            ctx.log.info(f"{err.reason}; interface {ctx.params['interface']} does not exist, so the port is stopped")
+        if cfg.links.show(cfg.interface) is None:
+            cfg.ctx.log.info(f"{err.reason}; interface {cfg.interface} does not exist, so the port is stopped")
             return None
         raise
 
 
 # -- actions ---------------------------------------------------------------------------------
-def start(ctx: Context) -> int:
+def start(cfg: Config) -> int:
     """Add the port (replacing a broken one of the same name), bring it up, announce it.
 
     A start that fails removes the port again, so that nothing is left half-configured.
     """
-    bridge, name, method = ctx.params["bridge"], ctx.params["interface"], ctx.params["bringup"]
-    links = Links(ctx.runner)
-    require_bridge(ctx)
-    port = vsctl(ctx).port(name)
+    bridge, name = cfg.bridge, cfg.interface
+    require_bridge(cfg)
+    port = cfg.vsctl.port(name)
     if port is not None:
         if port.bridge not in (bridge, None):
             raise GenericError(f"Port {name} is already on bridge {port.bridge}, not on bridge {bridge}")
-        if problem(ctx, port, links.show(name)) is None:
-            ctx.log.info(f"Port {name} is already running on bridge {bridge}")
+        if problem(cfg, port, cfg.links.show(name)) is None:
+            cfg.ctx.log.info(f"Port {name} is already running on bridge {bridge}")
             return Rc.SUCCESS
 
-    mac = expected_mac(ctx)
-    vsctl(ctx).replace_internal_port(bridge, name, mac, port_columns(ctx), external_ids(ctx, mac))
+    mac = cfg.expected_mac()
+    cfg.vsctl.replace_internal_port(bridge, name, mac, cfg.port_columns(), cfg.external_ids(mac))
     try:
-        port = vsctl(ctx).port(name)
+        port = cfg.vsctl.port(name)
         if port is None or port.error:
             why = port.error if port is not None else "the port vanished"
             raise GenericError(f"Open vSwitch could not set up interface {name}: {why}")
-        links.bring_up(name, method)
-        link = links.show(name)
-        reason = problem(ctx, port, link)
+        cfg.links.bring_up(name, cfg.bringup)
+        link = cfg.links.show(name)
+        reason = problem(cfg, port, link)
         if reason is not None:
             raise GenericError(f"Start failed: {reason}")
     except Exception:
-        vsctl(ctx).delete_port(bridge, name)
+        cfg.vsctl.delete_port(bridge, name)
         raise
-    if ctx.params["announce"]:
-        announce(ctx, link)
-    ctx.log.info(f"Port {name} is up on bridge {bridge} with MAC address {mac}")
+    if cfg.announce:
+        announce(cfg, link)
+    cfg.ctx.log.info(f"Port {name} is up on bridge {bridge} with MAC address {mac}")
     return Rc.SUCCESS
 
 
-def announce(ctx: Context, link: Link) -> None:
+def announce(cfg: Config, link: Link) -> None:
     """Best effort: a lost announcement delays learning, it does not make the port fail."""
     from ocf_agents.net.announce import announcements, send  # only start pays for it
 
     try:
         count = send(link.name, announcements(link.mac, link.ipv4, link.ipv6))
     except OSError as err:
-        ctx.log.warning(f"Could not announce MAC address {link.mac} on {link.name}: {err}")
+        cfg.ctx.log.warning(f"Could not announce MAC address {link.mac} on {link.name}: {err}")
         return
-    ctx.log.info(f"Announced MAC address {link.mac} on {link.name} ({count} frames)")
+    cfg.ctx.log.info(f"Announced MAC address {link.mac} on {link.name} ({count} frames)")
 
 
-def stop(ctx: Context) -> int:
+def stop(cfg: Config) -> int:
     """Bring the link down and delete the port; a port on another bridge is not ours."""
-    bridge, name = ctx.params["bridge"], ctx.params["interface"]
-    port = port_or_unreachable(ctx)
+    bridge, name = cfg.bridge, cfg.interface
+    port = port_or_unreachable(cfg)
     if port is None:
         return Rc.SUCCESS
     if port.bridge != bridge:
-        ctx.log.warning(f"Port {name} is on bridge {port.bridge}, not {bridge}: left alone")
+        cfg.ctx.log.warning(f"Port {name} is on bridge {port.bridge}, not {bridge}: left alone")
         return Rc.SUCCESS
-    if not Links(ctx.runner).bring_down(name, ctx.params["bringup"]):
-        ctx.log.warning(f"Could not bring interface {name} down; deleting the port anyway")
-    vsctl(ctx).delete_port(bridge, name)
-    ctx.log.info(f"Port {name} removed from bridge {bridge}")
+    if not cfg.links.bring_down(name, cfg.bringup):
+        cfg.ctx.log.warning(f"Could not bring interface {name} down; deleting the port anyway")
+    cfg.vsctl.delete_port(bridge, name)
+    cfg.ctx.log.info(f"Port {name} removed from bridge {bridge}")
     return Rc.SUCCESS
 
 
-def monitor(ctx: Context) -> int:
+def monitor(cfg: Config) -> int:
     """7 when OVS has no such port, 0 when it runs as configured, 1 with the reason otherwise.
 
     A probe that finds the port on its bridge with its link down says 7: that is what a node
@@ -321,31 +338,31 @@ def monitor(ctx: Context) -> int:
     their links up), and a port that is down carries no traffic, so it is not running here.
     start replaces it. A recurring monitor that finds the link down reports the failure.
     """
-    port = port_or_unreachable(ctx)
+    port = port_or_unreachable(cfg)
     if port is None:
         return Rc.NOT_RUNNING
-    link = Links(ctx.runner).show(ctx.params["interface"])
-    if ctx.is_probe and port.bridge == ctx.params["bridge"] and link is not None and not link.up:
-        ctx.log.info(f"Port {ctx.params['interface']} is in Open vSwitch with its link down "
-                     "(left from before a reboot?): not running here")
+    link = cfg.links.show(cfg.interface)
+    if cfg.ctx.is_probe and port.bridge == cfg.bridge and link is not None and not link.up:
+        cfg.ctx.log.info(f"Port {cfg.interface} is in Open vSwitch with its link down "
+                         "(left from before a reboot?): not running here")
         return Rc.NOT_RUNNING
-    reason = problem(ctx, port, link)
+    reason = problem(cfg, port, link)
     if reason is not None:
         raise GenericError(reason)
     return Rc.SUCCESS
 
 
-def check_programs(ctx: Context) -> None:
+def check_programs(cfg: Config) -> None:
     """What only this host can get wrong before any action: the programs the agent runs."""
-    programs = [VSCTL, IP] + ([IFUP, IFDOWN] if ctx.params["bringup"] == "ifupdown" else [])
+    programs = [VSCTL, IP] + ([IFUP, IFDOWN] if cfg.bringup == "ifupdown" else [])
     for program in programs:
         if shutil.which(program) is None:
             raise NotInstalledError(f"Program {program} is not installed on this host")
 
 
-def validate_all(ctx: Context) -> int:
+def validate_all(cfg: Config) -> int:
     """The parameters and programs are checked already; here, that the bridge exists."""
-    require_bridge(ctx)
+    require_bridge(cfg)
     return Rc.SUCCESS
 
 
@@ -354,4 +371,5 @@ AGENT = Agent(
     handlers={"start": start, "stop": stop, "monitor": monitor, "validate-all": validate_all},
     validate=check_programs,
     root_actions=frozenset({"start", "stop"}),
+    configure=Config,
 )
