@@ -14,7 +14,9 @@ What it does for every agent, so that no agent has to remember:
 - The invalid-environment rules of resource-agents' ocf-rarun: when the configuration or the
   installation is broken, ``stop`` still succeeds and a probe still says "not running",
   because the resource cannot be running from a configuration that cannot start it, and a
-  failed stop or probe makes Pacemaker fence the node.
+  failed stop or probe makes Pacemaker fence the node. Every other action, a recurring
+  monitor included, fails with the error's own code (see ``_invalid_environment`` for where
+  that differs from ocf-rarun).
 - Failures are :class:`~.codes.OCFError`: their exit code is returned and their reason printed
   as an exit reason. Any other exception becomes exit 1 with a reason naming it; the
   traceback is logged only when debugging (``HA_debug=1`` or ``OCF_TRACE_RA``).
@@ -40,7 +42,6 @@ if TYPE_CHECKING:
 
     Handler = Callable[[Any], int]  # receives the agent's configuration (the Context by default)
 
-NO_SETUP_ACTIONS = frozenset({"meta-data", "usage", "help"})
 DEFAULT_TIMEOUT = 20.0  # seconds, when neither Pacemaker nor the meta-data gives one
 
 
@@ -162,8 +163,15 @@ class Agent(Record):
 
     @staticmethod
     def _invalid_environment(action: str, env: Environment, log: Logger, err: OCFError) -> int:
-        """The ocf-rarun rules for a broken configuration or installation: stop succeeds, a
-        probe says "not running", and any other action fails with the error."""
+        """The rules for a broken configuration or installation: stop succeeds, a probe says
+        "not running", and any other action fails with the error's own code.
+
+        For stop and a probe these are ocf-rarun's rules (its ``handle_invalid_env``). Where
+        they differ from it: a recurring monitor fails with the error's code (5, 6 or 2),
+        where ocf-rarun answers 1, a soft error after which Pacemaker restarts the resource
+        here only for that start to fail with the same code; and a bad parameter follows the
+        rules too, where ocf-rarun exits 6 for a missing required parameter even on stop.
+        """
         if action == "stop":
             log.warning(f"{err.reason}; the resource cannot be running here, so stop succeeds")
             return Rc.SUCCESS

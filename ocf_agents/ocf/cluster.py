@@ -1,6 +1,7 @@
 """Talking to the cluster: promotion scores, node attributes and cluster properties.
 
-All of it goes through ``crm_attribute`` (and ``crm_node``), so it works the same on a live
+Scores, node attributes and cluster properties go through ``crm_attribute`` (``crm_master``
+before Pacemaker 2.1; the node name through ``crm_node``), so they work the same on a live
 node, under ``crm_resource --force-*`` and against a CIB file (``CIB_file``). Private node
 attributes go through ``attrd_updater`` (they live in the attribute daemon only). When no
 cluster answers, these helpers raise :class:`ClusterUnreachable` instead of pretending: an
@@ -21,9 +22,8 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-# crm_attribute's exit codes for "no such attribute" and "cannot reach the CIB".
+# crm_attribute's exit code for "no such attribute".
 RC_NO_SUCH_ATTRIBUTE = 105
-RC_NOT_CONNECTED = 102
 # attrd_updater's exit codes for "no such attribute": Pacemaker 2.1 answers CRM_EX_CONFIG (78),
 # later versions the same code as crm_attribute.
 ATTRD_NO_SUCH_ATTRIBUTE = (78, RC_NO_SUCH_ATTRIBUTE)

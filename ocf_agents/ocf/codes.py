@@ -110,12 +110,6 @@ class ArgsError(OCFError):
     rc = Rc.ERR_ARGS
 
 
-class UnimplementedError(OCFError):
-    """The action does not exist for this agent (3)."""
-
-    rc = Rc.ERR_UNIMPLEMENTED
-
-
 class PermissionDenied(OCFError):
     """The action needs privileges the caller does not have (4)."""
 

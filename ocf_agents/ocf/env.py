@@ -104,10 +104,6 @@ class Environment:
         return self._meta_int("interval")
 
     @property
-    def timeout_ms(self) -> int:
-        return self._meta_int("timeout")
-
-    @property
     def is_probe(self) -> bool:
         """A monitor with no interval is a probe: "is it running here, before I decide?"."""
         return self.interval_ms == 0

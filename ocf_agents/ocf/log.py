@@ -6,8 +6,8 @@ Where a message goes, as resource-agents' ``ha_log`` decides it:
 - ``HA_LOGFILE``: appended to that file. Debug messages go to ``HA_DEBUGLOG`` when it is set.
 - stderr when it is a terminal (someone runs the agent by hand) or when no other destination
   is configured, so that nothing is silently dropped; Pacemaker's executor logs stderr.
-- debug messages only with ``HA_debug=1``. ``crm_resource`` passes ``HA_debug=0``: these are
-  strings, and "0" means off.
+- debug messages only with ``HA_debug=1`` (or ``OCF_TRACE_RA``, below). ``crm_resource``
+  passes ``HA_debug=0``: these are strings, and "0" means off.
 
 ``HA_LOGTAG`` names the writer (default ``AGENT(INSTANCE)[PID]``). With ``OCF_TRACE_RA`` set,
 :meth:`Logger.trace` records every external command, its exit code and its output, in
@@ -24,7 +24,6 @@ TYPE_CHECKING = False  # typing is imported by type checkers only (see .record)
 if TYPE_CHECKING:
     from typing import Mapping
 
-LEVELS = ("debug", "info", "warning", "err", "crit")
 _SYSLOG_PRIORITY = {"debug": 7, "info": 6, "warning": 4, "err": 3, "crit": 2}
 
 

@@ -64,9 +64,6 @@ class Budget:
         """Seconds left before the margin; never negative."""
         return max(0.0, self._deadline - self._clock())
 
-    def expired(self) -> bool:
-        return self.remaining() <= 0.0
-
     def wait_for(
         self,
         what: str,

@@ -17,7 +17,6 @@ from ocf_agents.ocf.codes import (
     ParameterError,
     PermissionDenied,
     Rc,
-    UnimplementedError,
     exit_reason,
 )
 
@@ -95,7 +94,6 @@ def test_exit_reason_goes_to_stderr_by_default(capsys: pytest.CaptureFixture[str
     [
         (GenericError, 1),
         (ArgsError, 2),
-        (UnimplementedError, 3),
         (PermissionDenied, 4),
         (NotInstalledError, 5),
         (ConfigurationError, 6),

@@ -33,14 +33,13 @@ def test_a_monitor_without_interval_is_a_probe(environ: dict[str, str], probe: b
     assert Environment(environ).is_probe is probe
 
 
-def test_interval_and_timeout_are_milliseconds() -> None:
-    env = Environment({META + "interval": "10000", META + "timeout": " 20000 "})
-    assert (env.interval_ms, env.timeout_ms) == (10000, 20000)
+def test_the_interval_is_milliseconds() -> None:
+    assert Environment({META + "interval": " 10000 "}).interval_ms == 10000
 
 
 def test_unreadable_numbers_count_as_unset() -> None:
-    env = Environment({META + "timeout": "soon", "OCF_CHECK_LEVEL": "deep"})
-    assert (env.timeout_ms, env.check_level) == (0, 0)
+    env = Environment({META + "interval": "soon", "OCF_CHECK_LEVEL": "deep"})
+    assert (env.interval_ms, env.check_level) == (0, 0)
 
 
 @pytest.mark.parametrize("level, expected", [(None, 0), ("0", 0), ("10", 10), ("20", 20)])
