@@ -1,9 +1,11 @@
 # ocf-agents: build, install and test.
 #
-#   make deps        Debian packages and the test virtual environment (quick when present)
+#   make deps        Debian packages, the test virtual environment (quick when present) and
+#                    the ocf-agents command of this checkout in it ($(VENV)/bin/ocf-agents)
 #   make test        deps, then every test tier (unit, conformance, integration, cluster)
 #   make install     agents into $(DESTDIR)$(OCF_ROOT)/resource.d/$(PROVIDER)/, the library
-#                    into $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)/ (found there by the agents)
+#                    into $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)/ (found there by the agents),
+#                    the ocf-agents command into $(DESTDIR)$(SBINDIR)/ as the .deb does
 #   make uninstall   removes exactly what install put there
 #   make demo        as root: a 3-node lab, the fail-over drill and its summary, lab down again
 #   make docs        man pages from the agents' meta-data ($(MAN_DIR)/ocf_$(PROVIDER)_<agent>.7) and
@@ -13,6 +15,7 @@
 OCF_ROOT  ?= /usr/lib/ocf
 PROVIDER  ?= ovsha
 DESTDIR   ?=
+SBINDIR   ?= /usr/sbin
 PYTHON    ?= /usr/bin/python3
 VENV      ?= .venv
 PYTEST_ARGS ?=
@@ -23,13 +26,15 @@ LIB_DIR   := $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)
 MAN_DIR   ?= docs/man
 DEB_DIR   ?= build/deb
 PKG_FILES := $(shell find ocf_agents -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
+# The ocf-agents command: the .deb's launcher, run by $(1), importing the library from $(2).
+launcher = sed -e '1s|.*|\#!$(1)|' -e 's|^LIBRARY = ""|LIBRARY = "$(2)"|' debian/ocf-agents.launcher
 
 .PHONY: all deps test install uninstall clean demo docs deb bench bench-failover
 
 all:
 	@echo "targets: deps test install uninstall clean"
 
-deps: $(VENV)/.deps-stamp
+deps: $(VENV)/.deps-stamp $(VENV)/bin/ocf-agents
 	@tools/install-deps
 
 $(VENV)/.deps-stamp: requirements-test.txt
@@ -37,6 +42,10 @@ $(VENV)/.deps-stamp: requirements-test.txt
 	$(PYTHON) -m venv --system-site-packages $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
 	touch $@
+
+$(VENV)/bin/ocf-agents: debian/ocf-agents.launcher $(VENV)/.deps-stamp
+	$(call launcher,$(abspath $(VENV))/bin/python,$(CURDIR)) > $@
+	chmod 755 $@
 
 test: deps
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) tests
@@ -58,9 +67,13 @@ install:
 	# Byte code now: without it every agent call compiles the library first where /usr is
 	# read-only, and the first calls after an upgrade do (docs/performance.md).
 	$(PYTHON) -m compileall -q $(if $(DESTDIR),-s $(DESTDIR) -p /) $(LIB_DIR)/ocf_agents
+	install -d -m 755 $(DESTDIR)$(SBINDIR)
+	$(call launcher,$(PYTHON),$(OCF_ROOT)/lib/$(PROVIDER)) > $(DESTDIR)$(SBINDIR)/ocf-agents
+	chmod 755 $(DESTDIR)$(SBINDIR)/ocf-agents
 
 uninstall:
 	for a in $(AGENTS); do rm -f $(AGENT_DIR)/$$a; done
+	rm -f $(DESTDIR)$(SBINDIR)/ocf-agents
 	rm -rf $(LIB_DIR)/ocf_agents
 	-rmdir $(LIB_DIR) $(AGENT_DIR) 2>/dev/null
 

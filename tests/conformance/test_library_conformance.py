@@ -392,6 +392,11 @@ def test_make_install_and_uninstall_into_a_destdir(tmp_path: Path) -> None:
     for name in agents:  # each finds the installed package, not the checkout
         result = run([str(agent_dir / name), "meta-data"], env={}, cwd="/")
         assert (result.returncode, result.stdout.startswith("<?xml")) == (0, True), result.stderr
+    command = dest / "usr/sbin/ocf-agents"  # where the .deb puts it, importing the installed library
+    assert command.stat().st_mode & 0o777 == 0o755
+    assert f'LIBRARY = "/usr/lib/ocf/lib/{provider}"' in command.read_text()
+    helped = run([str(command), "--help"], env={"PYTHONPATH": str(lib_dir)}, cwd="/")
+    assert helped.stdout.startswith("usage: ocf-agents"), helped.stderr
 
     run(make + ["uninstall"]).check_returncode()
     assert [p for p in dest.rglob("*") if not p.is_dir()] == []

@@ -32,11 +32,12 @@ def as_nobody(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProce
 
 
 @pytest.fixture(scope="module")
-def installed() -> Iterator[Path]:
-    """The agent and library installed by ``make install PROVIDER=ocfatest-port``."""
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The agent and library installed by ``make install PROVIDER=ocfatest-port`` (its
+    ocf-agents command in a temporary directory, not over an operator's /usr/sbin one)."""
     if os.geteuid() != 0:
         pytest.skip("needs root to install an agent under /usr/lib/ocf")
-    make = ["make", "-s", "-C", str(REPO), f"PROVIDER={PROVIDER}"]
+    make = ["make", "-s", "-C", str(REPO), f"PROVIDER={PROVIDER}", f"SBINDIR={tmp_path_factory.mktemp('sbin')}"]
     try:
         subprocess.run(make + ["install"], check=True, capture_output=True, timeout=LIMIT)
         yield OCF_ROOT / "resource.d" / PROVIDER / "OVSPort"

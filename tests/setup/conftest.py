@@ -11,11 +11,13 @@ from .helpers import REPO, TEST_PROVIDER
 
 
 @pytest.fixture(scope="session")
-def installed_agents() -> str:
-    """``make install`` under the test provider into the real $OCF_ROOT, removed afterwards."""
+def installed_agents(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """``make install`` under the test provider into the real $OCF_ROOT, removed afterwards
+    (its ocf-agents command in a temporary directory, not over an operator's /usr/sbin one)."""
     if os.geteuid() != 0:
         pytest.skip("needs root to install the agents under /usr/lib/ocf (pcs reads their meta-data)")
-    make = ["make", "-s", "-C", str(REPO), f"PROVIDER={TEST_PROVIDER}"]
+    sbin = tmp_path_factory.mktemp("sbin")
+    make = ["make", "-s", "-C", str(REPO), f"PROVIDER={TEST_PROVIDER}", f"SBINDIR={sbin}"]
     subprocess.run(make + ["install"], check=True, capture_output=True)
     try:
         yield TEST_PROVIDER
