@@ -43,6 +43,10 @@ class OvndbOptions:
     manage_northd: bool = False
     inactive_probe_interval: str | None = None
     inactive_probe_interval_to_master: str | None = None
+    # The intervals the agent's meta-data advertises, and OVN's integration guide writes. The
+    # unpromoted monitor records a backup's data position: its interval is the election's
+    # precision and sets a cut-off backup's grace (2 intervals + 4 s), so it stays short. The
+    # promoted one must differ (Pacemaker identifies a monitor by its interval).
     monitor_interval: str = "10"
     promoted_monitor_interval: str = "15"
     vip_monitor_interval: str = "10"
