@@ -292,3 +292,46 @@ def ensure_global_row(db: Database, timeout: float = DEFAULT_TIMEOUT) -> None:
     rows = transact(db, [{"op": "select", "table": db.global_table, "where": [], "columns": ["_uuid"]}], timeout)
     if not rows[0].get("rows"):
         transact(db, [{"op": "insert", "table": db.global_table, "row": {}}], timeout)
+
+
+def set_global_external_id(db: Database, key: str, value: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Set ``external_ids:key=value`` in the global row (an active server only: one commit).
+
+    OVSDB replicates in commit order, so a replica that holds this value holds every commit
+    before it: the hand-off's barrier (docs/ovndb-monitor-states.md).
+    """
+    mutations = [["external_ids", "delete", ["set", [key]]], ["external_ids", "insert", ["map", [[key, value]]]]]
+    transact(db, [{"op": "mutate", "table": db.global_table, "where": [], "mutations": mutations}], timeout)
+
+
+def global_external_id(db: Database, key: str, timeout: float = DEFAULT_TIMEOUT) -> str | None:
+    """``external_ids:key`` of the global row, read from this server's own copy (a backup
+    answers reads too)."""
+    results = transact(db, [{"op": "select", "table": db.global_table, "where": [], "columns": ["external_ids"]}],
+                       timeout)
+    for row in results[0].get("rows", []):
+        for name, value in row["external_ids"][1]:
+            if name == key:
+                return str(value)
+    return None
+
+
+def last_commit(path: str, tail: int = 1 << 16) -> dict[str, Any] | None:
+    """The last record of a standalone database file (``OVSDB JSON <length> <hash>`` then the
+    record), read from the file's end only: its cost does not grow with the database. None
+    when the file has no record in its last ``tail`` bytes or cannot be read."""
+    import json  # here: only a demote reads a database file
+
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, f.seek(0, 2) - tail))
+            data = f.read()
+    except OSError:
+        return None
+    header = data.rfind(b"OVSDB JSON ")
+    body = data.find(b"\n", header) + 1 if header >= 0 else 0
+    try:
+        record = json.loads(data[body:]) if body else None
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None

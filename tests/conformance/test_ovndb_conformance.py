@@ -63,7 +63,7 @@ def test_meta_data_declares_a_monitor_for_each_role_with_different_intervals(met
     from lxml import etree
 
     monitors = etree.fromstring(metadata).xpath("//action[@name='monitor']")
-    assert {(m.get("role"), m.get("interval")) for m in monitors} == {("Promoted", "10s"), ("Unpromoted", "30s")}
+    assert {(m.get("role"), m.get("interval")) for m in monitors} == {("Promoted", "15s"), ("Unpromoted", "10s")}
 
 
 @pytest.fixture

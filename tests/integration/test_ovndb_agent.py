@@ -162,6 +162,22 @@ def test_planned_switchover_with_a_writer_loses_no_acknowledged_write(lab2):
     wait_for("the old promoted node to replicate", lambda: set(acked) <= a.switches())
 
 
+def test_planned_switchover_proves_the_final_data_by_the_barrier_without_a_copy(lab2):
+    """The demoted node commits a barrier before turning read-only; the successor finds it
+    in its own copy (same session, commit order) and promotes without copying anything."""
+    a, b = promoted_pair(lab2)
+    a.nbctl("ls-add", "last-before-switchover")
+    res = lab2.promote(b, [], old=a)
+    assert res.rc == 0, res
+    log = (b.root / "agent.log").read_text()
+    barrier = a.nbctl("get", "NB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"')
+    assert barrier.startswith("node1:")
+    assert f"holds the demoted node's final data (barrier {barrier}): no copy needed" in log
+    assert "copying the whole database" not in log and "copied the demoted node's final data" not in log
+    assert "last-before-switchover" in b.switches()
+    assert b.sbctl("get", "SB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"') == barrier
+
+
 def test_planned_switchover_copies_the_writes_the_successor_missed(lab2):
     """The successor's replication session was cut off (in a real cluster: the VIP left the
     promoted node with updates in flight); the writes acknowledged since must still be on
@@ -175,6 +191,8 @@ def test_planned_switchover_copies_the_writes_the_successor_missed(lab2):
     assert res.rc == 0, res
     assert b.roles() == ("active", "active")
     assert "missed-by-node2" in b.switches()
+    log = (b.root / "agent.log").read_text()
+    assert "copying the whole database from the demoted node instead" in log  # the barrier never came
 
 
 def test_standby_of_the_promoted_node_keeps_the_writes_the_successor_missed(lab2):

@@ -76,3 +76,12 @@ def test_cib_file_is_named_in_every_printed_command() -> None:
 def test_force_is_added_to_resource_creation_only() -> None:
     lines = [shlex.split(x) for x in setup_cli(*CASES["ovndb"], "--pcs-version", "0.11", "--force").out.splitlines()]
     assert [("--force" in argv) for argv in lines] == [True, True, False, False]
+
+
+def test_setup_writes_the_monitor_intervals_the_meta_data_advertises():
+    from ocf_agents.agents.ovndb.metadata import METADATA
+    from ocf_agents.setup.build import OvndbOptions
+
+    advertised = {a.role: a.interval for a in METADATA.actions if a.name == "monitor"}
+    options = OvndbOptions(master_ip="192.0.2.10")
+    assert advertised == {"Promoted": int(options.promoted_monitor_interval), "Unpromoted": int(options.monitor_interval)}

@@ -85,6 +85,10 @@ class Config:
     def stop_northd(self) -> None:
         self.ovn_ctl_run("--ovn-manage-ovsdb=no", "stop_northd")
 
+    def db_file(self, db: Db) -> str:
+        """The database file ovn-ctl creates and the server writes every commit to."""
+        return os.path.join(self.dbdir, f"ovn{db.key}_db.db")
+
     def active_conf(self, db: Db) -> NodeFile:
         """The file where ovn-ctl keeps a backup's active server (its promote/demote read it)."""
         return NodeFile(os.path.join(self.sysconfdir, "ovn"), f"ovn{db.key}-active.conf")
@@ -116,6 +120,7 @@ def check_host(cfg: Config) -> None:
         if db.proto != "ssl":
             continue
         for suffix, path in zip(SSL_FILES, db.ssl_files):
+            name = f"ovn_{db.key}_db_{suffix}"
             if not os.path.isfile(path):
-                raise NotInstalledError(f"Parameter ovn_{db.key}_db_{suffix}={path!r}: no such file on this host "
+                raise NotInstalledError(f"Parameter {name}={path!r}: no such file on this host "
                                         f"({db.key}_master_protocol is ssl)")

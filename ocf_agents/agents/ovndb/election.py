@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ocf_agents.ocf.env import Notification
 
     from .config import Config
+    from .position import Published
 
 
 def refresh_position(cfg: Config) -> None:
@@ -40,10 +41,10 @@ def prepare(cfg: Config, n: Notification) -> None:
         cfg.files.candidates.write(" ".join(candidates))
 
 
-def elect(cfg: Config) -> str | None:
+def elect(cfg: Config) -> Published | None:
     """In promote: refuse to promote this node when another candidate's data is clearly
-    fresher, and raise that node's score. Returns the address a demoted candidate offers its
-    final data on (a planned switchover), if any: the freshest such candidate's.
+    fresher, and raise that node's score. Returns what a demoted candidate published (a
+    planned switchover: its address and barrier), if any: the freshest such candidate's.
 
     Without notifications nobody noted candidates, there is nothing to compare and the
     promotion goes ahead.
@@ -63,6 +64,6 @@ def elect(cfg: Config) -> str | None:
         raise GenericError(f"Not promoting {cfg.ctx.cluster.node_name()}: node {best} has fresher data "
                            f"(position {theirs.ms} > {mine.ms}, monitor intervals "
                            f"{theirs.interval_ms}/{mine.interval_ms} ms); its promotion score is raised instead")
-    offering = [node for node in candidates if published[node].handoff]
+    offering = [node for node in candidates if published[node].address]
     freshest = max(offering, key=lambda node: published[node].position.ms, default=None)
-    return published[freshest].handoff if freshest else None
+    return published[freshest] if freshest else None

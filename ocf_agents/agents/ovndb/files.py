@@ -59,8 +59,11 @@ class NodeFiles:
         self.score = NodeFile(rundir, "ovndb-servers.score")
         # The nodes the node to be promoted compares positions with (pre-promote to promote).
         self.candidates = NodeFile(rundir, "ovndb-servers.candidates")
-        # The address a demoted node offers its final data on (handoff.py).
+        # The address this node's databases listen on for the backups' replication while it is
+        # promoted, and for its successor's hand-off once demoted (handoff.py).
         self.handoff = NodeFile(rundir, "ovndb-servers.handoff")
+        # The barrier a demoted node committed last, published with its hand-off (handoff.py).
+        self.barrier = NodeFile(rundir, "ovndb-servers.barrier")
         # How fresh this node's data is (position.py).
         self.position = NodeFile(dbdir, "ovndb-servers.position")
         # The position an election refused: no restart may raise its score again (score.py).
@@ -69,5 +72,5 @@ class NodeFiles:
     def clear_on_stop(self) -> None:
         """What must not outlive the servers: the role, the score cache, the hand-off offer
         (its listeners go with the servers). The position and the outranked mark stay."""
-        for file in (self.role, self.score, self.handoff):
+        for file in (self.role, self.score, self.handoff, self.barrier):
             file.remove()

@@ -1,12 +1,21 @@
-"""The switchover hand-off: a demoted node's final data, copied before its successor takes
-writes.
+"""The switchover hand-off: the successor holds everything the demoted node acknowledged
+before it takes writes, without re-copying the database when it can show it already does.
 
-Writes the demoted node acknowledged last may not have reached the others: the VIP left
-that node before it was demoted, which cuts the replication sessions off mid-stream, and
-turning read-only closes them. So the demoted node offers its frozen, read-only databases on
-its own address (:func:`offer`), and the successor and the other backups replicate from
-there until nothing is left unread (:func:`catch_up`) before the promotion turns anyone
-active.
+Three parts:
+
+- While promoted, the databases also listen on this node's own address (:func:`listen`),
+  and the backups replicate from there rather than from master_ip (replication.py): when
+  Pacemaker moves the VIP away before the demote, their sessions go on.
+- The demote commits a *barrier* after client writes have stopped (the VIP is gone, ovn-northd
+  stopped) and before the servers turn read-only: ``external_ids:ovndb-servers-barrier`` in
+  NB_Global and SB_Global, a key OVN does not read (:func:`commit_barrier`). A server turned
+  backup keeps serving its replication sessions, and OVSDB replicates in commit order: a
+  replica that holds the barrier holds every write before it. The demoted node publishes the
+  barrier with its address (position.py).
+- The backups (post-demote) and the successor (promote) wait a moment for the barrier in
+  their own copy (:func:`receive_final_data`), a time independent of the database's size.
+  Only when it does not arrive (a session cut off, a node of an older version) do they copy
+  the whole database from the demoted node's address (:func:`catch_up`), bounded, and log it.
 """
 
 from __future__ import annotations
@@ -28,43 +37,112 @@ if TYPE_CHECKING:
     from ocf_agents.ocf.env import Notification
 
     from .config import Config
+    from .position import Published
 
 CONNECT_WAIT = 3.0  # seconds a node may take to reach the demoted node
+BARRIER_KEY = "ovndb-servers-barrier"
+BARRIER_WAIT = 2.0  # seconds a replica may take to receive the barrier over a live session
 
 
-def offer(cfg: Config) -> None:
-    """Let a successor copy this demoted node's final data from this node's own address.
+def listen(cfg: Config) -> None:
+    """Listen on this node's own address for the backups' replication (promote), and keep
+    listening there after a demote for the successor (until :func:`withdraw`).
+
+    With a VIP the databases listen on master_ip, which leaves this node before its demote;
+    the address added here is the one this node reaches master_ip's network from. Clients
+    could write through it while this node is promoted, as through the VIP; once demoted, the
+    servers are read-only backups. In load-balancer mode they listen on listen_ip already.
+    """
+    address = _address(cfg)
+    current = cfg.files.handoff.read()
+    if address == current:
+        return
+    withdraw(cfg)
+    if address is None:
+        cfg.ctx.log.warning(f"no route towards master_ip {cfg.master_ip}: the backups will replicate from "
+                            "master_ip, and a switchover will copy the whole database")
+        return
+    if _change_listeners(cfg, address, ovsdb.add_remote):
+        cfg.files.handoff.write(address)
+
+
+def offer(cfg: Config, barrier: str | None) -> None:
+    """Publish this demoted node's address and barrier, for its successor and the backups.
 
     Offered whenever a promoted node is demoted: Pacemaker usually promotes the successor in
     a later transition (the demote's score change aborts the first one), so the demote's
-    notify variables do not say whether a promotion follows.
-
-    With a VIP, the databases listen on master_ip only, which has left this node by now: add
-    a listener on the address this node reaches master_ip's network from, until the successor
-    is promoted (:func:`withdraw`). The databases are read-only backups: nothing can be
-    written through it. In load-balancer mode they already listen on listen_ip. The address
-    is published with this node's data position, now (the backups copy in the post-demote
-    notification) and again in the pre-promote notification.
+    notify variables do not say whether a promotion follows. Published now (the backups look
+    in the post-demote notification) and again in the pre-promote notification.
     """
-    address = _address(cfg)
-    if address is None:
-        cfg.ctx.log.warning(f"no route towards master_ip {cfg.master_ip}: the successor cannot copy this "
-                            "node's final data")
-        return
-    if not _change_listeners(cfg, address, ovsdb.add_remote):
-        return
-    cfg.files.handoff.write(address)
+    listen(cfg)
+    if barrier:
+        cfg.files.barrier.write(barrier)
     try:
-        position.publish(cfg)  # for the backups' post-demote copy
+        position.publish(cfg)
     except OCFError as err:
         cfg.ctx.log.warning(f"{err.reason}: the backups will look for this node's final data at the promotion only")
 
 
 def withdraw(cfg: Config) -> None:
-    """Remove the hand-off listener, if any (the successor is promoted, or this node is)."""
+    """Remove the listener on this node's own address, if any (another node is promoted)."""
     address = cfg.files.handoff.read()
     if address and _change_listeners(cfg, address, ovsdb.remove_remote):
         cfg.files.handoff.remove()
+    cfg.files.barrier.remove()
+
+
+def commit_barrier(cfg: Config) -> str | None:
+    """Commit a new barrier in both databases (still active, no client writing any more)
+    and return it; None, logged, when a server refuses (the successor will copy instead)."""
+    barrier = f"{cfg.ctx.cluster.node_name()}:{position.now_ms()}"
+    try:
+        for db in cfg.dbs:
+            ovsdb.set_global_external_id(db.database, BARRIER_KEY, barrier, cfg.timeout())
+    except ovsdb.OvsdbError as err:
+        cfg.ctx.log.warning(f"no barrier committed ({err}): the successor will copy the whole database")
+        return None
+    return barrier
+
+
+def confirm_barrier(cfg: Config, barrier: str | None) -> str | None:
+    """``barrier`` if it is the last commit of both databases now that they are backups;
+    None, logged, if anything was committed after it (a client on the local socket, or
+    through a load balancer, wrote between the barrier and the role change): holding the
+    barrier would not prove holding that write, so the successor copies instead."""
+    if barrier is None:
+        return None
+    for db in cfg.dbs:
+        last = ovsdb.last_commit(cfg.db_file(db)) or {}
+        if set(last) - {"_date", "_comment", "_is_diff"} != {db.database.global_table} or \
+                barrier not in str(last[db.database.global_table]):
+            cfg.ctx.log.warning(f"the {db.title} database committed a write after the barrier {barrier}: "
+                                "the successor will copy the whole database")
+            return None
+    return barrier
+
+
+def holds_barrier(cfg: Config, barrier: str) -> bool:
+    """Both databases of this node hold ``barrier`` in their own copy."""
+    try:
+        return all(ovsdb.global_external_id(db.database, BARRIER_KEY, cfg.timeout()) == barrier for db in cfg.dbs)
+    except ovsdb.OvsdbError:
+        return False
+
+
+def receive_final_data(cfg: Config, offered: Published) -> None:
+    """Hold the demoted node's final data: its barrier in this node's copy, or else a copy."""
+    if offered.barrier:
+        try:
+            cfg.ctx.budget.wait_for(f"the demoted node's barrier {offered.barrier}",
+                                    lambda: holds_barrier(cfg, offered.barrier), 0.02,
+                                    limit=min(BARRIER_WAIT, cfg.ctx.budget.remaining() / 4))
+            cfg.ctx.log.info(f"holds the demoted node's final data (barrier {offered.barrier}): no copy needed")
+            return
+        except OCFError as err:
+            cfg.ctx.log.warning(f"{err.reason}: copying the whole database from the demoted node instead")
+    else:
+        cfg.ctx.log.warning("the demoted node published no barrier: copying the whole database from it")
+    catch_up(cfg, offered.address)
 
 
 def _address(cfg: Config) -> str | None:
@@ -88,11 +166,11 @@ def _change_listeners(cfg: Config, address: str, change: Callable[[ovsdb.Databas
 
 
 def catch_up(cfg: Config, offered: str | None) -> None:
-    """Replicate from the demoted node's ``offered`` address until the copy is complete and
-    nothing is left unread. The backups start it in the post-demote notification; promote
-    waits for it (or makes it) before turning the servers active. Bounded: unreachable
-    within a few seconds, or not copied within half the remaining budget, go on with the
-    data received so far, and say so.
+    """The fallback: replicate from the demoted node's ``offered`` address until the copy is
+    complete and nothing is left unread (ovsdb-server's replication has no incremental
+    catch-up: a new session copies everything). Bounded: unreachable within a few seconds, or
+    not copied within half the remaining budget, go on with the data received so far, and
+    say so.
     """
     if offered is None:
         return
@@ -132,7 +210,7 @@ def copy_from_demoted(cfg: Config, n: Notification) -> None:
     if me in n.demote.unames or not read_state(cfg).all_backups:
         return
     for node in n.demote.unames:
-        offered = position.published_by(cfg, node).handoff
-        if offered:
-            catch_up(cfg, offered)
+        offered = position.published_by(cfg, node)
+        if offered.address:
+            receive_final_data(cfg, offered)
             return

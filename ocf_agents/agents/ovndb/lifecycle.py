@@ -10,7 +10,15 @@ from ocf_agents.ovs import ovsdb
 
 from . import handoff, score
 from .position import published_by, read_position, record_position
-from .replication import check_nowhere, listen_as_backup, point_backups, present_promoted, source, source_ip
+from .replication import (
+    check_nowhere,
+    listen_as_backup,
+    point_backups,
+    present_promoted,
+    promoted_address,
+    source,
+    source_ip,
+)
 from .state import live_pids, read_state, wait_until
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
@@ -29,6 +37,7 @@ def start(cfg: Config) -> int:
     """
     check_nowhere(cfg)
     promoted = present_promoted(cfg.ctx)
+    address = promoted_address(cfg, promoted)
     cfg.files.role.remove()
     keep_unreplicated_copy(cfg, promoted)
     state = read_state(cfg)
@@ -39,9 +48,9 @@ def start(cfg: Config) -> int:
             if cfg.manage_northd:
                 cfg.stop_northd()
             listen_as_backup(cfg)
-            point_backups(cfg, promoted)
-        elif any(s.status.sync_from != source(cfg, s.db, promoted) for s in state.servers):
-            point_backups(cfg, promoted)  # running already, but not replicating from where it should
+            point_backups(cfg, address)
+        elif any(s.status.sync_from != source(cfg, s.db, address) for s in state.servers):
+            point_backups(cfg, address)  # running already, but not replicating from where it should
     else:
         if state.any_running:
             cfg.ctx.log.warning(f"start found {state.describe()}: restarting both servers")
@@ -50,7 +59,7 @@ def start(cfg: Config) -> int:
             if not server.running:  # stale: ovn-ctl would take a zombie's pidfile as running
                 _remove(server.db.database.pidfile)
         cfg.files.handoff.remove()  # its listeners went with the servers
-        cfg.ovn_ctl_run(*start_arguments(cfg, promoted), "start_ovsdb")
+        cfg.ovn_ctl_run(*start_arguments(cfg, address), "start_ovsdb")
     state = wait_until(cfg, "both databases running as backups", lambda st: st.all_backups)
     if promoted is not None:
         state = _wait_connected(cfg, state)
@@ -71,7 +80,7 @@ def keep_unreplicated_copy(cfg: Config, promoted: str | None) -> None:
     import shutil  # here: every other call of the agent would pay for it
 
     for db in cfg.dbs:
-        original = os.path.join(cfg.dbdir, f"ovn{db.key}_db.db")
+        original = cfg.db_file(db)
         if not os.path.exists(original):
             continue
         copy = f"{original}.unreplicated-{mine.ms}"
@@ -82,7 +91,7 @@ def keep_unreplicated_copy(cfg: Config, promoted: str | None) -> None:
                             f"(position {mine.ms} > {theirs.ms}): kept a copy in {copy} before replicating")
 
 
-def start_arguments(cfg: Config, promoted: str | None) -> list[str]:
+def start_arguments(cfg: Config, address: str | None) -> list[str]:
     """ovn-ctl options for both databases: where to listen, SSL, whom to replicate from."""
     args = []
     for db in cfg.dbs:
@@ -95,7 +104,7 @@ def start_arguments(cfg: Config, promoted: str | None) -> list[str]:
             args += [f"--ovn-{k}-db-ssl-key={key}", f"--ovn-{k}-db-ssl-cert={cert}",
                      f"--ovn-{k}-db-ssl-ca-cert={cacert}"]
         args += [
-            f"--db-{k}-sync-from-addr={_bracketed(source_ip(cfg, db, promoted))}",
+            f"--db-{k}-sync-from-addr={_bracketed(source_ip(cfg, db, address))}",
             f"--db-{k}-sync-from-port={db.port}",
             f"--db-{k}-sync-from-proto={db.proto}",
             f"--db-{k}-probe-interval-to-active={cfg.probe_to_promoted}",

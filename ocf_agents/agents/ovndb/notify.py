@@ -16,7 +16,7 @@ from ocf_agents.ovs import ovsdb
 from ocf_agents.ovs.unixctl import UnixctlError
 
 from . import election, handoff
-from .replication import point_backups
+from .replication import point_backups, promoted_address
 from .state import read_state
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
@@ -54,4 +54,4 @@ def follow_new_promoted(cfg: Config, n: Notification) -> None:
     if cfg.manage_northd and state.northd_running:
         cfg.stop_northd()
     if state.all_backups:
-        point_backups(cfg, n.promote.unames[0] if n.promote.unames else None)
+        point_backups(cfg, promoted_address(cfg, n.promote.unames[0] if n.promote.unames else None))

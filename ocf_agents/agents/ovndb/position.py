@@ -1,8 +1,10 @@
 """How fresh a node's data is, recorded on the node and published for the election.
 
 The published form is the one place the election's inputs are written and read (PAF's
-idea): ``"<ms> promoted|backup <interval_ms> [<hand-off address>]"`` in a private node
-attribute, the address present only on a node just demoted (handoff.py).
+idea): ``"<ms> promoted|backup <interval_ms> [<address> [<barrier>]]"`` in a private node
+attribute. The address is where this node's databases listen for the backups' replication
+(promoted) and for its successor's hand-off (just demoted); the barrier is the last one this
+node committed when it was demoted (handoff.py).
 """
 
 from __future__ import annotations
@@ -55,13 +57,15 @@ class Position(Record):
 
 
 class Published(Record):
-    """A node's published position and the address it offers its final data on, if any."""
+    """A node's published position, the address its databases listen on for the others'
+    replication, if any, and the barrier it committed when it was demoted, if any."""
 
     position: Position
-    handoff: str | None
+    address: str | None
+    barrier: str | None = None
 
     def __str__(self) -> str:
-        return " ".join(filter(None, (str(self.position), self.handoff)))
+        return " ".join(filter(None, (str(self.position), self.address, self.address and self.barrier)))
 
 
 def parse_position(text: str | None) -> Position:
@@ -74,9 +78,9 @@ def parse_position(text: str | None) -> Position:
 
 
 def parse_published(text: str | None) -> Published:
-    """A published position; the hand-off address is its fourth word."""
+    """A published position; the address is its fourth word, the barrier its fifth."""
     words = (text or "").split()
-    return Published(parse_position(text), words[3] if len(words) > 3 else None)
+    return Published(parse_position(text), *(words[3:5] + [None, None])[:2])
 
 
 def read_position(cfg: Config) -> Position:
@@ -100,10 +104,11 @@ def position_attribute(ctx: Context) -> str:
     return f"{ctx.env.resource_name}-data-position-private"
 
 
-def publish(cfg: Config) -> None:
-    """This node's data position, for the others' election, with the address it offers its
-    final data on when it was just demoted."""
-    published = Published(read_position(cfg), cfg.files.handoff.read())
+def publish(cfg: Config, position: Position | None = None) -> None:
+    """This node's data position (``position``, or the recorded one), for the others'
+    election and replication, with the address its databases listen on for them and the
+    barrier it committed when demoted."""
+    published = Published(position or read_position(cfg), cfg.files.handoff.read(), cfg.files.barrier.read())
     cfg.ctx.cluster.set_private_attribute(position_attribute(cfg.ctx), str(published))
 
 

@@ -11,8 +11,8 @@ from . import handoff, score
 from .election import elect
 from .files import NodeFile
 from .monitor import note_restarts
-from .position import record_position
-from .replication import db_remote, listen_as_backup, listen_remote, point_backups, present_promoted
+from .position import publish, read_position, record_position
+from .replication import db_remote, listen_as_backup, listen_remote, point_backups, present_promoted, promoted_address
 from .state import read_state, wait_until
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
@@ -35,9 +35,10 @@ def promote(cfg: Config) -> int:
     state = read_state(cfg)
     if not state.all_answering:
         raise GenericError(f"Cannot promote: {state.describe()}")
-    handoff.withdraw(cfg)
     if not state.all_active:
-        handoff.catch_up(cfg, elect(cfg))
+        offered = elect(cfg)
+        if offered is not None:
+            handoff.receive_final_data(cfg, offered)
         for db in cfg.dbs:
             cfg.active_conf(db).remove()
             ovsdb.make_active(db.database, cfg.timeout())
@@ -53,12 +54,18 @@ def promote(cfg: Config) -> int:
                lambda st: st.all_active and (st.northd_running or not cfg.manage_northd))
     note_restarts(cfg, read_state(cfg))
     hint_nonlocal_bind(cfg)
-    record_position(cfg, promoted=True)
     cfg.files.candidates.remove()
+    cfg.files.barrier.remove()
+    handoff.listen(cfg)
+    # Published with the position this node was promoted with: a failed predecessor that
+    # rejoins compares its own with it (lifecycle.keep_unreplicated_copy).
+    promoted_with = read_position(cfg)
+    record_position(cfg, promoted=True)
     cluster = cfg.ctx.cluster
     cluster.concurrently(
         lambda: cluster.set_cluster_property(REPL_INFO, cluster.node_name(), set_id=REPL_INFO_SET),
-        lambda: score.set_score(cfg, score.PROMOTED, required=True))
+        lambda: score.set_score(cfg, score.PROMOTED, required=True),
+        lambda: publish(cfg, promoted_with))  # the address the backups replicate from (replication.py)
     return Rc.SUCCESS
 
 
@@ -79,7 +86,7 @@ def hint_nonlocal_bind(cfg: Config) -> None:
 def demote(cfg: Config) -> int:
     """Both servers backups with their data: of the surviving promoted node if there is
     one, else of nowhere. ovn-northd is stopped when managed. A node that was promoted
-    offers its final data to its successor (handoff.py)."""
+    commits a barrier before turning read-only and offers it to its successor (handoff.py)."""
     state = read_state(cfg)
     if not state.any_running:
         return Rc.NOT_RUNNING
@@ -88,13 +95,13 @@ def demote(cfg: Config) -> int:
     if cfg.manage_northd:
         cfg.stop_northd()
     was_promoted = state.any_active
-    handoff.withdraw(cfg)
+    barrier = handoff.commit_barrier(cfg) if state.all_active else None
     listen_as_backup(cfg)
-    point_backups(cfg, present_promoted(cfg.ctx))
+    point_backups(cfg, promoted_address(cfg, present_promoted(cfg.ctx)))
     wait_until(cfg, "both databases backups", lambda st: st.all_backups)
     if was_promoted:
         record_position(cfg, promoted=True)
-        handoff.offer(cfg)
+        handoff.offer(cfg, handoff.confirm_barrier(cfg, barrier))
     cfg.files.role.remove()
     kind = score.REPLICATING if was_promoted else score.backup_score(cfg, read_state(cfg))
     score.set_score(cfg, kind, required=True)

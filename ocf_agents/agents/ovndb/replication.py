@@ -1,10 +1,18 @@
-"""Where each server replicates from and where it listens: the promoted node's address,
-or nowhere while nobody is promoted, and never this node's own databases."""
+"""Where each server replicates from and where it listens: the promoted node's own address
+(published at its promotion; master_ip when it published none), or nowhere while nobody is
+promoted, and never this node's own databases.
+
+Why the promoted node's own address rather than master_ip: Pacemaker stops the VIP before it
+demotes the promoted node, and a session to the VIP dies with it; a session to the node's
+own address carries its last writes and the demote's barrier to the backups (handoff.py).
+"""
 
 from __future__ import annotations
 
 from ocf_agents.ocf.codes import ArgsError
 from ocf_agents.ovs import ovsdb
+
+from .position import published_by
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
 if TYPE_CHECKING:
@@ -24,20 +32,28 @@ def present_promoted(ctx: Context) -> str | None:
     return None
 
 
-def source_ip(cfg: Config, db: Db, promoted: str | None) -> str:
-    """master_ip when another node is promoted and master_ip does not reach this node;
-    otherwise the nowhere address, where a backup waits with its data intact."""
-    if promoted is not None and promoted != cfg.ctx.cluster.node_name():
-        if not cfg.reaches_self(cfg.master_ip, db):
-            return cfg.master_ip
-        cfg.ctx.log.warning(f"master_ip {cfg.master_ip} reaches this node's own {db.title} database; "
-                            f"pointing it at nowhere_ip {cfg.nowhere_ip} instead of replicating from itself")
+def promoted_address(cfg: Config, promoted: str | None) -> str | None:
+    """The address to replicate from when ``promoted`` is another node: its own address, as
+    it published it, or master_ip (a node that published none); None when nobody else is."""
+    if promoted is None or promoted == cfg.ctx.cluster.node_name():
+        return None
+    return published_by(cfg, promoted).address or cfg.master_ip
+
+
+def source_ip(cfg: Config, db: Db, address: str | None) -> str:
+    """``address`` (see :func:`promoted_address`) when it does not reach this node; otherwise
+    the nowhere address, where a backup waits with its data intact."""
+    if address is not None:
+        if not cfg.reaches_self(address, db):
+            return address
+        cfg.ctx.log.warning(f"{address} reaches this node's own {db.title} database; pointing it at "
+                            f"nowhere_ip {cfg.nowhere_ip} instead of replicating from itself")
     return cfg.nowhere_ip
 
 
-def source(cfg: Config, db: Db, promoted: str | None) -> str:
+def source(cfg: Config, db: Db, address: str | None) -> str:
     """The remote ``db`` replicates from (``tcp:ADDR:PORT``)."""
-    return ovsdb.remote(db.proto, source_ip(cfg, db, promoted), db.port)
+    return ovsdb.remote(db.proto, source_ip(cfg, db, address), db.port)
 
 
 def check_nowhere(cfg: Config) -> None:
@@ -48,11 +64,11 @@ def check_nowhere(cfg: Config) -> None:
                             "replicates from itself turns itself active")
 
 
-def point_backups(cfg: Config, promoted: str | None) -> None:
-    """Make both servers backups of ``promoted`` (or of nowhere), as ovn-ctl's demote does:
+def point_backups(cfg: Config, address: str | None) -> None:
+    """Make both servers backups of ``address`` (or of nowhere), as ovn-ctl's demote does:
     the active-server file too, so that ovn-ctl and a restarted server agree."""
     for db in cfg.dbs:
-        target = source(cfg, db, promoted)
+        target = source(cfg, db, address)
         cfg.active_conf(db).write(target)
         ovsdb.make_backup(db.database, target, cfg.probe_to_promoted, cfg.timeout())
 
