@@ -1,0 +1,67 @@
+"""One-shot questions the steps ask, from outside the cluster's own view: what a database
+server says of itself, which node holds an address, what the client sees.
+
+Pacemaker's view (crm_mon) says what the cluster believes; these say what is actually there,
+which is what a drill must compare it with.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from ocf_agents.ovs import ovsdb
+
+from ..lab import Lab
+from ..layout import OVNDB_VIP, Node
+from ..nodes import init_pid
+from ..proc import run
+from ..writer import in_client_netns
+from .resources import DBS
+
+
+def sync_status(lab: Lab, node: Node, db: str) -> ovsdb.SyncStatus | None:
+    """``ovsdb-server/sync-status`` of one database server, None if it does not answer
+    (stopped, or the node is down)."""
+    if init_pid(node) is None:
+        return None
+    proc = lab.run(node, ["ovs-appctl", "-T", "5", "-t", f"/run/ovn/{db}.ctl",
+                          "ovsdb-server/sync-status"], check=False, timeout=10)
+    if not proc.ok:
+        return None
+    try:
+        return ovsdb.parse_sync_status(proc.stdout)
+    except ovsdb.OvsdbError:
+        return None
+
+
+def replicating(lab: Lab, node: Node) -> bool:
+    """Both databases of ``node`` are backups replicating from the VIP."""
+    for db in DBS:
+        status = sync_status(lab, node, db)
+        if not (status and status.role == "backup" and status.replicating
+                and OVNDB_VIP in (status.sync_from or "")):
+            return False
+    return True
+
+
+def accepting_writes(lab: Lab, node: Node) -> bool:
+    """The northbound server of ``node`` is active (whether clients can reach it or not)."""
+    status = sync_status(lab, node, "ovnnb_db")
+    return status is not None and status.role == "active"
+
+
+def holds_address(node: Node, address: str) -> bool:
+    out = run(["ip", "-netns", node.netns, "-4", "-o", "addr", "show"], check=False).stdout
+    return f"inet {address}/" in out
+
+
+def client_ping(address: str) -> bool:
+    return subprocess.run(in_client_netns(["ping", "-c", "1", "-W", "1", address]),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          stdin=subprocess.DEVNULL, timeout=10).returncode == 0
+
+
+def client_neighbour(address: str) -> str:
+    """The MAC the client's neighbour table holds for ``address`` ("" when none)."""
+    out = run(in_client_netns(["ip", "neigh", "show", address])).stdout.split()
+    return out[out.index("lladdr") + 1] if "lladdr" in out else ""

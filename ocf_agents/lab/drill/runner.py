@@ -1,0 +1,79 @@
+"""How one step runs: its outcome read from how it ended, the lab made whole after it.
+
+A step that fails must not take the next one down with it: whatever it broke (a node crashed,
+a link down, a failure count) is undone before the next step starts, and a step that cannot
+undo it says so in its outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from .. import agents
+from ..lab import Lab
+from ..layout import LabError
+from ..nodes import init_pid
+from ..writer import Writer
+from .results import StepFailed, StepResult, StepSkipped
+from .watch import SETTLED_TIMEOUT, Watch
+
+
+class Runner(Watch):
+    """Runs steps one after the other on one lab, with one writing client throughout, and
+    keeps their results."""
+
+    def __init__(self, lab: Lab,
+                 say: Callable[[str], None] = lambda line: print(line, flush=True),
+                 writer_spacing: float | None = None) -> None:
+        super().__init__(lab, Writer(prefix=f"drill{int(time.time())}", spacing=writer_spacing),
+                         say)
+        self.results: list[StepResult] = []
+
+    def step(self, name: str, body: Callable[[StepResult], None]) -> StepResult:
+        """Run ``body``, then restore the lab; the result says how the step ended."""
+        result = StepResult(name)
+        self.say(name, "begins")
+        begun = time.monotonic()
+        try:
+            body(result)
+            result.ok, result.outcome = True, "ok"
+        except StepSkipped as err:
+            result.ok, result.outcome = True, f"skipped: {err}"
+        except StepFailed as err:
+            result.outcome = f"FAILED: {err}"
+        except LabError as err:
+            result.outcome = f"FAILED (lab): {err}"
+        finally:
+            try:
+                self.restore()
+            except LabError as err:
+                result.ok = False
+                result.outcome += f"; lab not restored: {err}"
+        result.timings.setdefault("step", time.monotonic() - begun)
+        self.say(name, result.outcome)
+        self.results.append(result)
+        return result
+
+    def restore(self) -> None:
+        """Leave the lab whole: every node connected and running, failures forgotten (a
+        failure count left by one step must not steer the next one)."""
+        for node in self.lab.nodes:
+            self.lab.heal(node)
+        for node in self.lab.nodes:
+            if init_pid(node) is None:
+                self.say("restore", f"starting {node.name}")
+                self.lab.start(node)
+        observer = self.observer()
+        self.lab.run(observer, ["crm_resource", "--cleanup"], check=False)
+        # ...and the re-probes that follow finished: the next step starts from a still cluster.
+        self.lab.run(observer, ["crm_resource", "--wait", f"--timeout={SETTLED_TIMEOUT:.0f}s"],
+                     check=False, timeout=SETTLED_TIMEOUT + 10)
+
+    def needs(self, database: bool = True, nodes: int = 2) -> None:
+        """Skip a step about replicated data on the Stateful floor (agents.py), or one that
+        needs more nodes than the lab has."""
+        if database and not agents.replicated(self.agent):
+            raise StepSkipped("Pacemaker's Stateful (the floor) runs no replicated database")
+        if len(self.lab.nodes) < nodes:
+            raise StepSkipped(f"needs a {nodes}-node lab")

@@ -1,0 +1,78 @@
+"""Watchers that run beside a step, sampling the lab every 0.1 s in a thread of their own.
+
+A one-shot look after the step cannot see a moment: two nodes writable for half a second in
+the middle of a fail-over leave no trace once it is over. A new watcher subclasses
+:class:`Sampler`, keeps what it saw in attributes, and the step turns them into facts.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Self
+
+from ..lab import Lab
+from ..layout import OVNDB_VIP
+from .probes import accepting_writes, holds_address
+
+
+class Sampler:
+    """Calls ``sample`` every ``interval`` seconds while its ``with`` block runs."""
+
+    interval = 0.1
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=type(self).__name__,
+                                        daemon=True)
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
+class ActiveSampler(Sampler):
+    """Which nodes accept writes.
+
+    *Active*: the node's northbound server is ``active``. *Writable*: active and holding the
+    VIP, so that a client can reach it. Without fencing, a cut-off node may stay active for a
+    moment after the majority promoted another one (Pacemaker cannot wait for a node it
+    cannot reach); the configured order (VIP stopped before the demote, started after the
+    promote) is what must keep two nodes from being writable at once. A node cut off by
+    ``isolate`` has every link down, so no client can write to it: it counts as writable only
+    while it is reachable. Active servers and VIP holders are counted regardless, and the step
+    prints them: that overlap is what fencing closes in production.
+    """
+
+    def __init__(self, lab: Lab) -> None:
+        super().__init__()
+        self.lab = lab
+        self.max_active = self.max_writable = self.max_vip_holders = 0
+        self.overlap = ""
+        self.active_overlap_s = 0.0
+        self._last = time.monotonic()
+
+    def sample(self) -> None:
+        active = [n for n in self.lab.running() if accepting_writes(self.lab, n)]
+        with_vip = [n for n in active if holds_address(n, OVNDB_VIP)]
+        self.max_vip_holders = max(self.max_vip_holders, len(with_vip))
+        writable = [n.name for n in with_vip if not self.lab.is_cut_off(n)]
+        now = time.monotonic()
+        if len(active) > 1:
+            self.active_overlap_s += now - self._last
+        self._last = now
+        self.max_active = max(self.max_active, len(active))
+        if len(writable) > self.max_writable:
+            self.max_writable, self.overlap = len(writable), "+".join(writable)

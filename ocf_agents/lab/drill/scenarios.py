@@ -1,0 +1,272 @@
+"""The drill's steps: each acts on the cluster (a move, a kill, a crash, a cut) and checks
+that the cluster did what a healthy HA setup does, recording how long it took.
+
+A step starts from a settled cluster and leaves the lab whole again (nodes running, links up,
+failure counts cleaned up), so that any step can run alone, as the tests run them.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .. import agents
+from ..lab import Lab
+from ..layout import OVNDB_VIP, PORT_VIP, LabError, Node
+from .probes import client_neighbour, client_ping, replicating
+from .resources import DBS, OVNDB, OVNDB_CLONE, PORT_RSC, apply_setup
+from .results import StepFailed, StepResult, summary
+from .runner import Runner
+from .samplers import ActiveSampler
+from .watch import wait_or_fail
+
+
+class Drill(Runner):
+    """The scenarios: each fills in its step's result, run as ``drill.step(name,
+    drill.bring_up)``; ``run_all`` runs them all in order."""
+
+    def bring_up(self, r: StepResult) -> None:
+        """``ocf-agents setup`` applies the ovndb-servers clone (or the same clone of the
+        lab's agent, agents.py) with its VIP, and the OVSPort group; one node is promoted,
+        the others replicate; the writer starts."""
+        t0 = time.monotonic()
+        apply_setup(self.lab, self.observer())
+        r.timings["setup commands"] = time.monotonic() - t0
+        self.say(r.name, f"setup applied in {r.timings['setup commands']:.1f}s")
+        t1 = time.monotonic()
+        promoted = self.promoted()
+        r.promoted_after = promoted.name
+        r.timings["promoted+VIP"] = time.monotonic() - t1
+        self.say(r.name, f"{promoted.name} promoted ({self.agent}), VIP {OVNDB_VIP} there")
+        backups = [n for n in self.lab.nodes if n != promoted]
+        if agents.replicated(self.agent):
+            self.wait_replicating(backups)
+            r.timings["backups replicating"] = time.monotonic() - t1
+            self.say(r.name, f"{', '.join(n.name for n in backups)} replicating")
+        view = self.wait_view("the OVSPort group started",
+                              lambda v: len(v.nodes_with(PORT_RSC)) == 1)
+        r.facts["port group on"] = view.nodes_with(PORT_RSC)[0]
+        t2 = time.monotonic()
+        self.writer.start()
+        r.timings["first write"] = self.wait_write_after(t2)
+        self.say(r.name, f"writer acknowledged its first write after "
+                         f"{r.timings['first write']:.2f}s")
+        self.count_lost(r, t0)
+
+    def switchover(self, r: StepResult) -> None:
+        """A planned move of the promoted role: demote, then promote elsewhere; no
+        acknowledged write may be lost."""
+        self.needs()
+        before = self.settled()
+        target = next(n for n in self.lab.nodes if n != before and replicating(self.lab, n))
+        r.promoted_before = before.name
+        t0 = time.monotonic()
+        self.say(r.name, f"crm_resource --move {OVNDB_CLONE} to {target.name} --promoted")
+        self.lab.run(self.observer(), ["crm_resource", "--move", "-r", OVNDB_CLONE, "-N",
+                                       target.name, "--promoted"])
+        try:
+            after = self.promoted(other_than=before)
+        finally:
+            self.lab.run(self.observer(), ["crm_resource", "--clear", "-r", OVNDB_CLONE])
+        r.promoted_after = after.name
+        r.timings["moved"] = time.monotonic() - t0
+        r.timings["first write"] = self.wait_write_after(t0)
+        self.wait_replicating([n for n in self.lab.nodes if n != after])
+        r.timings["longest write gap"] = self.writer.longest_gap(t0, time.monotonic())
+        self.say(r.name, f"{after.name} promoted after {r.timings['moved']:.2f}s, longest "
+                         f"gap between writes {r.timings['longest write gap']:.2f}s")
+        self.count_lost(r, t0)
+        if after != target:
+            raise StepFailed(f"{after.name} was promoted, not the move's target {target.name}")
+        if r.lost:
+            raise StepFailed(f"{r.lost} acknowledged writes lost in a planned switchover")
+
+    def kill_db_server(self, r: StepResult) -> None:
+        """SIGKILL the northbound ovsdb-server of the promoted node: Pacemaker's monitor
+        notices and recovers; how long until writes are accepted again."""
+        self.needs()
+        before = self.settled()
+        r.promoted_before = before.name
+        pid = self.lab.run(before, ["cat", "/run/ovn/ovnnb_db.pid"]).stdout.strip()
+        t0 = time.monotonic()
+        self.lab.run(before, ["kill", "-KILL", pid])
+        self.say(r.name, f"killed ovsdb-server (NB, pid {pid} in {before.name})")
+        r.timings["first write"] = self.wait_write_after(t0)
+        after = self.promoted()
+        r.promoted_after = after.name
+        self.say(r.name, f"writes accepted again after {r.timings['first write']:.2f}s "
+                         f"({after.name} promoted)")
+        self.wait_replicating([n for n in self.lab.nodes if n != after])
+        r.timings["all replicating"] = time.monotonic() - t0
+        self.count_lost(r, t0)
+
+    def crash_promoted(self, r: StepResult) -> None:
+        """SIGKILL the promoted node's whole namespace; the time to the first write accepted
+        by the new promoted node, and the acknowledged writes that did not survive. Then the
+        node boots again and must rejoin as a replicating backup."""
+        before = self.settled()
+        r.promoted_before = before.name
+        t0 = time.monotonic()
+        r.moments["crash"] = time.time()
+        self.lab.crash(before)
+        self.say(r.name, f"crashed {before.name}")
+        r.timings["first write"] = self.wait_write_after(t0)
+        after = self.promoted(other_than=before)
+        r.promoted_after = after.name
+        r.timings["promoted elsewhere"] = time.monotonic() - t0
+        self.say(r.name, f"{after.name} promoted; first write accepted after "
+                         f"{r.timings['first write']:.2f}s")
+        self._rejoin(r, before)
+        self.count_lost(r, t0)
+
+    def _rejoin(self, r: StepResult, node: Node) -> None:
+        """Boot a crashed node: it must come back as a backup replicating from the VIP."""
+        t0 = time.monotonic()
+        self.lab.start(node)
+        self.wait_view(f"{node.name} back unpromoted",
+                       lambda v: node.name in v.nodes_with(OVNDB, "Unpromoted"))
+        self.wait_replicating([node])
+        r.timings["rejoined"] = time.monotonic() - t0
+        r.facts["rejoined as"] = ("replicating backup" if agents.replicated(self.agent)
+                                  else "unpromoted")
+        self.say(r.name, f"{node.name} rejoined as {r.facts['rejoined as']} after "
+                         f"{r.timings['rejoined']:.2f}s")
+
+    def stale_replica(self, r: StepResult) -> None:
+        """Cut one backup's replication, keep writing, crash the promoted node: the fresh
+        backup must be promoted, not the stale one."""
+        self.needs(nodes=3)
+        before = self.settled()
+        r.promoted_before = before.name
+        stale, fresh = [n for n in self.lab.nodes if n != before]
+        self.say(r.name, f"cutting {stale.name}'s replication (route to the VIP prohibited, "
+                         f"connections dropped)")
+        self.lab.run(stale, ["ip", "route", "add", "prohibit", f"{OVNDB_VIP}/32"])
+        try:
+            for db in DBS:  # the established connections outlive a new route: drop them
+                self.lab.run(stale, ["ovs-appctl", "-t", f"/run/ovn/{db}.ctl",
+                                     "ovsdb-server/disconnect-active-ovsdb-server"])
+            t_cut = time.monotonic()
+            self.wait_stale(stale, fresh)
+            self.say(r.name, f"{stale.name} scored {self.score(stale)}, "
+                             f"{fresh.name} {self.score(fresh)}")
+            self.wait_write_after(time.monotonic())  # a write the stale one cannot have
+            r.facts["stale"], r.facts["fresh"] = stale.name, fresh.name
+            t0 = time.monotonic()
+            r.timings["cut before crash"] = t0 - t_cut
+            self.lab.crash(before)
+            self.say(r.name, f"crashed {before.name}")
+            after = self.promoted(other_than=before)
+            r.promoted_after = after.name
+            r.timings["promoted elsewhere"] = time.monotonic() - t0
+            r.timings["first write"] = self.wait_write_after(t0)
+            self.say(r.name, f"{after.name} promoted after {r.timings['promoted elsewhere']:.2f}s")
+        finally:
+            self.lab.run(stale, ["ip", "route", "del", "prohibit", f"{OVNDB_VIP}/32"],
+                         check=False)
+        if after != fresh:
+            raise StepFailed(f"the stale replica {stale.name} was promoted")
+        self._rejoin(r, before)
+        self.wait_replicating([stale])
+        self.count_lost(r, t0)
+
+    def partition(self, r: StepResult) -> None:
+        """Cut the promoted node off a 3-node cluster: the majority promotes another node,
+        the minority stops its resources; never two databases accepting writes at once;
+        after healing, the old node rejoins as a backup."""
+        self.needs(nodes=3)
+        before = self.settled()
+        r.promoted_before = before.name
+        with ActiveSampler(self.lab) as sampler:
+            t0 = time.monotonic()
+            self.lab.isolate(before)
+            self.say(r.name, f"isolated {before.name}")
+            after = self.promoted(exclude=before, other_than=before)
+            r.promoted_after = after.name
+            r.timings["majority promoted"] = time.monotonic() - t0
+            self.wait_stopped(before)
+            r.timings["minority stopped"] = time.monotonic() - t0
+            self.say(r.name, f"majority promoted {after.name} after "
+                             f"{r.timings['majority promoted']:.2f}s; {before.name} stopped "
+                             f"its resources after {r.timings['minority stopped']:.2f}s")
+            r.timings["first write"] = self.wait_write_after(t0)
+        r.facts["max writable at once"] = sampler.max_writable
+        r.facts["max active at once"] = sampler.max_active
+        r.facts["max VIP holders at once"] = sampler.max_vip_holders
+        if sampler.max_active > 1:
+            self.say(r.name, f"note: {sampler.max_active} servers were active at once for "
+                             f"about {sampler.active_overlap_s:.1f}s (no fencing in the lab), "
+                             f"{sampler.max_vip_holders} holding the VIP, never more than "
+                             f"{sampler.max_writable} that clients could reach")
+        t1 = time.monotonic()
+        self.lab.heal(before)
+        self.say(r.name, f"healed {before.name}")
+        self.wait_view(f"{before.name} back unpromoted",
+                       lambda v: before.name in v.nodes_with(OVNDB, "Unpromoted"))
+        self.wait_replicating([before])
+        r.timings["rejoined"] = time.monotonic() - t1
+        self.say(r.name, f"{before.name} rejoined as a replicating backup after "
+                         f"{r.timings['rejoined']:.2f}s")
+        self.count_lost(r, t0)
+        if sampler.max_writable > 1:
+            raise StepFailed(f"{sampler.max_writable} nodes that clients could reach accepted "
+                             f"writes through the VIP at the same time ({sampler.overlap})")
+
+    def port_failover(self, r: StepResult) -> None:
+        """Crash the node that holds the OVSPort group: the port, its MAC and its address
+        move together, so the client's neighbour entry stays right and traffic resumes."""
+        view = self.wait_view("the OVSPort group placed",
+                              lambda v: len(v.nodes_with(PORT_RSC)) == 1)
+        holder = self.lab.node(view.nodes_with(PORT_RSC)[0])
+        r.promoted_before = f"port@{holder.name}"
+        if not client_ping(PORT_VIP):
+            raise StepFailed(f"{PORT_VIP} does not answer the client before the fail-over")
+        mac_before = client_neighbour(PORT_VIP)
+        r.facts["MAC before"] = mac_before
+        t0 = time.monotonic()
+        self.lab.crash(holder)
+        self.say(r.name, f"crashed {holder.name}, which held {PORT_RSC} ({mac_before})")
+        wait_or_fail(f"{PORT_VIP} to answer again", lambda: client_ping(PORT_VIP), interval=0)
+        r.timings["traffic resumed"] = time.monotonic() - t0
+        mac_after = client_neighbour(PORT_VIP)
+        r.facts["MAC after"] = mac_after
+        view = self.wait_view("the OVSPort group started elsewhere",
+                              lambda v: v.nodes_with(PORT_RSC) not in ([], [holder.name]),
+                              exclude=holder)
+        r.promoted_after = f"port@{view.nodes_with(PORT_RSC)[0]}"
+        self.say(r.name, f"traffic resumed after {r.timings['traffic resumed']:.2f}s, "
+                         f"neighbour entry {mac_after}")
+        if mac_after != mac_before:
+            raise StepFailed(f"the client's neighbour entry changed: {mac_before} -> {mac_after}")
+
+    STEPS: dict[str, str] = {
+        "switchover": "switchover",
+        "kill-db-server": "kill_db_server",
+        "crash-promoted": "crash_promoted",
+        "stale-replica": "stale_replica",
+        "partition": "partition",
+        "port-failover": "port_failover",
+    }
+
+    def run_all(self, only: list[str] | None = None) -> bool:
+        """The bring-up, then the steps (``only`` those, if given); True if all went well."""
+        try:
+            if not self.step("bring-up", self.bring_up).ok:
+                return False
+            for name, method in self.STEPS.items():
+                if not only or name in only:
+                    self.step(name, getattr(self, method))
+        finally:
+            self.writer.stop()
+        return all(r.ok for r in self.results)
+
+
+def run_drill(lab: Lab, only: list[str] | None = None) -> int:
+    """``ocf-agents drill``: the steps and the summary; the exit status."""
+    unknown = set(only or ()) - set(Drill.STEPS)
+    if unknown:
+        raise LabError(f"unknown step {', '.join(sorted(unknown))} "
+                       f"(steps: {', '.join(Drill.STEPS)})")
+    drill = Drill(lab)
+    ok = drill.run_all(only)
+    print("\n" + summary(drill))
+    return 0 if ok else 1

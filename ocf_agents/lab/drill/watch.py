@@ -1,0 +1,167 @@
+"""What the steps wait for: Pacemaker's view of the cluster, the backups replicating, the
+promotion scores the agent sets, the writer's acknowledgements and the writes that survived.
+
+Every wait is bounded; one that runs out fails the step (:class:`StepFailed`), not the lab:
+the cluster did not do what a healthy HA setup does in that time, which is the drill's finding.
+The agent's own facts (the stale score, the grace before a cut-off backup counts as stale) are
+read from the agent, so that the drill waits for what the agent actually does.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, TypeVar
+
+from ocf_agents.agents.ovndb.metadata import METADATA
+from ocf_agents.agents.ovndb.position import GRACE_SLACK_MS
+
+from .. import agents
+from ..cluster import ClusterView
+from ..lab import Lab
+from ..layout import LabError, Node
+from ..proc import wait_until
+from ..writer import Writer, switches_in_nb
+from .probes import replicating
+from .resources import OVNDB, OVNDB_VIP_RSC, UNPROMOTED_MONITOR_S
+from .results import StepFailed, StepResult
+
+T = TypeVar("T")
+CONVERGE_TIMEOUT = 60.0
+SETTLED_TIMEOUT = 30.0  # a step starts from a settled cluster, or fails at once
+STALE_SCORE = int(METADATA.parameter("stale_score").default)
+# A cut-off backup keeps the replicating score while its last connected position is within the
+# agent's grace (Position.within_grace: 2 monitor intervals + GRACE_SLACK_MS); its next
+# monitor then scores it stale. 15 s to spare.
+GRACE_S = 2 * UNPROMOTED_MONITOR_S + GRACE_SLACK_MS / 1000
+STALE_TIMEOUT = GRACE_S + UNPROMOTED_MONITOR_S + 15
+
+
+def wait_or_fail(what: str, check: Callable[[], T], timeout: float = CONVERGE_TIMEOUT,
+                 interval: float = 0.2) -> T:
+    """``wait_until``, failing the step when ``what`` does not happen in time."""
+    try:
+        return wait_until(what, check, timeout, interval)
+    except LabError as err:
+        raise StepFailed(str(err)) from None
+
+
+class Watch:
+    """The lab as the steps see it, and the drill's clock: the timeline's times and the
+    promotions it lists are seconds since the watch began."""
+
+    def __init__(self, lab: Lab, writer: Writer, say: Callable[[str], None]) -> None:
+        self.lab = lab
+        self.writer = writer
+        self._say = say
+        self.started = time.monotonic()
+        self.agent = lab.state.agent
+        self.known_lost: set[int] = set()
+        self.promotions: list[tuple[float, str]] = []
+
+    def elapsed(self, moment: float | None = None) -> float:
+        return (moment if moment is not None else time.monotonic()) - self.started
+
+    def say(self, step: str, message: str) -> None:
+        self._say(f"[{self.elapsed():7.2f}s] {step:<16} {message}")
+
+    def observer(self, exclude: Node | None = None) -> Node:
+        """A node to ask about the cluster: running and connected."""
+        for node in self.lab.running():
+            if node != exclude and not self.lab.is_cut_off(node):
+                return node
+        raise StepFailed("no running, connected node left to observe the cluster")
+
+    def wait_view(self, what: str, predicate: Callable[[ClusterView], bool],
+                  exclude: Node | None = None, timeout: float = CONVERGE_TIMEOUT) -> ClusterView:
+        """Until the cluster, as a connected node sees it, is as ``predicate`` wants; a step
+        that fails here says which actions failed, which is usually why."""
+        observer = self.observer(exclude)
+        try:
+            return self.lab.wait_view(observer, what, predicate, timeout)
+        except LabError as err:
+            view = self.lab.view(observer)
+            failures = f"; failed actions: {' | '.join(view.failures)}" if view and \
+                view.failures else ""
+            raise StepFailed(f"{err}{failures}") from None
+
+    def promoted(self, exclude: Node | None = None, other_than: Node | None = None,
+                 timeout: float = CONVERGE_TIMEOUT) -> Node:
+        """Wait for exactly one promoted instance with the VIP on its node (not
+        ``other_than``) and return that node."""
+        def settled(v: ClusterView) -> bool:
+            nodes = v.promoted(OVNDB)
+            return (len(nodes) == 1 and v.nodes_with(OVNDB_VIP_RSC) == nodes
+                    and (other_than is None or nodes[0] != other_than.name))
+        view = self.wait_view("one promoted ovndb-servers with the VIP", settled, exclude,
+                              timeout)
+        node = self.lab.node(view.promoted(OVNDB)[0])
+        if not self.promotions or self.promotions[-1][1] != node.name:
+            self.promotions.append((self.elapsed(), node.name))
+        return node
+
+    def settled(self) -> Node:
+        """The promoted node a step starts from; a step on an unsettled cluster (an earlier
+        step left it broken) fails at once, saying so."""
+        try:
+            return self.promoted(timeout=SETTLED_TIMEOUT)
+        except StepFailed as err:
+            raise StepFailed(f"cluster not settled before the step: {err}") from None
+
+    def wait_replicating(self, nodes: list[Node], timeout: float = CONVERGE_TIMEOUT) -> None:
+        """Until ``nodes`` replicate from the VIP (at once for the floor, which has no
+        replicas)."""
+        if agents.replicated(self.agent):
+            wait_or_fail(f"{', '.join(n.name for n in nodes)} replicating from the VIP",
+                         lambda: all(replicating(self.lab, n) for n in nodes), timeout, 0.3)
+
+    def wait_write_after(self, moment: float, timeout: float = CONVERGE_TIMEOUT) -> float:
+        """Seconds from ``moment`` to the end of the first acknowledged write begun after it."""
+        write = wait_or_fail("an acknowledged write through the VIP",
+                             lambda: self.writer.first_ack_after(moment), timeout, 0.05)
+        return write.finished - moment
+
+    def wait_stopped(self, node: Node) -> None:
+        """Until ``node`` runs no resource, as it sees the cluster itself (cut off, it has a
+        view of its own)."""
+        def stopped() -> bool:
+            view = self.lab.view(node)
+            return view is not None and not [p for p in view.placements if p.node == node.name]
+        wait_or_fail(f"{node.name} to stop its resources", stopped)
+
+    def score(self, node: Node) -> int | None:
+        """``node``'s promotion score as the cluster holds it (None: none)."""
+        proc = self.lab.run(self.observer(), [
+            "crm_attribute", "--node", node.name, "--name", f"master-{OVNDB}", "--lifetime",
+            "reboot", "--query", "--quiet"], check=False, timeout=10)
+        try:
+            return int(proc.stdout.strip())
+        except ValueError:
+            return None
+
+    def wait_stale(self, stale: Node, fresh: Node) -> None:
+        """Until the agent has given the cut-off backup the stale score, below the fresh
+        one's; before that a crash of the promoted node would test nothing (the agent keeps
+        a cut-off backup's score for its grace: every backup is cut off when the promoted
+        node fails)."""
+        def scores() -> bool:
+            s, f = self.score(stale), self.score(fresh)
+            return s == STALE_SCORE and f is not None and s < f
+        wait_or_fail(f"{stale.name}'s promotion score to become the stale score "
+                     f"{STALE_SCORE}, below {fresh.name}'s", scores, STALE_TIMEOUT, 0.5)
+
+    def count_lost(self, result: StepResult, since: float) -> None:
+        """Acknowledged writes missing from the database now (new ones count for this step).
+        The floor's servers do not replicate: there only the acknowledged writes count."""
+        if not agents.replicated(self.agent):
+            result.acked = len([w for w in self.writer.snapshot()
+                                if w.acked and w.finished >= since])
+            result.facts["lost writes"] = "not counted (the floor replicates nothing)"
+            return
+        present = switches_in_nb()
+        if present is None:
+            raise StepFailed("the northbound database does not answer through the VIP")
+        acked = [w for w in self.writer.snapshot() if w.acked]
+        missing = set(self.writer.missing(present, acked))
+        result.acked = len([w for w in acked if w.finished >= since])
+        result.lost = len(missing - self.known_lost)
+        self.known_lost |= missing
