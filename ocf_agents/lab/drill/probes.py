@@ -35,11 +35,13 @@ def sync_status(lab: Lab, node: Node, db: str) -> ovsdb.SyncStatus | None:
 
 
 def replicating(lab: Lab, node: Node) -> bool:
-    """Both databases of ``node`` are backups replicating from the VIP."""
+    """Both databases of ``node`` are backups replicating from the promoted node: from its
+    own address (our agent: docs/ovndb-monitor-states.md) or from the VIP (OVN's agent)."""
+    sources = {OVNDB_VIP} | {other.address for other in lab.nodes if other != node}
     for db in DBS:
         status = sync_status(lab, node, db)
-        if not (status and status.role == "backup" and status.replicating
-                and OVNDB_VIP in (status.sync_from or "")):
+        parsed = ovsdb.parse_remote(status.sync_from or "") if status else None
+        if not (status and status.role == "backup" and status.replicating and parsed and parsed[1] in sources):
             return False
     return True
 

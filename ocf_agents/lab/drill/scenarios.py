@@ -19,6 +19,17 @@ from .runner import Runner
 from .samplers import ActiveSampler
 from .watch import wait_or_fail
 
+# The stale-replica step cuts one backup's replication, whichever address it replicates from
+# (our agent: the promoted node's own; OVN's: the VIP), and nothing else: Corosync must go on.
+CUT_TABLE = "ocfa_cut_replication"
+CUT_REPLICATION = f"""table inet {CUT_TABLE} {{
+    chain out {{
+        type filter hook output priority 0;
+        tcp dport {{ 6641, 6642 }} reject with tcp reset
+    }}
+}}
+"""
+
 
 class Drill(Runner):
     """The scenarios: each fills in its step's result, run as ``drill.step(name,
@@ -138,9 +149,9 @@ class Drill(Runner):
         before = self.settled()
         r.promoted_before = before.name
         stale, fresh = [n for n in self.lab.nodes if n != before]
-        self.say(r.name, f"cutting {stale.name}'s replication (route to the VIP prohibited, "
+        self.say(r.name, f"cutting {stale.name}'s replication (database ports refused, "
                          f"connections dropped)")
-        self.lab.run(stale, ["ip", "route", "add", "prohibit", f"{OVNDB_VIP}/32"])
+        self.lab.run(stale, ["nft", "-f", "-"], input=CUT_REPLICATION)
         try:
             for db in DBS:  # the established connections outlive a new route: drop them
                 self.lab.run(stale, ["ovs-appctl", "-t", f"/run/ovn/{db}.ctl",
@@ -161,8 +172,7 @@ class Drill(Runner):
             r.timings["first write"] = self.wait_write_after(t0)
             self.say(r.name, f"{after.name} promoted after {r.timings['promoted elsewhere']:.2f}s")
         finally:
-            self.lab.run(stale, ["ip", "route", "del", "prohibit", f"{OVNDB_VIP}/32"],
-                         check=False)
+            self.lab.run(stale, ["nft", "delete", "table", "inet", CUT_TABLE], check=False)
         if after != fresh:
             raise StepFailed(f"the stale replica {stale.name} was promoted")
         self._rejoin(r, before)
