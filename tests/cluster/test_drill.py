@@ -13,8 +13,10 @@ import pytest
 from lab_pool import LabPool
 
 from ocf_agents.lab import network
-from ocf_agents.lab.drill import OVNDB, Drill, StepResult, replicating
+from ocf_agents.lab.drill import OVNDB, Drill, StepResult, replicating, summary
+from ocf_agents.lab.drill.results import LONG_LIVED, ONE_SHOT
 from ocf_agents.lab.layout import OVNDB_VIP
+from ocf_agents.lab.writer import switches_in_nb
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,7 @@ def drill(lab_pool: LabPool) -> Iterator[Drill]:
     try:
         yield drill
     finally:
-        drill.writer.stop()
+        drill.stop_clients()
         lab_pool.drop()  # the agents' resources and addresses go with the lab
 
 
@@ -73,22 +75,24 @@ def test_planned_switchover_loses_no_acknowledged_write(switchover: StepResult) 
     assert switchover.lost == 0 and switchover.ok, switchover.outcome
 
 
-HANDOFF_LOG = "copied the demoted node's final data from"
+BARRIER_LOG = "holds the demoted node's final data (barrier"
 
 
-def test_planned_switchover_copies_the_demoted_nodes_final_data(drill: Drill,
-                                                                 switchover: StepResult) -> None:
-    """The VIP leaves the promoted node before its demote, cutting replication off with updates
-    in flight: the new promoted node copied the demoted node's data from that node's own
-    address before taking writes, and the demoted node then withdrew the listener it offered
-    the data on (its databases listen on the VIP only again)."""
+def test_planned_switchover_proves_the_final_data_by_the_barrier(drill: Drill, switchover: StepResult) -> None:
+    """The VIP leaves the promoted node before its demote; the backups replicate from the
+    promoted node's own address, so their sessions go on, and the demote's barrier reaches the
+    successor, which promotes without copying. The demoted node then withdraws the listener on
+    its own address (its databases listen on the VIP's address only again), and the new
+    promoted node listens on its own."""
     old, new = drill.lab.node(switchover.promoted_before), drill.lab.node(switchover.promoted_after)
-    log = drill.lab.run(new, ["grep", "-F", HANDOFF_LOG, "/var/log/pacemaker/pacemaker.log"], check=False)
-    assert f"{HANDOFF_LOG} {old.address}" in log.stdout
+    log = drill.lab.run(new, ["grep", "-F", BARRIER_LOG, "/var/log/pacemaker/pacemaker.log"], check=False)
+    assert f"{BARRIER_LOG} {old.name}:" in log.stdout
     for db in ("nb", "sb"):
-        remotes = drill.lab.run(old, ["ovs-appctl", "-t", f"/run/ovn/ovn{db}_db.ctl",
-                                      "ovsdb-server/list-remotes"]).stdout.split()
-        assert not [r for r in remotes if r.rsplit(":", 1)[-1] == old.address], remotes
+        def remotes(node):
+            return drill.lab.run(node, ["ovs-appctl", "-t", f"/run/ovn/ovn{db}_db.ctl",
+                                        "ovsdb-server/list-remotes"]).stdout.split()
+        assert not [r for r in remotes(old) if r.rsplit(":", 1)[-1] == old.address], remotes(old)
+        assert [r for r in remotes(new) if r.rsplit(":", 1)[-1] == new.address], remotes(new)
 
 
 def test_killed_database_server_is_recovered(drill: Drill, brought_up) -> None:
@@ -126,3 +130,37 @@ def test_port_group_fails_over_with_its_mac(drill: Drill, brought_up) -> None:
     assert result.ok, result.outcome
     assert result.facts["MAC before"] and result.facts["MAC after"] == result.facts["MAC before"]
     assert result.promoted_after != result.promoted_before
+
+
+def faulted(drill: Drill) -> list[StepResult]:
+    """The steps so far whose fault moved or restarted the database the clients write to."""
+    return [r for r in drill.results if r.clients[LONG_LIVED].gap is not None]
+
+
+def test_the_long_lived_client_reconnected_in_one_process_through_the_steps(
+        drill: Drill, brought_up) -> None:
+    """After the steps above: the IDL client started at the bring-up is still running (a
+    client that reconnects by itself, not one restarted), with a new session after each
+    fault, and wrote again after each."""
+    assert drill.long_lived.running(), drill.long_lived.death()
+    steps = faulted(drill)
+    assert steps, "no step with a fault of the database ran"
+    assert len(drill.long_lived.connections) >= 1 + len(steps)
+    assert drill.long_lived.first_ack_after(drill.long_lived.connections[-1])
+
+
+def test_the_long_lived_clients_acknowledged_writes_are_all_in_the_database(
+        drill: Drill, brought_up) -> None:
+    present = switches_in_nb()
+    assert present is not None
+    acked = [w for w in drill.long_lived.snapshot() if w.acked]
+    assert acked and drill.long_lived.missing(present, acked) == []
+
+
+def test_the_summary_gives_both_clients_outage_per_step(drill: Drill, brought_up) -> None:
+    text = summary(drill)
+    assert "gap (s)" in text.splitlines()[0]
+    for r in faulted(drill):
+        one_shot, long_lived = r.clients[ONE_SHOT].gap, r.clients[LONG_LIVED].gap
+        assert f"{one_shot:.2f} / {long_lived:.2f}" in text, r.name
+

@@ -184,15 +184,18 @@ def test_upstream_meta_data_declares_no_parameter_we_lack():
 
 def test_a_published_position_carries_the_hand_off_address_as_a_fourth_word():
     published = parse_published("1700000000000 promoted 10000 10.99.0.3")
-    assert published.address == "10.99.0.3" and published.barrier is None
+    assert published.address == "10.99.0.3" and not published.offering and published.barrier is None
     assert tuple(published.position) == (1700000000000, True, 10000)
     assert str(published) == "1700000000000 promoted 10000 10.99.0.3"
     assert parse_published("1700000000000 backup 30000").address is None
     assert parse_published(None).address is None
 
 
-def test_a_demoted_node_publishes_its_barrier_after_its_address():
+def test_a_demoted_node_publishes_its_offer_after_its_address():
     published = parse_published("1700000000000 promoted 10000 10.99.0.3 node1:1700000000001")
     assert (published.address, published.barrier) == ("10.99.0.3", "node1:1700000000001")
+    assert published.offering
     assert parse_published(str(published)) == published
+    without = parse_published("1700000000000 promoted 10000 10.99.0.3 -")
+    assert without.offering and without.barrier is None  # offered: the successor copies
 

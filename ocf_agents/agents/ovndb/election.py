@@ -64,6 +64,6 @@ def elect(cfg: Config) -> Published | None:
         raise GenericError(f"Not promoting {cfg.ctx.cluster.node_name()}: node {best} has fresher data "
                            f"(position {theirs.ms} > {mine.ms}, monitor intervals "
                            f"{theirs.interval_ms}/{mine.interval_ms} ms); its promotion score is raised instead")
-    offering = [node for node in candidates if published[node].address]
+    offering = [node for node in candidates if published[node].offering]
     freshest = max(offering, key=lambda node: published[node].position.ms, default=None)
     return published[freshest] if freshest else None

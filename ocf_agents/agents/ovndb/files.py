@@ -62,8 +62,8 @@ class NodeFiles:
         # The address this node's databases listen on for the backups' replication while it is
         # promoted, and for its successor's hand-off once demoted (handoff.py).
         self.handoff = NodeFile(rundir, "ovndb-servers.handoff")
-        # The barrier a demoted node committed last, published with its hand-off (handoff.py).
-        self.barrier = NodeFile(rundir, "ovndb-servers.barrier")
+        # A demoted node's hand-off offer: the barrier it committed, or "-" (handoff.py).
+        self.offer = NodeFile(rundir, "ovndb-servers.offer")
         # How fresh this node's data is (position.py).
         self.position = NodeFile(dbdir, "ovndb-servers.position")
         # The position an election refused: no restart may raise its score again (score.py).
@@ -72,5 +72,5 @@ class NodeFiles:
     def clear_on_stop(self) -> None:
         """What must not outlive the servers: the role, the score cache, the hand-off offer
         (its listeners go with the servers). The position and the outranked mark stay."""
-        for file in (self.role, self.score, self.handoff, self.barrier):
+        for file in (self.role, self.score, self.handoff, self.offer):
             file.remove()

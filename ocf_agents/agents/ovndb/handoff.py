@@ -75,8 +75,7 @@ def offer(cfg: Config, barrier: str | None) -> None:
     in the post-demote notification) and again in the pre-promote notification.
     """
     listen(cfg)
-    if barrier:
-        cfg.files.barrier.write(barrier)
+    cfg.files.offer.write(barrier or position.NO_BARRIER)
     try:
         position.publish(cfg)
     except OCFError as err:
@@ -88,7 +87,7 @@ def withdraw(cfg: Config) -> None:
     address = cfg.files.handoff.read()
     if address and _change_listeners(cfg, address, ovsdb.remove_remote):
         cfg.files.handoff.remove()
-    cfg.files.barrier.remove()
+    cfg.files.offer.remove()
 
 
 def commit_barrier(cfg: Config) -> str | None:
@@ -211,6 +210,6 @@ def copy_from_demoted(cfg: Config, n: Notification) -> None:
         return
     for node in n.demote.unames:
         offered = position.published_by(cfg, node)
-        if offered.address:
+        if offered.offering:
             receive_final_data(cfg, offered)
             return

@@ -1,10 +1,10 @@
 """How fresh a node's data is, recorded on the node and published for the election.
 
 The published form is the one place the election's inputs are written and read (PAF's
-idea): ``"<ms> promoted|backup <interval_ms> [<address> [<barrier>]]"`` in a private node
+idea): ``"<ms> promoted|backup <interval_ms> [<address> [<offer>]]"`` in a private node
 attribute. The address is where this node's databases listen for the backups' replication
-(promoted) and for its successor's hand-off (just demoted); the barrier is the last one this
-node committed when it was demoted (handoff.py).
+(promoted) and for its successor's hand-off (just demoted). The offer is there only on a node
+demoted from promoted: the barrier it committed then, or ``-`` when it has none (handoff.py).
 """
 
 from __future__ import annotations
@@ -56,16 +56,28 @@ class Position(Record):
         return now - self.ms <= 2 * self.interval_ms + GRACE_SLACK_MS
 
 
+NO_BARRIER = "-"  # an offer without a barrier: the successor copies
+
+
 class Published(Record):
     """A node's published position, the address its databases listen on for the others'
-    replication, if any, and the barrier it committed when it was demoted, if any."""
+    replication, if any, and its hand-off offer, if it was just demoted from promoted."""
 
     position: Position
     address: str | None
-    barrier: str | None = None
+    offer: str | None = None  # the barrier, or NO_BARRIER
 
     def __str__(self) -> str:
-        return " ".join(filter(None, (str(self.position), self.address, self.address and self.barrier)))
+        return " ".join(filter(None, (str(self.position), self.address, self.address and self.offer)))
+
+    @property
+    def offering(self) -> bool:
+        """This node was demoted from promoted and offers its final data on its address."""
+        return bool(self.address and self.offer)
+
+    @property
+    def barrier(self) -> str | None:
+        return self.offer if self.offer != NO_BARRIER else None
 
 
 def parse_position(text: str | None) -> Position:
@@ -78,7 +90,7 @@ def parse_position(text: str | None) -> Position:
 
 
 def parse_published(text: str | None) -> Published:
-    """A published position; the address is its fourth word, the barrier its fifth."""
+    """A published position; the address is its fourth word, the offer its fifth."""
     words = (text or "").split()
     return Published(parse_position(text), *(words[3:5] + [None, None])[:2])
 
@@ -106,9 +118,9 @@ def position_attribute(ctx: Context) -> str:
 
 def publish(cfg: Config, position: Position | None = None) -> None:
     """This node's data position (``position``, or the recorded one), for the others'
-    election and replication, with the address its databases listen on for them and the
-    barrier it committed when demoted."""
-    published = Published(position or read_position(cfg), cfg.files.handoff.read(), cfg.files.barrier.read())
+    election and replication, with the address its databases listen on for them and its
+    hand-off offer when it was just demoted."""
+    published = Published(position or read_position(cfg), cfg.files.handoff.read(), cfg.files.offer.read())
     cfg.ctx.cluster.set_private_attribute(position_attribute(cfg.ctx), str(published))
 
 

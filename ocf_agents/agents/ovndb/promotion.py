@@ -55,7 +55,7 @@ def promote(cfg: Config) -> int:
     note_restarts(cfg, read_state(cfg))
     hint_nonlocal_bind(cfg)
     cfg.files.candidates.remove()
-    cfg.files.barrier.remove()
+    cfg.files.offer.remove()
     handoff.listen(cfg)
     # Published with the position this node was promoted with: a failed predecessor that
     # rejoins compares its own with it (lifecycle.keep_unreplicated_copy).
