@@ -178,6 +178,19 @@ def test_planned_switchover_proves_the_final_data_by_the_barrier_without_a_copy(
     assert b.sbctl("get", "SB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"') == barrier
 
 
+def test_servers_that_turned_active_on_their_own_offer_nothing_when_demoted(lab2):
+    """A backup told to stop replicating turns active without being promoted: its demote
+    (Pacemaker's recovery) must not offer its data, or the other backups would follow it."""
+    a, b = promoted_pair(lab2)
+    for db in ("nb", "sb"):
+        b.appctl(db, "ovsdb-server/disconnect-active-ovsdb-server")
+    assert b.roles() == ("active", "active")
+    assert b.run("demote", master_ip=a.addr).rc == 0
+    assert b.roles() == ("backup", "backup")
+    assert not (b.rundir / "ovndb-servers.offer").exists()
+    assert "ovndb-servers-barrier" not in b.nbctl("get", "NB_Global", ".", "external_ids")
+
+
 def test_planned_switchover_copies_the_writes_the_successor_missed(lab2):
     """The successor's replication session was cut off (in a real cluster: the VIP left the
     promoted node with updates in flight); the writes acknowledged since must still be on

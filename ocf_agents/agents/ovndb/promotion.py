@@ -95,12 +95,17 @@ def demote(cfg: Config) -> int:
     if cfg.manage_northd:
         cfg.stop_northd()
     was_promoted = state.any_active
-    barrier = handoff.commit_barrier(cfg) if state.all_active else None
+    # Only the promoted node offers its final data: servers that turned active on their own
+    # (a backup told to stop replicating) took no client's writes, and the backups must not
+    # follow them.
+    offers = was_promoted and cfg.files.role.exists()
+    barrier = handoff.commit_barrier(cfg) if offers and state.all_active else None
     listen_as_backup(cfg)
     point_backups(cfg, promoted_address(cfg, present_promoted(cfg.ctx)))
     wait_until(cfg, "both databases backups", lambda st: st.all_backups)
     if was_promoted:
         record_position(cfg, promoted=True)
+    if offers:
         handoff.offer(cfg, handoff.confirm_barrier(cfg, barrier))
     cfg.files.role.remove()
     kind = score.REPLICATING if was_promoted else score.backup_score(cfg, read_state(cfg))
