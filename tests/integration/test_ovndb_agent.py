@@ -169,13 +169,30 @@ def test_planned_switchover_proves_the_final_data_by_the_barrier_without_a_copy(
     a.nbctl("ls-add", "last-before-switchover")
     res = lab2.promote(b, [], old=a)
     assert res.rc == 0, res
-    log = (b.root / "agent.log").read_text()
-    barrier = a.nbctl("get", "NB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"')
-    assert barrier.startswith("node1:")
+    assert "last-before-switchover" in b.switches()
+    assert_proven_by_the_barrier(b, a)
+
+
+def assert_proven_by_the_barrier(new: Node, old: Node) -> None:
+    """``new`` found ``old``'s barrier in both databases and copied nothing."""
+    log = (new.root / "agent.log").read_text()
+    barrier = old.nbctl("get", "NB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"')
+    assert barrier.startswith(f"{old.name}:")
     assert f"holds the demoted node's final data (barrier {barrier}): no copy needed" in log
     assert "copying the whole database" not in log and "copied the demoted node's final data" not in log
-    assert "last-before-switchover" in b.switches()
-    assert b.sbctl("get", "SB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"') == barrier
+    assert new.sbctl("get", "SB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"') == barrier
+
+
+def test_standby_of_the_promoted_node_is_proven_by_the_barrier_before_it_stops(lab2):
+    """Standby: demote, stop, and a promotion in a later transition. The backups found the
+    barrier in the post-demote notification, while the demoted node still ran."""
+    a, b = promoted_pair(lab2)
+    a.nbctl("ls-add", "last-before-standby")
+    res = lab2.promote(b, [], old=a, stop_old=True)
+    assert res.rc == 0, res
+    assert a.pid("nb") is None and b.roles() == ("active", "active")
+    assert "last-before-standby" in b.switches()
+    assert "holds the demoted node's final data (barrier node1:" in (b.root / "agent.log").read_text()
 
 
 def test_servers_that_turned_active_on_their_own_offer_nothing_when_demoted(lab2):
@@ -536,6 +553,10 @@ def test_ssl_replication_and_listening(lab2, tmp_path):
     a.nbctl("ls-add", "over-ssl")
     wait_for("replication over SSL", lambda: "over-ssl" in b.switches())
     assert b.appctl("nb", "ovsdb-server/sync-status").stdout.split("\n")[1] == f"replicating: ssl:{a.addr}:6641"
+    a.nbctl("ls-add", "last-over-ssl")
+    assert lab2.promote(b, [], old=a).rc == 0  # the switchover's barrier over SSL too
+    assert "last-over-ssl" in b.switches()
+    assert_proven_by_the_barrier(b, a)
 
 
 def test_scores_are_keyed_by_the_physical_host_in_a_bundle(lab2):
