@@ -39,9 +39,49 @@ class Write:
     started: float  # time.monotonic()
     finished: float
     acked: bool
+    outcome: str = ""  # the long-lived client's transaction status ("success", "try again"...)
 
 
-class Writer:
+class Writes:
+    """A writing client's record: its writes in the order they ended, each creating the
+    logical switch ``prefix-seq``, and what the drill asks of them. Both clients (this
+    module's one-shot writer, idl_writer's long-lived one) keep theirs the same way, so that
+    their outages and losses are measured alike."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.writes: list[Write] = []
+        self._lock = threading.Lock()
+
+    def switch(self, seq: int) -> str:
+        return f"{self.prefix}-{seq}"
+
+    def record(self, write: Write) -> None:
+        with self._lock:
+            self.writes.append(write)
+
+    def snapshot(self) -> list[Write]:
+        with self._lock:
+            return list(self.writes)
+
+    def acked_between(self, start: float, end: float) -> list[Write]:
+        return [w for w in self.snapshot() if w.acked and start <= w.finished <= end]
+
+    def first_ack_after(self, moment: float) -> Write | None:
+        """The first write that *started* after ``moment`` and was acknowledged."""
+        return next((w for w in self.snapshot() if w.acked and w.started >= moment), None)
+
+    def longest_gap(self, start: float, end: float) -> float:
+        """The longest time without an acknowledgement inside [start, end]."""
+        moments = [start] + [w.finished for w in self.acked_between(start, end)] + [end]
+        return max(b - a for a, b in zip(moments, moments[1:]))
+
+    def missing(self, present: set[str], writes: list[Write]) -> list[int]:
+        """Acknowledged writes whose logical switch is not in ``present``."""
+        return [w.seq for w in writes if w.acked and self.switch(w.seq) not in present]
+
+
+class Writer(Writes):
     """The writing client, in a thread of ours; each write is one short ovn-nbctl run.
 
     By default one write at a time, as one client does. With ``spacing`` (seconds) a new
@@ -53,15 +93,10 @@ class Writer:
     """
 
     def __init__(self, prefix: str, spacing: float | None = None) -> None:
-        self.prefix = prefix
+        super().__init__(prefix)
         self.spacing = spacing
-        self.writes: list[Write] = []
-        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-
-    def switch(self, seq: int) -> str:
-        return f"{self.prefix}-{seq}"
 
     def write_argv(self, seq: int) -> list[str]:
         ls, lsp = self.switch(seq), f"{self.switch(seq)}-p"
@@ -96,8 +131,7 @@ class Writer:
                         proc.kill()
                         proc.wait()
                     del running[done]
-                    with self._lock:
-                        self.writes.append(Write(done, started, time.monotonic(), acked))
+                    self.record(Write(done, started, time.monotonic(), acked))
                     if not acked:
                         last_failed = time.monotonic()
                 now = time.monotonic()
@@ -120,27 +154,6 @@ class Writer:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=KILL_AFTER_S + 10)
-
-    # -- what happened ------------------------------------------------------------------------
-    def snapshot(self) -> list[Write]:
-        with self._lock:
-            return list(self.writes)
-
-    def acked_between(self, start: float, end: float) -> list[Write]:
-        return [w for w in self.snapshot() if w.acked and start <= w.finished <= end]
-
-    def first_ack_after(self, moment: float) -> Write | None:
-        """The first write that *started* after ``moment`` and was acknowledged."""
-        return next((w for w in self.snapshot() if w.acked and w.started >= moment), None)
-
-    def longest_gap(self, start: float, end: float) -> float:
-        """The longest time without an acknowledgement inside [start, end]."""
-        moments = [start] + [w.finished for w in self.acked_between(start, end)] + [end]
-        return max(b - a for a, b in zip(moments, moments[1:]))
-
-    def missing(self, present: set[str], writes: list[Write]) -> list[int]:
-        """Acknowledged writes whose logical switch is not in ``present``."""
-        return [w.seq for w in writes if w.acked and self.switch(w.seq) not in present]
 
 
 def switches_in_nb(address: str = OVNDB_VIP) -> set[str] | None:

@@ -33,7 +33,7 @@ def drill(request: pytest.FixtureRequest, lab_pool: LabPool) -> Iterator[Drill]:
             pytest.fail(f"bring-up with {request.param}: {result.outcome}")
         yield drill
     finally:
-        drill.writer.stop()
+        drill.stop_clients()
         lab_pool.drop()
 
 

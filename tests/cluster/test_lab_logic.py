@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from ocf_agents.lab.cluster import cluster_properties, corosync_conf, parse_crm_mon
 from ocf_agents.lab.drill import Drill, StepResult, summary
+from ocf_agents.lab.drill.results import LONG_LIVED, ONE_SHOT, ClientTally
+from ocf_agents.lab.idl_writer import LongLivedWriter
 from ocf_agents.lab.layout import nodes
 from ocf_agents.lab.writer import Write, Writer
 
@@ -67,13 +69,57 @@ def test_lost_writes_are_acknowledged_ones_missing_from_the_database() -> None:
     assert round(writer.longest_gap(0.0, 4.0), 1) == 3.1
 
 
-def test_summary_lists_each_step_and_the_totals() -> None:
+def test_the_long_lived_clients_lines_become_writes_and_sessions() -> None:
+    """Only a transaction the server acknowledged (SUCCESS) counts; TRY_AGAIN and errors are
+    attempts, and their time is part of the outage."""
+    client = LongLivedWriter("w-idl")
+    for event in ({"connected": 0.5}, {"seq": 1, "outcome": "success", "started": 0.6,
+                                        "finished": 0.61},
+                  {"seq": 2, "outcome": "try again", "started": 0.7, "finished": 9.7},
+                  {"connected": 10.4}, {"seq": 3, "outcome": "success", "started": 10.5,
+                                        "finished": 10.51}):
+        client.take(event)
+    assert client.connections == [0.5, 10.4]
+    assert [(w.seq, w.acked, w.outcome) for w in client.snapshot()] == [
+        (1, True, "success"), (2, False, "try again"), (3, True, "success")]
+    assert round(client.longest_gap(0.65, 12.0), 2) == 9.86
+    assert client.missing({"w-idl-1"}, client.snapshot()) == [3]
+
+
+def drill_with(results: list[StepResult]) -> Drill:
     drill = Drill.__new__(Drill)  # no lab needed to format results
     drill.writer = writer_with(Write(1, 0.0, 0.1, True))
-    drill.known_lost, drill.promotions = set(), [(1.0, "node1")]
-    drill.results = [StepResult("switchover", True, "ok", "node1", "node2", {"moved": 3.25}),
-                     StepResult("partition", True, "skipped: needs a 3-node lab")]
-    text = summary(drill)
+    drill.long_lived = LongLivedWriter("w-idl")
+    drill.long_lived.take({"connected": 0.0})
+    drill.long_lived.take({"seq": 1, "outcome": "success", "started": 0.0, "finished": 0.1})
+    drill.long_lived.take({"seq": 2, "outcome": "try again", "started": 0.2, "finished": 9.0})
+    drill.clients = {ONE_SHOT: drill.writer, LONG_LIVED: drill.long_lived}
+    drill.known_lost = {ONE_SHOT: set(), LONG_LIVED: set()}
+    drill.promotions, drill.results = [(1.0, "node1")], results
+    return drill
+
+
+def test_summary_lists_each_step_and_the_totals() -> None:
+    text = summary(drill_with([
+        StepResult("switchover", True, "ok", "node1", "node2", {"moved": 3.25}),
+        StepResult("partition", True, "skipped: needs a 3-node lab")]))
     assert "switchover" in text and "node1 -> node2" in text and "moved 3.25" in text
     assert "partition: skipped: needs a 3-node lab" in text
-    assert "1 attempted, 1 acknowledged, 0 acknowledged writes lost" in text
+    assert "one-shot writes: 1 attempted, 1 acknowledged, 0 acknowledged writes lost" in text
+    assert ("long-lived writes: 2 attempted (success 1, try again 1), 1 acknowledged, 0 "
+            "acknowledged writes lost") in text
+    assert "1 sessions (it reconnected 0 times)" in text
+
+
+def test_summary_gives_both_clients_outage_and_losses_per_step() -> None:
+    crash = StepResult("crash-promoted", True, "ok", "node1", "node2")
+    crash.clients = {ONE_SHOT: ClientTally(acked=40, lost=0, gap=5.52),
+                     LONG_LIVED: ClientTally(acked=300, lost=1, gap=12.93)}
+    floor = StepResult("kill-db-server", True, "ok", "node2", "node2")
+    floor.clients = {ONE_SHOT: ClientTally(acked=3, lost=None, gap=1.0),
+                     LONG_LIVED: ClientTally(acked=9, lost=None, gap=2.0)}
+    header, _, crash_row, floor_row = summary(drill_with([crash, floor])).splitlines()[:4]
+    assert header.split()[-4:] == ["gap", "(s)", "acked", "lost"]
+    assert crash_row.split()[-9:] == ["5.52", "/", "12.93", "40", "/", "300", "0", "/", "1"]
+    assert floor_row.split()[-3:] == ["-", "/", "-"]  # the floor's losses are not counted
+    assert crash.acked == 40 and crash.lost == 0  # the one-shot writer's, as always

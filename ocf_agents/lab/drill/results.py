@@ -7,10 +7,12 @@ step where it does not hold.
 
 from __future__ import annotations
 
+import collections
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from ..writer import Writer
+from ..idl_writer import LongLivedWriter
+from ..writer import Writes
 
 
 class StepFailed(Exception):
@@ -19,6 +21,21 @@ class StepFailed(Exception):
 
 class StepSkipped(Exception):
     """The step does not apply to this lab (the reason says why)."""
+
+
+ONE_SHOT, LONG_LIVED = "one-shot", "long-lived"  # the drill's two writing clients
+CLIENTS = (ONE_SHOT, LONG_LIVED)
+
+
+@dataclass
+class ClientTally:
+    """What one writing client saw in a step."""
+
+    acked: int = 0  # acknowledged writes that ended during the step
+    lost: int | None = 0  # acknowledged ones missing from the database after it (None: not counted)
+    # The client's outage: the longest time without an acknowledgement from the step's fault
+    # to its end (None: the step has no fault of the database).
+    gap: float | None = None
 
 
 @dataclass
@@ -30,19 +47,38 @@ class StepResult:
     promoted_after: str = "-"
     timings: dict[str, float] = field(default_factory=dict)
     facts: dict[str, object] = field(default_factory=dict)
-    acked: int = 0
-    lost: int = 0
+    clients: dict[str, ClientTally] = field(  # by name, both always there
+        default_factory=lambda: {name: ClientTally() for name in CLIENTS})
     # time.time() of the step's key moments (not printed), to match against the cluster's logs
     moments: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def acked(self) -> int:
+        """The one-shot writer's acknowledged writes (what the drill always counted)."""
+        return self.clients[ONE_SHOT].acked
+
+    @property
+    def lost(self) -> int | None:
+        return self.clients[ONE_SHOT].lost
 
 
 class Record(Protocol):
     """What the summary reads of a drill."""
 
     results: list[StepResult]
-    writer: Writer
-    known_lost: set[int]
+    clients: dict[str, Writes]
+    known_lost: dict[str, set[int]]
     promotions: list[tuple[float, str]]
+    long_lived: LongLivedWriter
+
+
+def per_client(r: StepResult, cell: Callable[[ClientTally], object]) -> str:
+    """One cell for both clients, one-shot first: ``a / b``."""
+    return " / ".join(str(cell(r.clients[name])) for name in CLIENTS)
+
+
+def seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 # The summary's columns, in order: header and cell of a step. A new column is one more line.
@@ -52,9 +88,13 @@ COLUMNS: tuple[tuple[str, Callable[[StepResult], str]], ...] = (
     ("promoted", lambda r: f"{r.promoted_before} -> {r.promoted_after}"),
     ("timings (s)", lambda r: ", ".join(f"{k} {v:.2f}" for k, v in r.timings.items()
                                         if k != "step")),
-    ("acked", lambda r: str(r.acked)),
-    ("lost", lambda r: str(r.lost)),
+    ("gap (s)", lambda r: per_client(r, lambda c: seconds(c.gap))),
+    ("acked", lambda r: per_client(r, lambda c: c.acked)),
+    ("lost", lambda r: per_client(r, lambda c: "-" if c.lost is None else c.lost)),
 )
+LEGEND = (f"gap, acked, lost: the {ONE_SHOT} writer (an ovn-nbctl per write) / the "
+          f"{LONG_LIVED} client (one IDL session held through the drill); gap: the longest "
+          "time without an acknowledged write from the step's fault to its end")
 FACTS_UNDER = "timings (s)"  # a step's facts go on a line of their own, under this column
 
 
@@ -67,6 +107,17 @@ def rows(result: StepResult) -> list[tuple[str, ...]]:
     return [row, tuple(facts if header == FACTS_UNDER else "" for header, _ in COLUMNS)]
 
 
+def totals(name: str, client: Writes, lost: set[int]) -> str:
+    """A client's writes over the whole drill, with their outcomes when not all succeeded."""
+    writes = client.snapshot()
+    outcomes = collections.Counter(w.outcome for w in writes if w.outcome)
+    told = f" ({', '.join(f'{o} {n}' for o, n in outcomes.items())})" if len(outcomes) > 1 \
+        else ""
+    return (f"{name} writes: {len(writes)} attempted{told}, "
+            f"{len([w for w in writes if w.acked])} acknowledged, {len(lost)} acknowledged "
+            f"writes lost in all")
+
+
 def summary(drill: Record) -> str:
     """The table printed at the end of the drill, then the totals and what did not go well."""
     table = [tuple(header for header, _ in COLUMNS)]
@@ -74,9 +125,11 @@ def summary(drill: Record) -> str:
     widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    writes = drill.writer.snapshot()
-    lines.append(f"writes: {len(writes)} attempted, {len([w for w in writes if w.acked])} "
-                 f"acknowledged, {len(drill.known_lost)} acknowledged writes lost in all")
+    lines.append(LEGEND)
+    lines += [totals(name, drill.clients[name], drill.known_lost[name]) for name in CLIENTS]
+    sessions = len(drill.long_lived.connections)
+    lines.append(f"{LONG_LIVED} client: one process (pid {drill.long_lived.pid}), {sessions} "
+                 f"sessions (it reconnected {max(sessions - 1, 0)} times)")
     lines.append("promoted: " + ", ".join(f"{name} at {t:.1f}s" for t, name in drill.promotions))
     lines += [f"{r.name}: {r.outcome}" for r in drill.results if r.outcome != "ok"]
     return "\n".join(lines)

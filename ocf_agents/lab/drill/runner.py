@@ -11,6 +11,7 @@ import time
 from typing import Callable
 
 from .. import agents
+from ..idl_writer import LongLivedWriter
 from ..lab import Lab
 from ..layout import LabError
 from ..nodes import init_pid
@@ -20,15 +21,26 @@ from .watch import SETTLED_TIMEOUT, Watch
 
 
 class Runner(Watch):
-    """Runs steps one after the other on one lab, with one writing client throughout, and
-    keeps their results."""
+    """Runs steps one after the other on one lab, with two writing clients throughout (the
+    one-shot writer and the long-lived IDL client, each naming its switches with its own
+    prefix), and keeps their results."""
 
     def __init__(self, lab: Lab,
                  say: Callable[[str], None] = lambda line: print(line, flush=True),
                  writer_spacing: float | None = None) -> None:
-        super().__init__(lab, Writer(prefix=f"drill{int(time.time())}", spacing=writer_spacing),
-                         say)
+        prefix = f"drill{int(time.time())}"
+        super().__init__(lab, Writer(prefix, spacing=writer_spacing),
+                         LongLivedWriter(f"{prefix}-idl"), say)
         self.results: list[StepResult] = []
+
+    def start_clients(self) -> None:
+        self.writer.start()
+        self.long_lived.start()
+
+    def stop_clients(self) -> None:
+        """Both clients stopped; every drill, bench and test ends with this."""
+        self.writer.stop()
+        self.long_lived.stop()
 
     def step(self, name: str, body: Callable[[StepResult], None]) -> StepResult:
         """Run ``body``, then restore the lab; the result says how the step ended."""

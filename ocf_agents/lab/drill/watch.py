@@ -17,13 +17,14 @@ from ocf_agents.agents.ovndb.position import GRACE_SLACK_MS
 
 from .. import agents
 from ..cluster import ClusterView
+from ..idl_writer import LongLivedWriter
 from ..lab import Lab
 from ..layout import LabError, Node
 from ..proc import wait_until
-from ..writer import Writer, switches_in_nb
+from ..writer import Write, Writer, Writes, switches_in_nb
 from .probes import replicating
 from .resources import OVNDB, OVNDB_VIP_RSC, UNPROMOTED_MONITOR_S
-from .results import StepFailed, StepResult
+from .results import CLIENTS, LONG_LIVED, ONE_SHOT, StepFailed, StepResult
 
 T = TypeVar("T")
 CONVERGE_TIMEOUT = 60.0
@@ -46,16 +47,20 @@ def wait_or_fail(what: str, check: Callable[[], T], timeout: float = CONVERGE_TI
 
 
 class Watch:
-    """The lab as the steps see it, and the drill's clock: the timeline's times and the
+    """The lab as the steps see it, with its two writing clients (the one-shot ``writer``
+    and the ``long_lived`` one), and the drill's clock: the timeline's times and the
     promotions it lists are seconds since the watch began."""
 
-    def __init__(self, lab: Lab, writer: Writer, say: Callable[[str], None]) -> None:
+    def __init__(self, lab: Lab, writer: Writer, long_lived: LongLivedWriter,
+                 say: Callable[[str], None]) -> None:
         self.lab = lab
         self.writer = writer
+        self.long_lived = long_lived
+        self.clients: dict[str, Writes] = {ONE_SHOT: writer, LONG_LIVED: long_lived}
         self._say = say
         self.started = time.monotonic()
         self.agent = lab.state.agent
-        self.known_lost: set[int] = set()
+        self.known_lost: dict[str, set[int]] = {name: set() for name in CLIENTS}
         self.promotions: list[tuple[float, str]] = []
 
     def elapsed(self, moment: float | None = None) -> float:
@@ -114,11 +119,28 @@ class Watch:
             wait_or_fail(f"{', '.join(n.name for n in nodes)} replicating from the VIP",
                          lambda: all(replicating(self.lab, n) for n in nodes), timeout, 0.3)
 
-    def wait_write_after(self, moment: float, timeout: float = CONVERGE_TIMEOUT) -> float:
-        """Seconds from ``moment`` to the end of the first acknowledged write begun after it."""
-        write = wait_or_fail("an acknowledged write through the VIP",
-                             lambda: self.writer.first_ack_after(moment), timeout, 0.05)
+    def wait_write_after(self, moment: float, timeout: float = CONVERGE_TIMEOUT,
+                         client: str = ONE_SHOT) -> float:
+        """Seconds from ``moment`` to the end of the first acknowledged write begun after it
+        by ``client``; the long-lived client's death fails the step at once."""
+        def acked() -> Write | None:
+            death = self.long_lived.death()
+            if death:
+                raise StepFailed(death)
+            return self.clients[client].first_ack_after(moment)
+        write = wait_or_fail(f"an acknowledged write through the VIP by the {client} client",
+                             acked, timeout, 0.05)
         return write.finished - moment
+
+    def measure_outage(self, result: StepResult, fault: float) -> None:
+        """Each client's outage since ``fault``: the longest time without an acknowledged
+        write from then until now, once the client writes again (the long-lived one reconnects
+        by itself, maybe after the step's own waits are over)."""
+        for name, client in self.clients.items():
+            self.wait_write_after(fault, client=name)
+            result.clients[name].gap = client.longest_gap(fault, time.monotonic())
+        self.say(result.name, "longest time without an acknowledged write: " + ", ".join(
+            f"{name} {tally.gap:.2f}s" for name, tally in result.clients.items()))
 
     def wait_stopped(self, node: Node) -> None:
         """Until ``node`` runs no resource, as it sees the cluster itself (cut off, it has a
@@ -150,18 +172,23 @@ class Watch:
                      f"{STALE_SCORE}, below {fresh.name}'s", scores, STALE_TIMEOUT, 0.5)
 
     def count_lost(self, result: StepResult, since: float) -> None:
-        """Acknowledged writes missing from the database now (new ones count for this step).
-        The floor's servers do not replicate: there only the acknowledged writes count."""
-        if not agents.replicated(self.agent):
-            result.acked = len([w for w in self.writer.snapshot()
-                                if w.acked and w.finished >= since])
+        """Each client's acknowledged writes missing from the database now (new ones count
+        for this step). The floor's servers do not replicate: there only the acknowledged
+        writes count."""
+        present = None
+        if agents.replicated(self.agent):
+            present = switches_in_nb()
+            if present is None:
+                raise StepFailed("the northbound database does not answer through the VIP")
+        else:
             result.facts["lost writes"] = "not counted (the floor replicates nothing)"
-            return
-        present = switches_in_nb()
-        if present is None:
-            raise StepFailed("the northbound database does not answer through the VIP")
-        acked = [w for w in self.writer.snapshot() if w.acked]
-        missing = set(self.writer.missing(present, acked))
-        result.acked = len([w for w in acked if w.finished >= since])
-        result.lost = len(missing - self.known_lost)
-        self.known_lost |= missing
+        for name, client in self.clients.items():
+            acked = [w for w in client.snapshot() if w.acked]
+            tally = result.clients[name]
+            tally.acked = len([w for w in acked if w.finished >= since])
+            if present is None:
+                tally.lost = None
+                continue
+            missing = set(client.missing(present, acked))
+            tally.lost = len(missing - self.known_lost[name])
+            self.known_lost[name] |= missing
