@@ -149,12 +149,23 @@ def test_the_long_lived_client_reconnected_in_one_process_through_the_steps(
     assert drill.long_lived.first_ack_after(drill.long_lived.connections[-1])
 
 
-def test_the_long_lived_clients_acknowledged_writes_are_all_in_the_database(
+# Steps whose fault takes the promoted server down unannounced: asynchronous replication may
+# lose the last acknowledged writes there, which the drill counts (docs/lab.md).
+UNANNOUNCED = {"kill-db-server", "crash-promoted", "stale-replica", "partition"}
+
+
+def test_the_long_lived_clients_acknowledged_writes_are_in_the_database(
         drill: Drill, brought_up) -> None:
+    """Every write the long-lived client saw acknowledged is in the database now, but for
+    some of those the drill counted lost in a step that took the promoted server down
+    unannounced (one such write was seen back after a later fail-over); none in the others
+    (the switchover)."""
     present = switches_in_nb()
     assert present is not None
     acked = [w for w in drill.long_lived.snapshot() if w.acked]
-    assert acked and drill.long_lived.missing(present, acked) == []
+    assert acked and set(drill.long_lived.missing(present, acked)) <= drill.known_lost[LONG_LIVED]
+    assert not [r.name for r in drill.results
+                if r.name not in UNANNOUNCED and r.clients[LONG_LIVED].lost]
 
 
 def test_the_summary_gives_both_clients_outage_per_step(drill: Drill, brought_up) -> None:
