@@ -42,7 +42,7 @@ def _node_verb(verb: str, done: str) -> Callable[[argparse.Namespace], int]:
 
 def _drill(args: argparse.Namespace) -> int:
     from .drill import run_drill  # the drill needs the agents; the lab alone does not
-    return run_drill(lab_mod.Lab.load(), only=args.only)
+    return run_drill(lab_mod.Lab.load(), only=args.only, ports=args.ports)
 
 
 def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -103,4 +103,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Runs the fail-over scenarios on the lab (ocf-agents lab up first).")
     drill.add_argument("--only", action="append", metavar="STEP",
                        help="run only this step (repeatable; bring-up always runs)")
+    drill.add_argument("--ports", type=int, default=0, metavar="N",
+                       help="load N logical switch ports through the VIP at the bring-up, so "
+                            "that the steps run on a database of a real deployment's size")
     drill.set_defaults(func=_guarded(_drill))

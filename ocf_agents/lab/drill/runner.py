@@ -27,8 +27,9 @@ class Runner(Watch):
 
     def __init__(self, lab: Lab,
                  say: Callable[[str], None] = lambda line: print(line, flush=True),
-                 writer_spacing: float | None = None) -> None:
+                 writer_spacing: float | None = None, ports: int = 0) -> None:
         prefix = f"drill{int(time.time())}"
+        self.ports = ports  # logical switch ports loaded at the bring-up (load.py)
         super().__init__(lab, Writer(prefix, spacing=writer_spacing),
                          LongLivedWriter(f"{prefix}-idl"), say)
         self.results: list[StepResult] = []

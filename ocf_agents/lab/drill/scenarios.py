@@ -12,6 +12,7 @@ import time
 from .. import agents
 from ..lab import Lab
 from ..layout import OVNDB_VIP, PORT_VIP, LabError, Node
+from .load import load_ports
 from .probes import client_neighbour, client_ping, replicating
 from .resources import DBS, OVNDB, OVNDB_CLONE, PORT_RSC, apply_setup
 from .results import LONG_LIVED, StepFailed, StepResult, summary
@@ -53,6 +54,11 @@ class Drill(Runner):
             self.wait_replicating(backups)
             r.timings["backups replicating"] = time.monotonic() - t1
             self.say(r.name, f"{', '.join(n.name for n in backups)} replicating")
+        if self.ports:
+            t_load = time.monotonic()
+            load_ports(self.ports)
+            r.timings[f"{self.ports} ports loaded"] = time.monotonic() - t_load
+            self.say(r.name, f"{self.ports} logical switch ports loaded through the VIP")
         view = self.wait_view("the OVSPort group started",
                               lambda v: len(v.nodes_with(PORT_RSC)) == 1)
         r.facts["port group on"] = view.nodes_with(PORT_RSC)[0]
@@ -278,13 +284,14 @@ class Drill(Runner):
         return all(r.ok for r in self.results)
 
 
-def run_drill(lab: Lab, only: list[str] | None = None) -> int:
-    """``ocf-agents drill``: the steps and the summary; the exit status."""
+def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0) -> int:
+    """``ocf-agents drill``: the steps and the summary (on a database of ``ports`` logical
+    switch ports); the exit status."""
     unknown = set(only or ()) - set(Drill.STEPS)
     if unknown:
         raise LabError(f"unknown step {', '.join(sorted(unknown))} "
                        f"(steps: {', '.join(Drill.STEPS)})")
-    drill = Drill(lab)
+    drill = Drill(lab, ports=ports)
     ok = drill.run_all(only)
     print("\n" + summary(drill))
     return 0 if ok else 1
