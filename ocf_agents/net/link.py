@@ -28,14 +28,15 @@ class Link:
     up: bool  # administratively up (the UP flag)
     ipv4: tuple[str, ...] = ()
     ipv6: tuple[str, ...] = ()  # only addresses that may be used: not tentative, no DAD failure
+    cidrs: tuple[str, ...] = ()  # the usable ones of scope global, as ADDRESS/PREFIXLEN (both families)
+
+
+def _usable(info: list[dict]) -> list[dict]:
+    return [a for a in info if "local" in a and not any(a.get(f) for f in UNUSABLE_FLAGS)]
 
 
 def _addresses(info: list[dict], family: str) -> tuple[str, ...]:
-    return tuple(
-        a["local"]
-        for a in info
-        if a.get("family") == family and "local" in a and not any(a.get(f) for f in UNUSABLE_FLAGS)
-    )
+    return tuple(a["local"] for a in _usable(info) if a.get("family") == family)
 
 
 class Links:
@@ -59,6 +60,7 @@ class Links:
             up="UP" in dev.get("flags", []),
             ipv4=_addresses(info, "inet"),
             ipv6=_addresses(info, "inet6"),
+            cidrs=tuple(f"{a['local']}/{a['prefixlen']}" for a in _usable(info) if a.get("scope") == "global"),
         )
 
     def bring_up(self, name: str, method: str) -> None:

@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 AGENT = REPO / "heartbeat" / "OVSPort"
 SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
 WAIT_LIMIT = 10.0  # seconds: the longest any setup step may take before the fixture gives up
+SETTLE = 1.0  # seconds a capture without a frame count goes on after its block, for late frames
 STOP_LIMIT = 5.0
 
 
@@ -188,12 +189,19 @@ class PortLab:
         return name
 
     def agent(self, action: str, instance: str = RESOURCE, interval_ms: int = 10000,
-              **params: str) -> subprocess.CompletedProcess:
+              on: OVS | None = None, **params: str) -> subprocess.CompletedProcess:
         """Run the agent inside the namespace as Pacemaker would (a recurring monitor unless
-        ``interval_ms=0``), pointed at this test's OVS with the ``ovsdb`` parameter."""
+        ``interval_ms=0``), pointed at this test's OVS with the ``ovsdb`` parameter (or at
+        another node's, ``on``, inside that node's namespace)."""
+        node = on or self.ovs
+        return node.ns.run([str(AGENT), action], check=False, env=self.agent_env(instance, interval_ms, node, **params))
+
+    def agent_env(self, instance: str = RESOURCE, interval_ms: int = 10000, on: OVS | None = None,
+                  **params: str) -> dict[str, str]:
+        """The environment Pacemaker would give the agent (see :meth:`agent`)."""
         params.setdefault("bridge", BRIDGE)
-        params.setdefault("ovsdb", self.ovs.db)
-        env = {
+        params.setdefault("ovsdb", (on or self.ovs).db)
+        return {
             "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
             "OCF_ROOT": "/usr/lib/ocf",
             "OCF_RESOURCE_INSTANCE": instance,
@@ -202,7 +210,6 @@ class PortLab:
             "HA_LOGFACILITY": "none",
             **{f"OCF_RESKEY_{key}": value for key, value in params.items()},
         }
-        return self.ns.run([str(AGENT), action], check=False, env=env)
 
     def ifupdown_config(self, text: str) -> None:
         """/etc/network/interfaces as ifup sees it in the namespace (``ip netns exec`` mounts
@@ -212,15 +219,20 @@ class PortLab:
             (network / sub).mkdir(parents=True, exist_ok=True)
         (network / "interfaces").write_text(text)
 
+    def capture(self, count: int, mac: str) -> contextlib.AbstractContextManager[Path]:
+        """The first ``count`` announcement-like frames (RARP, ARP, neighbour advertisements)
+        sent from ``mac``, as :meth:`sniff` records them."""
+        return self.sniff(ANNOUNCEMENT_FILTER.format(mac=mac), count)
+
     @contextlib.contextmanager
-    def capture(self, count: int, mac: str) -> Iterator[Path]:
+    def sniff(self, expression: str, count: int | None = None) -> Iterator[Path]:
         """tcpdump on the peer's side of the veth, recording into the yielded pcap file the
-        first ``count`` announcement-like frames (RARP, ARP, neighbour advertisements) sent
-        from ``mac``; after the block, waits (bounded) for them."""
+        frames that match ``expression``; after the block, waits (bounded) for ``count`` of
+        them, or without a count for SETTLE seconds, so that late replies are in."""
         pcap = self.tmp / f"capture-{secrets.token_hex(3)}.pcap"
+        limit = ["-c", str(count)] if count is not None else []
         proc = subprocess.Popen(
-            self.peer.exec(["tcpdump", "-i", PEER_LINK, "-U", "-Z", "root", "-c", str(count),
-                            "-w", str(pcap), ANNOUNCEMENT_FILTER.format(mac=mac)]),
+            self.peer.exec(["tcpdump", "-i", PEER_LINK, "-U", "-Z", "root", *limit, "-w", str(pcap), expression]),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         try:
@@ -228,7 +240,7 @@ class PortLab:
             wait_until("tcpdump to listen", lambda: pcap.exists() and pcap.stat().st_size >= 24)
             yield pcap
             try:
-                proc.wait(WAIT_LIMIT)
+                proc.wait(WAIT_LIMIT if count is not None else SETTLE)
             except subprocess.TimeoutExpired:
                 pass  # fewer frames than expected: the caller's assertions say which are missing
         finally:
@@ -281,3 +293,84 @@ def port_lab() -> Iterator[PortLab]:
         peer.run(["ip", "link", "set", "dev", PEER_LINK, "up"])
         lab.ovs.vsctl("add-port", BRIDGE, UPLINK)
         yield lab
+
+
+# -- a shared bridge: another interface in the port's subnet on every node, a second node -----
+OTHER = "other0"  # an internal port on BRIDGE with the node's own address in the port's subnet
+NODE_LINK = "n2link"  # a veth between the two nodes' BRIDGEs: one layer-2 network with the peer
+PEER_IP, PEER_IP6 = "203.0.113.1", "fd0c:fb::1"
+SUBNET_LEN, SUBNET6_LEN = 24, 64
+OTHER_IPS = ("203.0.113.2", "203.0.113.3")  # OTHER's address on the first and the second node
+
+
+@dataclass
+class SharedBridge:
+    """Two nodes whose BRIDGEs hold OTHER, an interface with the node's address in the peer's
+    subnet and the node's default routes (see :func:`shared_bridge`)."""
+
+    lab: PortLab
+    nodes: tuple[OVS, OVS]
+    peer_link_local: str
+
+    def other_mac(self, node: OVS) -> str:
+        return node.ns.link(OTHER)["address"]
+
+
+def link_local(ns: Namespace, dev: str) -> str | None:
+    """``dev``'s IPv6 link-local address once duplicate address detection has passed."""
+    shown = json.loads(ns.run(["ip", "-j", "-6", "addr", "show", "dev", dev, "scope", "link"]).stdout)
+    usable = [a for a in shown[0]["addr_info"] if "local" in a and not a.get("tentative")]
+    return usable[0]["local"] if usable else None
+
+
+def silence(ns: Namespace, uplink: str) -> None:
+    """The userspace datapath reads a bridge's uplink with a packet socket, and the node's own
+    stack still gets its frames and answers ARP on it for every address, as a port of the
+    kernel datapath never does: an uplink answers none here (arp_ignore=8)."""
+    ns.run(["sysctl", "-qw", f"net.ipv4.conf.{uplink}.arp_ignore=8"])
+
+
+def add_other_interface(node: OVS, address: str, peer_link_local: str) -> None:
+    """OTHER on the node's BRIDGE as an operator has it on a shared bridge: the node's address
+    in the subnet, its default routes through it, and arp_filter=1 (docs/ovsport-guide.md)."""
+    node.vsctl("add-port", BRIDGE, OTHER, "--", "set", "Interface", OTHER, "type=internal")
+    node.ns.run(["sysctl", "-qw", f"net.ipv4.conf.{OTHER}.arp_filter=1"])
+    node.ns.run(["ip", "addr", "add", f"{address}/{SUBNET_LEN}", "dev", OTHER])
+    node.ns.run(["ip", "addr", "add", f"fd0c:fb::{address.rpartition('.')[2]}/{SUBNET6_LEN}", "dev", OTHER, "nodad"])
+    node.ns.run(["ip", "link", "set", "dev", OTHER, "up"])
+    node.ns.run(["ip", "route", "add", "default", "via", PEER_IP, "dev", OTHER])
+    node.ns.run(["ip", "-6", "route", "add", "default", "via", peer_link_local, "dev", OTHER])
+
+
+@pytest.fixture(scope="module")
+def shared_bridge(port_lab: PortLab) -> Iterator[SharedBridge]:
+    """port_lab's node, and a second node (its own namespace and OVS) whose BRIDGE is linked to
+    the first's, each with OTHER; the peer gets an address in the subnet. Everything added is
+    removed afterwards (OTHER's routes go with it), also when a test fails."""
+    with contextlib.ExitStack() as undo:
+        first = port_lab.ovs
+        ns2 = Namespace.create()
+        undo.callback(ns2.delete)  # the veth between the nodes goes with it
+        second = OVS(ns2, port_lab.tmp / "ovs2")
+        undo.callback(second.stop)
+        second.start()
+        second.add_bridge(BRIDGE)
+        first.ns.run(["ip", "link", "add", NODE_LINK, "type", "veth", "peer", "name", NODE_LINK, "netns", ns2.name])
+        undo.callback(first.vsctl, "--if-exists", "del-port", BRIDGE, NODE_LINK, check=False)
+        for node in (first, second):
+            node.ns.run(["ip", "link", "set", "dev", NODE_LINK, "up"])
+            node.vsctl("add-port", BRIDGE, NODE_LINK)
+        undo.callback(first.ns.run, ["sysctl", "-qw", f"net.ipv4.conf.{UPLINK}.arp_ignore=0"])
+        for node, uplink in ((first, UPLINK), (first, NODE_LINK), (second, NODE_LINK)):
+            silence(node.ns, uplink)
+        peer = port_lab.peer
+        undo.callback(peer.run, ["ip", "addr", "flush", "dev", PEER_LINK, "scope", "global"], check=False)
+        undo.callback(peer.run, ["ip", "neigh", "flush", "dev", PEER_LINK], check=False)
+        peer.run(["ip", "addr", "add", f"{PEER_IP}/{SUBNET_LEN}", "dev", PEER_LINK])
+        peer.run(["ip", "addr", "add", f"{PEER_IP6}/{SUBNET6_LEN}", "dev", PEER_LINK, "nodad"])
+        wait_until("the peer's link-local address", lambda: link_local(peer, PEER_LINK) is not None)
+        link_local_address = link_local(peer, PEER_LINK)
+        undo.callback(first.vsctl, "--if-exists", "del-port", BRIDGE, OTHER, check=False)
+        for node, address in zip((first, second), OTHER_IPS):
+            add_other_interface(node, address, link_local_address)
+        yield SharedBridge(port_lab, (first, second), link_local_address)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from ovs_netns import BRIDGE, OTHER_BRIDGE, RESOURCE, PortLab, port_lab  # noqa: F401 (fixture)
+from ovs_netns import (BRIDGE, OTHER, OTHER_BRIDGE, OTHER_IPS, OVS, PEER_IP, PEER_LINK, RESOURCE,  # noqa: F401
+                       SUBNET6_LEN, SUBNET_LEN, PortLab, SharedBridge, port_lab, run, shared_bridge)
 
 from ocf_agents.net.names import derived_mac
+from ocf_agents.net.policy import PROTOCOL
 
 NOT_RUNNING, SUCCESS, GENERIC = 7, 0, 1
 
@@ -179,3 +181,187 @@ def test_ifupdown_start_announces_every_address(port_lab: PortLab, iface: str) -
     assert {"198.51.100.10", "fd0c:fa::10"} <= {a["local"] for a in addresses}
     assert port_lab.agent("stop", interface=iface, bringup="ifupdown").returncode == SUCCESS
     assert port_lab.ns.link(iface) is None
+
+
+# -- a port on a bridge shared with another interface in its subnet ---------------------------
+# (route_table, arp_isolation, ipv6_autoconf: tests/integration/ovs_netns.py's shared_bridge)
+VIP, VIP6 = "203.0.113.5", "fd0c:fb::5"
+PORT_MAC = "02:00:5e:10:00:05"
+TABLE = "4240"
+SHARED = {"mac": PORT_MAC, "route_table": TABLE, "arp_isolation": "yes", "ipv6_autoconf": "no"}
+ARGS = 2
+INSTALLED = 5
+
+
+def add_addresses(node: OVS, name: str) -> None:
+    """What IPaddr2 does after the port started (DAD skipped, IPaddr2 waits for it)."""
+    node.ns.run(["ip", "addr", "add", f"{VIP}/{SUBNET_LEN}", "dev", name])
+    node.ns.run(["ip", "addr", "add", f"{VIP6}/{SUBNET6_LEN}", "dev", name, "nodad"])
+
+
+def remove_addresses(node: OVS, name: str) -> None:
+    node.ns.run(["ip", "addr", "flush", "dev", name, "scope", "global"])
+
+
+def routing_state(node: OVS) -> list[str]:
+    """Every rule, and every route of every table, of both families, as ``ip -N -j`` lists them."""
+    listed = []
+    for family in ("-4", "-6"):
+        for what in (["rule", "show"], ["route", "show", "table", "all"]):
+            shown = json.loads(node.ns.run(["ip", family, "-j", "-N", *what]).stdout)
+            listed += [f"{family} {what[0]} {json.dumps(entry, sort_keys=True)}" for entry in shown]
+    return sorted(listed)
+
+
+def ours(node: OVS, table: str = TABLE) -> list[str]:
+    """The rules and routes the agent added: its protocol, its table."""
+    tagged = [line for line in routing_state(node) if f'"protocol": "{PROTOCOL}"' in line]
+    return [line for line in tagged if f'"table": "{table}"' in line]
+
+
+def senders(pcap, other_ip: str) -> dict[str, set[str]]:
+    """The source MAC addresses of what the peer captured, by kind of frame."""
+    kinds = {
+        "ARP reply for the address": f"Reply {VIP} is-at",
+        "ARP reply for OTHER's address": f"Reply {other_ip} is-at",
+        "ARP request from the address": f"tell {VIP},",
+        "IPv4 from the address": f": {VIP} > ",
+        "IPv6 from the address": f": {VIP6} > ",
+    }
+    seen: dict[str, set[str]] = {kind: set() for kind in kinds}
+    for line in run(["tcpdump", "-r", str(pcap), "-nn", "-e"]).stdout.splitlines():
+        for kind, mark in kinds.items():
+            if mark in line:
+                seen[kind].add(line.split()[1])
+    return seen
+
+
+def exchange(bed: SharedBridge, node: OVS, name: str) -> dict[str, set[str]]:
+    """The peer asks for the port's addresses and OTHER's and pings them, and the node pings
+    the peer from the port's address: who answered and sent, by source MAC."""
+    other_ip = OTHER_IPS[bed.nodes.index(node)]
+    bed.lab.peer.run(["ip", "neigh", "flush", "dev", PEER_LINK])
+    with bed.lab.sniff(f"arp or src host {VIP} or src host {VIP6}") as pcap:
+        for argv in (["ping", "-c1", "-W2", VIP], ["ping", "-c1", "-W2", other_ip], ["ping", "-6", "-c1", "-W2", VIP6]):
+            bed.lab.peer.run(argv, check=False)
+        for dev in (name, OTHER):
+            node.ns.run(["ip", "neigh", "flush", "dev", dev])
+        node.ns.run(["ping", "-c1", "-W2", "-I", VIP, PEER_IP], check=False)
+    return senders(pcap, other_ip)
+
+
+def peer_neighbour(bed: SharedBridge) -> str | None:
+    shown = json.loads(bed.lab.peer.run(["ip", "-j", "neigh", "show", "dev", PEER_LINK, "to", VIP]).stdout)
+    return shown[0].get("lladdr") if shown else None
+
+
+@pytest.fixture
+def shared_iface(shared_bridge: SharedBridge):
+    """A fresh interface name, with the port stopped on both nodes at the end of the test (its
+    routing in TABLE with it)."""
+    name = shared_bridge.lab.new_interface()
+    yield name
+    for node in shared_bridge.nodes:
+        shared_bridge.lab.agent("stop", on=node, interface=name, **SHARED)
+
+
+def test_shared_bridge_address_answers_and_sends_with_the_port_mac_only_with_the_feature(
+        shared_bridge: SharedBridge, shared_iface: str) -> None:
+    """The same exchange without the parameters and with them: without, OTHER answers ARP for
+    the port's address (its arp_filter routes the reply through itself) and sends its traffic,
+    and the port answers for OTHER's address; with them, each answers only for its own, and
+    everything from the port's addresses leaves through the port."""
+    bed, node = shared_bridge, shared_bridge.nodes[0]
+    other = bed.other_mac(node)
+    seen = {}
+    for feature, params in (("off", {"mac": PORT_MAC}), ("on", SHARED)):
+        assert bed.lab.agent("start", interface=shared_iface, **params).returncode == SUCCESS
+        add_addresses(node, shared_iface)
+        assert bed.lab.agent("monitor", interface=shared_iface, **params).returncode == SUCCESS
+        seen[feature] = exchange(bed, node, shared_iface)
+        remove_addresses(node, shared_iface)
+        assert bed.lab.agent("stop", interface=shared_iface, **params).returncode == SUCCESS
+
+    off, on = seen["off"], seen["on"]
+    assert other in off["ARP reply for the address"] and PORT_MAC in off["ARP reply for the address"]
+    assert off["IPv4 from the address"] == {other} and off["ARP request from the address"] == {other}
+    assert PORT_MAC in off["ARP reply for OTHER's address"]
+
+    assert on["ARP reply for the address"] == {PORT_MAC}
+    assert on["ARP request from the address"] == {PORT_MAC}
+    assert on["IPv4 from the address"] == {PORT_MAC} and on["IPv6 from the address"] == {PORT_MAC}
+    assert on["ARP reply for OTHER's address"] == {other}
+
+
+def test_shared_bridge_after_a_move_the_peer_keeps_the_port_mac(shared_bridge: SharedBridge, shared_iface: str) -> None:
+    """The group moves as Pacemaker moves it (the address, then the port, stop on the first
+    node; the port, then the address, start on the second); the peer's neighbour entry for
+    the address, never flushed, still holds the port's MAC after traffic both ways, and the
+    second node's OTHER never speaks for the address."""
+    bed = shared_bridge
+    first, second = bed.nodes
+    assert bed.lab.agent("start", interface=shared_iface, **SHARED).returncode == SUCCESS
+    add_addresses(first, shared_iface)
+    assert bed.lab.agent("monitor", interface=shared_iface, **SHARED).returncode == SUCCESS
+    bed.lab.peer.run(["ping", "-c1", "-W2", VIP])
+    assert peer_neighbour(bed) == PORT_MAC
+
+    remove_addresses(first, shared_iface)
+    assert bed.lab.agent("stop", interface=shared_iface, **SHARED).returncode == SUCCESS
+    assert bed.lab.agent("start", on=second, interface=shared_iface, **SHARED).returncode == SUCCESS
+    add_addresses(second, shared_iface)
+    assert bed.lab.agent("monitor", on=second, interface=shared_iface, **SHARED).returncode == SUCCESS
+
+    with bed.lab.sniff(f"arp or src host {VIP}") as pcap:
+        assert bed.lab.peer.run(["ping", "-c1", "-W2", VIP], check=False).returncode == 0
+        second.ns.run(["ip", "neigh", "flush", "dev", shared_iface])
+        assert second.ns.run(["ping", "-c1", "-W2", "-I", VIP, PEER_IP], check=False).returncode == 0
+    assert peer_neighbour(bed) == PORT_MAC
+    seen = senders(pcap, OTHER_IPS[1])
+    assert seen["IPv4 from the address"] == {PORT_MAC} and seen["ARP request from the address"] == {PORT_MAC}
+    assert bed.other_mac(second) not in set().union(*seen.values())
+    assert ours(first) == [], "the first node's stop removed its rules"
+
+
+def test_shared_bridge_monitor_follows_the_addresses_and_stop_removes_exactly_what_was_added(
+        shared_bridge: SharedBridge, shared_iface: str) -> None:
+    bed, node = shared_bridge, shared_bridge.nodes[0]
+    # Someone else's: a rule for the same address in another table, and our protocol elsewhere.
+    node.ns.run(["ip", "rule", "add", "from", VIP, "lookup", "4241", "priority", "32000"])
+    node.ns.run(["ip", "rule", "add", "from", "192.0.2.9", "lookup", "4242", "protocol", str(PROTOCOL)])
+    node.ns.run(["ip", "route", "add", "blackhole", "192.0.2.0/24", "table", "4242", "protocol", str(PROTOCOL)])
+    try:
+        before = routing_state(node)
+        assert bed.lab.agent("start", interface=shared_iface, **SHARED).returncode == SUCCESS
+        assert ours(node) == [], "no address on the port yet: nothing to route"
+        add_addresses(node, shared_iface)
+        monitored = bed.lab.agent("monitor", interface=shared_iface, **SHARED)
+        assert monitored.returncode == SUCCESS and f"added rule from {VIP} lookup {TABLE}" in monitored.stderr
+        routed = ours(node)
+        assert [line for line in routed if " rule " in line] == [
+            f'-4 rule {{"priority": 32765, "protocol": "{PROTOCOL}", "src": "{VIP}", "table": "{TABLE}"}}',
+            f'-6 rule {{"priority": 32765, "protocol": "{PROTOCOL}", "src": "{VIP6}", "table": "{TABLE}"}}',
+        ]
+        routes = {(line[:2], entry["dst"]): entry for line in routed if " route " in line
+                  for entry in [json.loads(line.split(" ", 2)[2])]}
+        assert set(routes) == {("-4", "203.0.113.0/24"), ("-6", "fd0c:fb::/64"), ("-4", "default"), ("-6", "default")}
+        assert routes[("-4", "default")]["gateway"] == PEER_IP
+        assert routes[("-6", "default")]["gateway"] == bed.peer_link_local, "a link-local gateway of OTHER's"
+        assert {r["dev"] for r in routes.values()} == {shared_iface}
+
+        # A rule deleted behind the agent's back: a probe only looks, a recurring monitor puts it back.
+        node.ns.run(["ip", "rule", "del", "from", VIP, "lookup", TABLE, "protocol", str(PROTOCOL)])
+        assert bed.lab.agent("monitor", interval_ms=0, interface=shared_iface, **SHARED).returncode == SUCCESS
+        assert len(ours(node)) == len(routed) - 1
+        assert bed.lab.agent("monitor", interface=shared_iface, **SHARED).returncode == SUCCESS
+        assert ours(node) == routed
+
+        remove_addresses(node, shared_iface)  # IPaddr2 stops first
+        assert bed.lab.agent("monitor", interface=shared_iface, **SHARED).returncode == SUCCESS
+        assert not [line for line in ours(node) if " rule " in line], "no address, no rule"
+        assert bed.lab.agent("stop", interface=shared_iface, **SHARED).returncode == SUCCESS
+        assert routing_state(node) == before
+    finally:
+        node.ns.run(["ip", "rule", "del", "from", VIP, "lookup", "4241"], check=False)
+        node.ns.run(["ip", "rule", "del", "from", "192.0.2.9", "lookup", "4242"], check=False)
+        node.ns.run(["ip", "route", "del", "blackhole", "192.0.2.0/24", "table", "4242"], check=False)

@@ -5,7 +5,9 @@ ARP cache or switch's forwarding table has to be corrected. The port carries the
 every node: the ``mac`` parameter, or one derived from the resource's name and the interface.
 
 One module per responsibility: :mod:`.metadata` (the parameters), :mod:`.config` (what they
-mean here, and the host's checks), :mod:`.actions` (start, stop, monitor, validate-all).
+mean here, and the host's checks), :mod:`.actions` (start, stop, monitor, validate-all) and
+:mod:`.shared` (a port on a bridge shared with another interface in its subnet: its ARP and
+IPv6 settings, the source-based routing of its addresses).
 """
 
 from __future__ import annotations

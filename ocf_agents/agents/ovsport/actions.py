@@ -6,6 +6,7 @@ from ocf_agents.net.link import Link
 from ocf_agents.ocf.codes import GenericError, Rc
 from ocf_agents.ovs.vsctl import OVSDBUnreachable, Port
 
+from . import shared
 from .config import Config, require_bridge
 
 
@@ -41,17 +42,23 @@ def port_or_unreachable(cfg: Config) -> Port | None:
 
 # -- actions ---------------------------------------------------------------------------------
 def start(cfg: Config) -> int:
-    """Add the port (replacing a broken one of the same name), bring it up, announce it.
+    """Add the port (replacing a broken one of the same name), give it its kernel settings,
+    bring it up, route its addresses (shared), announce it.
 
-    A start that fails removes the port again, so that nothing is left half-configured.
+    A start that fails removes the port and its routing again, so that nothing is left
+    half-configured.
     """
     bridge, name = cfg.bridge, cfg.interface
     require_bridge(cfg)
+    shared.check_table(cfg)
     port = cfg.vsctl.port(name)
     if port is not None:
         if port.bridge not in (bridge, None):
             raise GenericError(f"Port {name} is already on bridge {port.bridge}, not on bridge {bridge}")
-        if problem(cfg, port, cfg.links.show(name)) is None:
+        link = cfg.links.show(name)
+        if problem(cfg, port, link) is None:
+            shared.prepare(cfg)
+            shared.follow(cfg, link)
             cfg.ctx.log.info(f"Port {name} is already running on bridge {bridge}")
             return Rc.SUCCESS
 
@@ -62,12 +69,15 @@ def start(cfg: Config) -> int:
         if port is None or port.error:
             why = port.error if port is not None else "the port vanished"
             raise GenericError(f"Open vSwitch could not set up interface {name}: {why}")
+        shared.prepare(cfg)
         cfg.links.bring_up(name, cfg.bringup)
         link = cfg.links.show(name)
         reason = problem(cfg, port, link)
         if reason is not None:
             raise GenericError(f"Start failed: {reason}")
+        shared.follow(cfg, link)
     except Exception:
+        shared.undo(cfg)
         cfg.vsctl.delete_port(bridge, name)
         raise
     if cfg.announce:
@@ -89,8 +99,10 @@ def announce(cfg: Config, link: Link) -> None:
 
 
 def stop(cfg: Config) -> int:
-    """Bring the link down and delete the port; a port on another bridge is not ours."""
+    """Remove the port's routing, bring the link down and delete the port; a port on another
+    bridge is not ours (the routing is: it carries our tag)."""
     bridge, name = cfg.bridge, cfg.interface
+    shared.release(cfg)
     port = port_or_unreachable(cfg)
     if port is None:
         return Rc.SUCCESS
@@ -111,6 +123,8 @@ def monitor(cfg: Config) -> int:
     looks like after a reboot (Open vSwitch keeps its ports in its database, nothing brings
     their links up), and a port that is down carries no traffic, so it is not running here.
     start replaces it. A recurring monitor that finds the link down reports the failure.
+    A recurring monitor of a running port then keeps its kernel settings and re-syncs its
+    routing to its addresses (shared); a probe changes nothing.
     """
     port = port_or_unreachable(cfg)
     if port is None:
@@ -123,10 +137,14 @@ def monitor(cfg: Config) -> int:
     reason = problem(cfg, port, link)
     if reason is not None:
         raise GenericError(reason)
+    if not cfg.ctx.is_probe:
+        shared.keep(cfg, link)
     return Rc.SUCCESS
 
 
 def validate_all(cfg: Config) -> int:
-    """The parameters and programs are checked already; here, that the bridge exists."""
+    """The parameters and programs are checked already; here, that the bridge exists and the
+    routing table is free for the port."""
     require_bridge(cfg)
+    shared.check_table(cfg)
     return Rc.SUCCESS

@@ -6,6 +6,8 @@ import shutil
 
 from ocf_agents.net.link import IFDOWN, IFUP, IP, Links
 from ocf_agents.net.names import derived_mac, normalize_mac
+from ocf_agents.net.policy import SourceRouting
+from ocf_agents.net.tables import table_number
 from ocf_agents.ocf.agent import Context
 from ocf_agents.ocf.codes import ArgsError, NotInstalledError
 from ocf_agents.ovs.vsctl import VSCTL, Vsctl
@@ -30,8 +32,25 @@ class Config:
         self.bringup: str = p["bringup"]
         self.announce: bool = p["announce"]
         self.ovsdb: str | None = p["ovsdb"]
+        self.route_table: str | None = p["route_table"]  # as configured: a number or a name
+        self.arp_isolation: bool = p["arp_isolation"]
+        self.ipv6_autoconf: bool = p["ipv6_autoconf"]
         self.vsctl = Vsctl(ctx.runner, self.ovsdb)
         self.links = Links(ctx.runner)
+        self.routing = self._routing(p["rule_priority"]) if self.route_table else None
+
+    def _routing(self, priority: int) -> SourceRouting:
+        """The port's source-based routing, with route_table as this host's number for it.
+
+        What a name stands for is this host's (rt_tables): no file here defining it is 5,
+        a file here mapping it to one of the kernel's tables is 2."""
+        try:
+            table = table_number(self.route_table)
+        except LookupError as err:
+            raise NotInstalledError(f"Parameter route_table={self.route_table!r}: {err}") from None
+        except ValueError as err:
+            raise ArgsError(f"Parameter route_table={self.route_table!r}: {err}") from None
+        return SourceRouting(self.ctx.runner, self.interface, table, priority)
 
     def expected_mac(self) -> str:
         """The ``mac`` parameter, or the address every node derives from the same names.

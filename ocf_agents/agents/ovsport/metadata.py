@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from ocf_agents import __version__
 from ocf_agents.net.names import check_ifname, check_mac
+from ocf_agents.net.policy import PROTOCOL
+from ocf_agents.net.tables import check_table
 from ocf_agents.ocf.metadata import Action, MetaData, Parameter
 
 VLAN_MODES = ("access", "trunk", "native-tagged", "native-untagged", "dot1q-tunnel")
 BRINGUP_METHODS = ("ip", "ifupdown")
 IFACE_STATUSES = ("active", "inactive")
 MAX_VLAN = 4095
+MAIN_RULE_PRIORITY = 32766  # the kernel's "from all lookup main": the port's rules come before it
 
 
 # -- parameter validators: each raises ValueError saying why a value is wrong everywhere --
@@ -38,6 +41,12 @@ def check_ovsdb(value: str) -> None:
         raise ValueError("it is not an OVSDB connection method (unix:FILE, tcp:IP:PORT or ssl:IP:PORT)")
 
 
+def check_rule_priority(value: int) -> None:
+    """0 is the local table's rule, and a rule after main's would never be reached."""
+    if not 0 < value < MAIN_RULE_PRIORITY:
+        raise ValueError(f"it must be between 1 and {MAIN_RULE_PRIORITY - 1}, before the main table's rule")
+
+
 METADATA = MetaData(
     name="OVSPort",
     version=__version__,
@@ -50,7 +59,10 @@ METADATA = MetaData(
         "transaction (MAC, VLAN settings and external_ids included), brings the link up with "
         "ip (or ifup) and announces the MAC address; stop brings it down and deletes the "
         "port; monitor checks that the port is on the bridge, its interface exists, is up and "
-        "has the configured MAC address."
+        "has the configured MAC address. On a bridge shared with another interface of the host "
+        "that has an address in the same subnet, route_table, arp_isolation and "
+        "ipv6_autoconf=no make the port's addresses answer and send with the port's MAC "
+        "address (all off by default)."
     ),
     parameters=(
         Parameter(
@@ -151,6 +163,72 @@ METADATA = MetaData(
             "unix:/run/openvswitch/db.sock. Empty: ovs-vsctl's default, which honours "
             "OVS_RUNDIR.",
             validate=check_ovsdb,
+        ),
+        Parameter(
+            "route_table",
+            "Routing table for the port's addresses",
+            "Source-based routing for the addresses on the port, for a bridge where another "
+            "interface of this host has an address in the same subnet (which the main table may "
+            "prefer). Empty (the default): none. A table number (1-4294967295 except 253-255) or "
+            "a name defined in rt_tables (/etc/iproute2/rt_tables or rt_tables.d/*.conf) on "
+            "every node; no rule or route of anyone else may use the table (start and "
+            "validate-all exit 2 when one does, 5 when no rt_tables file here defines the name). "
+            "For each address of scope global on the port: a rule 'from ADDRESS lookup TABLE "
+            "priority rule_priority'. In the table: each network the port is on (its addresses' "
+            "subnets, and a subnet of the main table that holds one of them) through the port, "
+            "and each single-path route of the main table whose gateway the port reaches (in one "
+            "of those networks, or a link-local gateway of an interface on one of them) through "
+            "the port, with the same metric. The addresses come from IPaddr2, after start: start "
+            "adds the rules for the addresses already on the port (none, in a group), and every "
+            "recurring monitor re-syncs the rules and the table to the addresses then on the "
+            "port and to the main table. An address IPaddr2 adds is routed from the first "
+            "monitor after it, at most one monitor interval later; a removed address loses its "
+            "rule. A rule or route of the port's that was deleted is put back by the next "
+            "monitor. The monitor logs every change and answers 0, or 1 when ip refuses a "
+            "change; a probe changes nothing. Every rule and route added carries protocol "
+            f"{PROTOCOL} and the table number: stop deletes those and nothing else, and the next "
+            "start or stop deletes those a crashed start left.",
+            unique=True,
+            validate=check_table,
+        ),
+        Parameter(
+            "rule_priority",
+            "Priority of the route_table rules",
+            "The priority (ip rule's preference) of the rules route_table adds, between 1 and "
+            f"{MAIN_RULE_PRIORITY - 1}, so that they come before the main table's rule "
+            f"({MAIN_RULE_PRIORITY}). Used only with route_table.",
+            type="integer",
+            default=str(MAIN_RULE_PRIORITY - 1),
+            validate=check_rule_priority,
+        ),
+        Parameter(
+            "arp_isolation",
+            "ARP only for the port's own addresses",
+            "yes: on the port, arp_ignore=1 (answer ARP only for an address configured on the "
+            "port), arp_announce=2 (ask with the port's own address as the sender) and "
+            "arp_filter=1 (answer only when the reply leaves through the port, which with "
+            "route_table holds for the port's own addresses), in net.ipv4.conf.INTERFACE. Set "
+            "on start before the link comes up; a recurring monitor puts back one changed "
+            "since (with a warning). They go with the device on stop. They keep the port from "
+            "answering for the host's other addresses. The other interfaces in the port's "
+            "subnet must not answer for the port's addresses either: that takes arp_filter=1 "
+            "(with route_table) or arp_ignore=1 on them, host settings the agent does not "
+            "change; it logs a warning when it routes an address of the port in a subnet "
+            "where another interface answers ARP for any address.",
+            type="boolean",
+            default="no",
+        ),
+        Parameter(
+            "ipv6_autoconf",
+            "IPv6 router advertisements and autoconfiguration on the port",
+            "no: accept_ra=0 and autoconf=0 in net.ipv6.conf.INTERFACE, so that the port takes "
+            "no address, default route or prefix route from router advertisements (those would "
+            "not move with it, and would route the host's own traffic through it). Set on start "
+            "before the link comes up; a recurring monitor puts back one changed since (with a "
+            "warning). yes (the default): the port keeps the host's defaults for new interfaces "
+            "(net.ipv6.conf.default).",
+            type="boolean",
+            default="yes",
         ),
     ),
     actions=(
