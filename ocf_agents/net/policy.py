@@ -35,6 +35,9 @@ PROTOCOL = 79
 FAMILIES = ("inet", "inet6")
 RTPROT_BOOT = 3  # a route's protocol when ip -N does not print one
 DEFAULT_METRIC = {"inet": 0, "inet6": 1024}  # what the kernel gives a route added without one
+# Route types as ip -N lists them (the kernel's RTN_* numbers) and as ip route takes them.
+ROUTE_TYPES = {"1": "unicast", "2": "local", "3": "broadcast", "4": "anycast", "5": "multicast",
+               "6": "blackhole", "7": "unreachable", "8": "prohibit", "9": "throw", "10": "nat"}
 
 
 def family_of(address: str) -> str:
@@ -112,13 +115,18 @@ class Route(Record):
         return self.kind == "unicast" and not self.multipath and self.gateway is None and self.dst != "default"
 
     def argv(self, verb: str, table: int) -> list[str]:
+        return [IP, _flag(self.family), "route", verb, *self._words(), "table", str(table), "protocol", str(self.protocol)]
+
+    def _words(self) -> list[str]:
+        """The route as ``ip route`` takes it (a blackhole or a route without a device, as a
+        crashed start or someone else may leave, has neither ``via`` nor ``dev``)."""
+        kind = [self.kind] if self.kind != "unicast" else []
         via = ["via", self.gateway] if self.gateway else []
-        return [IP, _flag(self.family), "route", verb, self.dst, *via, "dev", str(self.dev),
-                "metric", str(self.metric), "table", str(table), "protocol", str(self.protocol)]
+        dev = ["dev", self.dev] if self.dev else []
+        return [*kind, self.dst, *via, *dev, "metric", str(self.metric)]
 
     def __str__(self) -> str:
-        via = f" via {self.gateway}" if self.gateway else ""
-        return f"route {self.dst}{via} dev {self.dev} metric {self.metric}"
+        return f"route {' '.join(self._words())}"
 
 
 def _rule(family: str, data: dict) -> Rule:
@@ -130,7 +138,7 @@ def _rule(family: str, data: dict) -> Rule:
 def _route(family: str, data: dict) -> Route:
     return Route(family, data.get("dst", ""), data.get("dev"), data.get("gateway"),
                  int(data.get("metric", DEFAULT_METRIC[family])), int(data.get("protocol", RTPROT_BOOT)),
-                 data.get("type", "unicast"), "nexthops" in data or "nhid" in data)
+                 ROUTE_TYPES.get(data.get("type", "1"), data.get("type")), "nexthops" in data or "nhid" in data)
 
 
 class Snapshot(Record):
@@ -237,11 +245,10 @@ class SourceRouting:
         changes += (("added", r) for r in routes if r not in have_routes)
         changes += (("added", r) for r in rules if r not in have_rules)
         for verb, item in changes:
-            argv = item.argv("del" if verb == "removed" else "add", self.table)
-            result = self.runner.run(argv)
+            result = self.runner.run(item.argv("del" if verb == "removed" else "add", self.table))
             if not result.ok:
                 raise GenericError(f"Could not change the routing of {self.dev} in table {self.table} "
-                                   f"({verb} {item}): {result.describe()}")
+                                   f"(to {verb[:-1]} {item}): {result.describe()}")
         return changes
 
     def remove(self) -> list[Rule | Route]:

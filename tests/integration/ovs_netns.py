@@ -212,12 +212,18 @@ class PortLab:
         }
 
     def ifupdown_config(self, text: str) -> None:
-        """/etc/network/interfaces as ifup sees it in the namespace (``ip netns exec`` mounts
-        /etc/netns/NAME/network over /etc/network), with empty hook directories."""
-        network = Path("/etc/netns") / self.ns.name / "network"
+        """/etc/network/interfaces as ifup sees it in the namespace, with empty hook directories."""
         for sub in IFUPDOWN_HOOK_DIRS:
-            (network / sub).mkdir(parents=True, exist_ok=True)
-        (network / "interfaces").write_text(text)
+            (Path("/etc/netns") / self.ns.name / "network" / sub).mkdir(parents=True, exist_ok=True)
+        self.etc_file("network/interfaces", text)
+
+    def etc_file(self, path: str, text: str) -> None:
+        """/etc/PATH as programs see it in the namespace: ``ip netns exec`` mounts each
+        directory of /etc/netns/NAME over the one of that name in /etc (removed afterwards by
+        :meth:`remove_etc_state`)."""
+        file = Path("/etc/netns") / self.ns.name / path
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(text)
 
     def capture(self, count: int, mac: str) -> contextlib.AbstractContextManager[Path]:
         """The first ``count`` announcement-like frames (RARP, ARP, neighbour advertisements)
@@ -251,8 +257,8 @@ class PortLab:
         """The captured frames as ``tcpdump -e -vv`` prints them (checksums verified)."""
         return run(["tcpdump", "-r", str(pcap), "-nn", "-e", "-vv"]).stdout
 
-    def remove_ifupdown_state(self) -> None:
-        """What ``ifupdown_config`` and ifup left: the namespace's /etc, the state files."""
+    def remove_etc_state(self) -> None:
+        """What ``etc_file`` and ifup left: the namespace's /etc, ifupdown's state files."""
         shutil.rmtree(Path("/etc/netns") / self.ns.name, ignore_errors=True)
         with contextlib.suppress(OSError):
             Path("/etc/netns").rmdir()  # only when no one else keeps files there
@@ -283,7 +289,7 @@ def port_lab() -> Iterator[PortLab]:
         peer = Namespace.create()
         undo.callback(peer.delete)
         lab = PortLab(ns=ns, peer=peer, ovs=OVS(ns, tmp / "ovs"), tmp=tmp)
-        undo.callback(lab.remove_ifupdown_state)
+        undo.callback(lab.remove_etc_state)
         undo.callback(lab.ovs.stop)
         lab.ovs.start()
         lab.ovs.add_bridge(BRIDGE)

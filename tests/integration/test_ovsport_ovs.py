@@ -7,10 +7,12 @@ name; the fixture (tests/integration/ovs_netns.py) removes every namespace and p
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
-from ovs_netns import (BRIDGE, OTHER, OTHER_BRIDGE, OTHER_IPS, OVS, PEER_IP, PEER_LINK, RESOURCE,  # noqa: F401
+from ovs_netns import (AGENT, BRIDGE, OTHER, OTHER_BRIDGE, OTHER_IPS, OVS, PEER_IP, PEER_LINK, RESOURCE,  # noqa: F401
                        SUBNET6_LEN, SUBNET_LEN, PortLab, SharedBridge, port_lab, run, shared_bridge)
+from test_ovndb_imports import REPORT
 
 from ocf_agents.net.names import derived_mac
 from ocf_agents.net.policy import PROTOCOL
@@ -365,3 +367,131 @@ def test_shared_bridge_monitor_follows_the_addresses_and_stop_removes_exactly_wh
         node.ns.run(["ip", "rule", "del", "from", VIP, "lookup", "4241"], check=False)
         node.ns.run(["ip", "rule", "del", "from", "192.0.2.9", "lookup", "4242"], check=False)
         node.ns.run(["ip", "route", "del", "blackhole", "192.0.2.0/24", "table", "4242"], check=False)
+
+
+def test_shared_bridge_a_table_someone_else_uses_is_refused_and_left_alone(
+        shared_bridge: SharedBridge, shared_iface: str) -> None:
+    node = shared_bridge.nodes[0]
+    for theirs in (["rule", "add", "from", "192.0.2.7", "lookup", TABLE],
+                   ["route", "add", "blackhole", "192.0.2.0/24", "table", TABLE, "protocol", "static"]):
+        node.ns.run(["ip", *theirs])
+        try:
+            before = routing_state(node)
+            for action in ("start", "validate-all"):
+                result = shared_bridge.lab.agent(action, interface=shared_iface, **SHARED)
+                assert result.returncode == ARGS, result.stderr
+                assert f"ocf-exit-reason:Parameter route_table='{TABLE}': table {TABLE} is already used" in result.stderr
+            assert not port_exists(shared_bridge.lab, shared_iface)
+            assert shared_bridge.lab.agent("stop", interface=shared_iface, **SHARED).returncode == SUCCESS
+            assert routing_state(node) == before, "theirs untouched, by start and by stop"
+        finally:
+            node.ns.run(["ip", theirs[0], "del", *theirs[2:]])
+
+
+def test_shared_bridge_left_overs_of_a_crashed_start_are_removed_by_the_next_start(
+        shared_bridge: SharedBridge, shared_iface: str) -> None:
+    node = shared_bridge.nodes[0]
+    tag = ["protocol", str(PROTOCOL)]
+    ours_left = [["rule", "add", "from", "203.0.113.77", "lookup", TABLE, "priority", "32765", *tag],
+                 ["route", "add", "blackhole", "198.18.0.0/15", "table", TABLE, *tag]]
+    another_resource = ["rule", "add", "from", "203.0.113.78", "lookup", "4243", *tag]
+    for argv in [*ours_left, another_resource]:
+        node.ns.run(["ip", *argv])
+    try:
+        started = shared_bridge.lab.agent("start", interface=shared_iface, **SHARED)
+        assert started.returncode == SUCCESS, started.stderr
+        assert "removed rule from 203.0.113.77" in started.stderr and "removed route blackhole 198.18.0.0/15" in started.stderr
+        assert ours(node) == []
+        assert ours(node, "4243"), "another table's rule, even with our protocol, is not this resource's"
+    finally:
+        node.ns.run(["ip", "rule", "del", *another_resource[2:]])
+
+
+def test_shared_bridge_table_by_name_and_unknown_names(shared_bridge: SharedBridge, shared_iface: str) -> None:
+    lab, node = shared_bridge.lab, shared_bridge.nodes[0]
+    lab.etc_file("iproute2/rt_tables", "255 local\n254 main\n0x1094 vipnet # 4244\n254 fake-main\n")
+    named = {**SHARED, "route_table": "vipnet"}
+    assert lab.agent("start", interface=shared_iface, **named).returncode == SUCCESS
+    add_addresses(node, shared_iface)
+    assert lab.agent("monitor", interface=shared_iface, **named).returncode == SUCCESS
+    assert [line for line in ours(node, "4244") if " rule " in line], "vipnet is table 4244 here"
+    assert lab.agent("stop", interface=shared_iface, **named).returncode == SUCCESS
+    assert ours(node, "4244") == []
+
+    unknown = {**SHARED, "route_table": "nosuchtable"}
+    started = lab.agent("start", interface=shared_iface, **unknown)
+    assert started.returncode == INSTALLED
+    assert "ocf-exit-reason:Parameter route_table='nosuchtable': no rt_tables file defines it" in started.stderr
+    assert lab.agent("monitor", interval_ms=0, interface=shared_iface, **unknown).returncode == NOT_RUNNING
+    assert lab.agent("stop", interface=shared_iface, **unknown).returncode == SUCCESS
+    kernels = lab.agent("start", interface=shared_iface, **{**SHARED, "route_table": "fake-main"})
+    assert kernels.returncode == ARGS and "maps it to table 254, one of the kernel's own" in kernels.stderr
+
+
+def test_shared_bridge_without_ip(shared_bridge: SharedBridge, shared_iface: str) -> None:
+    """Only ovs-vsctl on the agent's PATH: 5 naming the program; a probe says stopped, stop succeeds."""
+    lab = shared_bridge.lab
+    bin_dir = lab.tmp / "bin-without-ip"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "ovs-vsctl").unlink(missing_ok=True)
+    (bin_dir / "ovs-vsctl").symlink_to(shutil.which("ovs-vsctl"))
+    env = lab.agent_env(interface=shared_iface, **SHARED) | {"PATH": str(bin_dir)}
+    in_netns = [shutil.which("ip"), "netns", "exec", lab.ns.name, str(AGENT)]  # ip found on our PATH
+    started = run([*in_netns, "start"], check=False, env=env)
+    assert started.returncode == INSTALLED and "ocf-exit-reason:Program ip is not installed" in started.stderr
+    probe = run([*in_netns, "monitor"], check=False, env=env | {"OCF_RESKEY_CRM_meta_interval": "0"})
+    assert probe.returncode == NOT_RUNNING
+    assert run([*in_netns, "stop"], check=False, env=env).returncode == SUCCESS
+
+
+def test_shared_bridge_monitor_puts_settings_back_reports_refused_changes_and_warns_about_arp(
+        shared_bridge: SharedBridge, shared_iface: str) -> None:
+    lab, node = shared_bridge.lab, shared_bridge.nodes[0]
+    assert lab.agent("start", interface=shared_iface, **SHARED).returncode == SUCCESS
+    node.ns.run(["sysctl", "-qw", f"net.ipv4.conf.{shared_iface}.arp_ignore=0",
+                 f"net.ipv6.conf.{shared_iface}.accept_ra=1"])
+    node.ns.run(["sysctl", "-qw", f"net.ipv4.conf.{OTHER}.arp_filter=0"])
+    try:
+        add_addresses(node, shared_iface)
+        monitored = lab.agent("monitor", interface=shared_iface, **SHARED)
+        assert monitored.returncode == SUCCESS
+        assert f"set again: net.ipv4.conf.{shared_iface}.arp_ignore: 0 -> 1" in monitored.stderr
+        assert f"net.ipv6.conf.{shared_iface}.accept_ra: 1 -> 0" in monitored.stderr
+        assert f"Interface {OTHER} is on 203.0.113.0/24 too and answers ARP" in monitored.stderr
+    finally:
+        node.ns.run(["sysctl", "-qw", f"net.ipv4.conf.{OTHER}.arp_filter=1"])
+    assert node.ns.run(["sysctl", "-n", f"net.ipv4.conf.{shared_iface}.arp_ignore"]).stdout.strip() == "1"
+
+    # Someone else's route where ours was: the monitor cannot put ours back (1) and says why.
+    subnet = ["203.0.113.0/24", "dev", shared_iface, "table", TABLE]
+    node.ns.run(["ip", "route", "del", *subnet, "protocol", str(PROTOCOL)])
+    node.ns.run(["ip", "route", "add", *subnet, "protocol", "static"])
+    refused = lab.agent("monitor", interface=shared_iface, **SHARED)
+    assert refused.returncode == GENERIC
+    assert f"ocf-exit-reason:Could not change the routing of {shared_iface} in table {TABLE}" in refused.stderr
+    assert f"Table {TABLE} of {shared_iface} is used by what OVSPort did not add" in refused.stderr
+    assert lab.agent("stop", interface=shared_iface, **SHARED).returncode == SUCCESS
+    assert ours(node) == []
+
+
+def monitor_modules(lab: PortLab, **params: str) -> tuple[int, set[str]]:
+    """(exit code, top-level modules loaded) of a recurring monitor, run by the interpreter and
+    flags of the script's #! line (test_ovndb_imports.py shows the method)."""
+    flags = AGENT.read_text().splitlines()[0].removeprefix("#!").split()
+    result = lab.ns.run([*flags, "-c", REPORT, str(AGENT), "monitor"], check=False, env=lab.agent_env(**params))
+    words = result.stdout.split()
+    assert words[:1] == ["rc"], result.stderr
+    return int(words[1]), {name.partition(".")[0] for name in words[2:]}
+
+
+def test_shared_bridge_monitor_imports_nothing_the_plain_monitor_does_not(
+        shared_bridge: SharedBridge, shared_iface: str) -> None:
+    lab, node = shared_bridge.lab, shared_bridge.nodes[0]
+    assert lab.agent("start", interface=shared_iface, **SHARED).returncode == SUCCESS
+    add_addresses(node, shared_iface)
+    assert lab.agent("monitor", interface=shared_iface, **SHARED).returncode == SUCCESS
+    rc_plain, plain = monitor_modules(lab, interface=shared_iface, mac=PORT_MAC)
+    rc_shared, shared = monitor_modules(lab, interface=shared_iface, **SHARED)
+    assert rc_plain == rc_shared == SUCCESS
+    assert shared - plain == set()
+    assert "ipaddress" not in shared and "socket" not in shared
