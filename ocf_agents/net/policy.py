@@ -190,18 +190,20 @@ def plan(dev: str, cidrs: Sequence[str], main: Sequence[Route], table: int, prio
     One rule per address. Routes: each network ``dev`` is on, through ``dev``; then each
     single-path route of the main table whose gateway ``dev`` can reach (in one of its
     networks, or a link-local gateway of an interface on one of them), through ``dev``, with
-    its metric. Routes the main table has no gateway for that ``dev`` reaches are left out:
-    traffic to them finds no route here and falls back to the rules after this one.
+    its metric. A route whose gateway ``dev`` cannot reach is left out: traffic to it finds no
+    route in this table and falls through to the rules after this one (the main table's).
     """
     rules = [Rule(family_of(c.partition("/")[0]), c.partition("/")[0], priority, table, PROTOCOL) for c in cidrs]
     networks = connected_networks(main, cidrs)
-    neighbours = {iface for iface, _ in sharing(main, dev, networks)} | {dev}
+    # (family, interface) on one of the networks: a link-local gateway there is on the port's link
+    neighbours = {(family_of(n), iface) for iface, n in sharing(main, dev, networks)}
+    neighbours |= {(family_of(n), dev) for n in networks}
     routes = [Route(family_of(n), n, dev, None, DEFAULT_METRIC[family_of(n)], PROTOCOL) for n in networks]
     for r in main:
         if r.kind != "unicast" or r.multipath or r.gateway is None:
             continue
         reachable = any(contains(n, r.gateway) for n in networks) or (
-            is_link_local(r.gateway) and r.dev in neighbours)
+            is_link_local(r.gateway) and (r.family, r.dev) in neighbours)
         if reachable:
             routes.append(Route(r.family, r.dst, dev, r.gateway, r.metric, PROTOCOL))
     unique: dict[tuple[str, str, int], Route] = {}
@@ -245,10 +247,11 @@ class SourceRouting:
         changes += (("added", r) for r in routes if r not in have_routes)
         changes += (("added", r) for r in rules if r not in have_rules)
         for verb, item in changes:
-            result = self.runner.run(item.argv("del" if verb == "removed" else "add", self.table))
+            adding = verb == "added"
+            result = self.runner.run(item.argv("add" if adding else "del", self.table))
             if not result.ok:
                 raise GenericError(f"Could not change the routing of {self.dev} in table {self.table} "
-                                   f"(to {verb[:-1]} {item}): {result.describe()}")
+                                   f"(to {'add' if adding else 'remove'} {item}): {result.describe()}")
         return changes
 
     def remove(self) -> list[Rule | Route]:

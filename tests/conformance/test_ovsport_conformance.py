@@ -88,6 +88,15 @@ def test_meta_data_as_nobody_is_valid_against_dtd_and_schema(ocf_rng: Path) -> N
         ("iface_status", "up"),
         ("attached_mac", "ff:ff:ff:ff:ff:ff"),
         ("ovsdb", "/run/openvswitch/db.sock"),
+        ("route_table", "0"),
+        ("route_table", "254"),
+        ("route_table", "main"),
+        ("route_table", "4294967296"),
+        ("route_table", "a;b"),
+        ("rule_priority", "0"),
+        ("rule_priority", "32766"),
+        ("arp_isolation", "maybe"),
+        ("ipv6_autoconf", "maybe"),
     ],
 )
 def test_crm_resource_validate_rejects_bad_values(installed: Path, param: str, value: str) -> None:
@@ -128,6 +137,19 @@ def test_ocf_tester_passes(installed: Path, port_lab: PortLab) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{installed} passed all tests" in result.stdout
     assert port_lab.ns.link(iface) is None, "ocf-tester ends with stop: nothing is left"
+
+
+def test_ocf_tester_passes_on_a_shared_bridge(installed: Path, port_lab: PortLab) -> None:
+    """The same with source-based routing and the port's kernel settings: ocf-tester's stop
+    leaves no rule of the table behind."""
+    iface = port_lab.new_interface()
+    options = [f"bridge={BRIDGE}", f"interface={iface}", f"ovsdb={port_lab.ovs.db}", "route_table=4250",
+               "arp_isolation=yes", "ipv6_autoconf=no"]
+    argv = ["ocf-tester", "-n", "vip-port", *[w for o in options for w in ("-o", o)], str(installed)]
+    result = port_lab.ns.run(argv, check=False, timeout=LIMIT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for family in ("-4", "-6"):
+        assert "4250" not in port_lab.ns.run(["ip", family, "-N", "rule", "show"]).stdout
 
 
 @pytest.mark.parametrize("action", ["start", "stop"])

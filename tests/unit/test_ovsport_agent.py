@@ -177,3 +177,114 @@ def test_without_mac_or_resource_name_there_is_nothing_to_derive_from(fp, agent)
     fp.register(IP_SHOW, stdout=ip_addr())
     rc, err = agent("monitor", mac="", **{"OCF_RESOURCE_INSTANCE": ""})
     assert rc == 2 and "ocf-exit-reason:Parameter mac is empty and OCF_RESOURCE_INSTANCE is not set" in err
+
+
+# -- route_table (source-based routing); for real in tests/integration/test_ovsport_ovs.py ----
+OURS = {"priority": 32765, "src": "192.0.2.20", "table": "100", "protocol": "79"}
+MAIN_V4 = [{"dst": "192.0.2.0/24", "dev": "br-ex", "protocol": "2", "scope": "253", "prefsrc": "192.0.2.2"},
+           {"dst": "default", "gateway": "192.0.2.1", "dev": "br-ex"},
+           {"dst": "10.0.0.0/8", "gateway": "198.51.100.1", "dev": "eth1"}]
+VIP_ADDRESS = {"family": "inet", "local": "192.0.2.20", "prefixlen": 24, "scope": "global"}
+
+
+def batch(rules: list = (), main: list = (), table: list = ()) -> str:
+    """What ``ip -j -N -batch -`` prints for "rule show", "route show table main", "route show table N"."""
+    return "".join(json.dumps(list(listing)) + "\n" for listing in (rules, main, table))
+
+
+def routing_read(fp, v4: str = batch(), v6: str = batch()) -> None:
+    fp.register(["ip", "-4", "-j", "-N", "-batch", "-"], stdout=v4)
+    fp.register(["ip", "-6", "-j", "-N", "-batch", "-"], stdout=v6)
+
+
+def ip_calls(fp, verb: str) -> list[list[str]]:
+    return [list(c) for c in fp.calls if c[0] == "ip" and verb in c]
+
+
+def test_start_refuses_a_table_another_rule_uses_and_adds_nothing(fp, agent) -> None:
+    fp.register(vsctl(fp, "br-exists", "br0"))
+    routing_read(fp, v4=batch(rules=[{"priority": 100, "src": "10.0.0.9", "table": "100"}]))
+    rc, err = agent("start", route_table="100")
+    assert rc == 2
+    assert ("ocf-exit-reason:Parameter route_table='100': table 100 is already used on this host by what OVSPort "
+            "did not add: rule from 10.0.0.9 lookup 100 priority 100 protocol 0") in err
+    assert not [c for c in fp.calls if "add-port" in c] and not ip_calls(fp, "add") and not ip_calls(fp, "del")
+
+
+def test_stop_removes_only_what_carries_our_protocol_in_our_table(fp, agent) -> None:
+    theirs = [{"priority": 32000, "src": "192.0.2.20", "table": "101", "protocol": "79"},
+              {"priority": 32000, "src": "192.0.2.21", "table": "100", "protocol": "4"}]
+    our_route = {"dst": "192.0.2.0/24", "dev": "vip0", "protocol": "79", "scope": "253"}
+    their_route = {"dst": "198.51.100.0/24", "dev": "eth1", "protocol": "4"}
+    routing_read(fp, v4=batch(rules=[OURS, *theirs], table=[our_route, their_route]))
+    fp.register(["ip", "-4", "rule", "del", fp.any()])
+    fp.register(["ip", "-4", "route", "del", fp.any()])
+    routing_read(fp, v4=batch(rules=theirs, table=[their_route]))
+    fp.register(query(fp), stdout=port_query(bridge=None))
+    assert agent("stop", route_table="100")[0] == 0
+    assert ip_calls(fp, "del") == [
+        ["ip", "-4", "rule", "del", "from", "192.0.2.20", "priority", "32765", "lookup", "100", "protocol", "79"],
+        ["ip", "-4", "route", "del", "192.0.2.0/24", "dev", "vip0", "metric", "0", "table", "100", "protocol", "79"],
+    ]
+
+
+def test_stop_fails_when_a_rule_of_ours_stays(fp, agent) -> None:
+    routing_read(fp, v4=batch(rules=[OURS]))
+    fp.register(["ip", "-4", "rule", "del", fp.any()], returncode=2, stderr="RTNETLINK answers: Operation not permitted\n")
+    routing_read(fp, v4=batch(rules=[OURS]))
+    rc, err = agent("stop", route_table="100")
+    assert rc == 1 and "Could not remove from table 100: rule from 192.0.2.20" in err and "not permitted" in err
+
+
+def running_port_with_the_address(fp) -> None:
+    fp.register(query(fp), stdout=port_query())
+    link = json.loads(ip_addr())
+    link[0]["addr_info"] = [VIP_ADDRESS]
+    fp.register(IP_SHOW, stdout=json.dumps(link))
+
+
+def test_recurring_monitor_routes_an_address_added_since_start(fp, agent) -> None:
+    running_port_with_the_address(fp)
+    routing_read(fp, v4=batch(main=MAIN_V4))
+    for _ in range(3):  # two routes and the rule
+        fp.register(["ip", "-4", fp.any(min=1, max=1), "add", fp.any()])
+    rc, err = agent("monitor", route_table="100")
+    assert rc == 0
+    assert ip_calls(fp, "add") == [
+        ["ip", "-4", "route", "add", "192.0.2.0/24", "dev", "vip0", "metric", "0", "table", "100", "protocol", "79"],
+        ["ip", "-4", "route", "add", "default", "via", "192.0.2.1", "dev", "vip0", "metric", "0", "table", "100",
+         "protocol", "79"],
+        ["ip", "-4", "rule", "add", "from", "192.0.2.20", "priority", "32765", "lookup", "100", "protocol", "79"],
+    ]
+    assert "Routing of vip0: added rule from 192.0.2.20 lookup 100" in err
+
+
+def test_a_probe_reads_and_changes_no_routing(fp, agent) -> None:
+    running_port_with_the_address(fp)
+    assert agent("monitor", route_table="100", OCF_RESKEY_CRM_meta_interval="0")[0] == 0
+    assert not ip_calls(fp, "-batch")
+
+
+def test_monitor_fails_when_ip_refuses_a_change(fp, agent) -> None:
+    running_port_with_the_address(fp)
+    routing_read(fp, v4=batch(main=MAIN_V4))
+    fp.register(["ip", "-4", "route", "add", fp.any()], returncode=2, stderr="RTNETLINK answers: File exists\n")
+    rc, err = agent("monitor", route_table="100")
+    assert rc == 1
+    assert ("ocf-exit-reason:Could not change the routing of vip0 in table 100 (to add route 192.0.2.0/24 dev vip0 "
+            "metric 0)") in err and "File exists" in err
+
+
+def test_an_unknown_table_name_is_this_hosts_problem(fp, agent) -> None:
+    rc, err = agent("monitor", route_table="ocfa-no-such-table")
+    assert rc == 5 and "ocf-exit-reason:Parameter route_table='ocfa-no-such-table': no rt_tables file defines it" in err
+    assert agent("monitor", route_table="ocfa-no-such-table", OCF_RESKEY_CRM_meta_interval="0")[0] == 7
+    assert agent("stop", route_table="ocfa-no-such-table")[0] == 0
+    assert not fp.calls
+
+
+@pytest.mark.parametrize(("param", "value"), [("route_table", "254"), ("route_table", "main"),
+                                              ("rule_priority", "0"), ("rule_priority", "32766")])
+def test_bad_routing_values_are_configuration_errors(fp, agent, param: str, value: str) -> None:
+    rc, err = agent("start", **{"route_table": "100", param: value})
+    assert rc == 6 and f"ocf-exit-reason:Parameter {param}={value!r} is invalid" in err
