@@ -42,7 +42,8 @@ def _node_verb(verb: str, done: str) -> Callable[[argparse.Namespace], int]:
 
 def _drill(args: argparse.Namespace) -> int:
     from .drill import run_drill  # the drill needs the agents; the lab alone does not
-    return run_drill(lab_mod.Lab.load(), only=args.only, ports=args.ports)
+    return run_drill(lab_mod.Lab.load(), only=args.only, ports=args.ports,
+                     client_probe_ms=args.client_probe_ms)
 
 
 def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -106,4 +107,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     drill.add_argument("--ports", type=int, default=0, metavar="N",
                        help="load N logical switch ports through the VIP at the bring-up, so "
                             "that the steps run on a database of a real deployment's size")
+    drill.add_argument("--client-probe-ms", type=int, metavar="MS",
+                       help="the long-lived client's inactivity probe (default: the IDL's, 5000 "
+                            "ms), to see what a client's probe setting changes in a fail-over")
     drill.set_defaults(func=_guarded(_drill))

@@ -18,7 +18,7 @@ clients have them:
 - a write every WRITE_INTERVAL_S at most, one at a time.
 
 It runs inside the lab's client namespace (idl_writer.py starts it through nsenter) as
-``python3 -m ocf_agents.lab.idl_client REMOTE PREFIX`` and prints one JSON line per event on
+``python3 -m ocf_agents.lab.idl_client REMOTE PREFIX [PROBE_MS]`` and prints one JSON line per event on
 stdout: ``{"connected": T}`` when a session is ready for writes, ``{"seq": N, "outcome": S,
 "started": T0, "finished": T1}`` per transaction (S is Transaction's status: "success", "try
 again", "error: ...", "not locked"...). Times are ``time.monotonic()``, one clock for every
@@ -49,11 +49,13 @@ class Stopped(Exception):
     """stdin closed: the drill wants the client gone."""
 
 
-def connect(remote: str) -> Idl:
-    """The IDL on ``remote``, replicating only what the writes need (switch names)."""
+def connect(remote: str, probe_ms: int | None = None) -> Idl:
+    """The IDL on ``remote``, replicating only what the writes need (switch names), with the
+    default inactivity probe or ``probe_ms`` (what ovn-northd's and ovn-controller's probe
+    settings and the OpenStack driver's ovsdb_probe_interval set)."""
     helper = ovs.db.idl.SchemaHelper(location=NB_SCHEMA)
     helper.register_columns("Logical_Switch", ["name"])
-    return Idl(remote, helper)
+    return Idl(remote, helper, probe_interval=probe_ms)
 
 
 def emit(event: dict[str, object]) -> None:
@@ -96,8 +98,8 @@ def write(idl: Idl, name: str) -> str:
 class Client:
     """The IDL and what the client remembers between writes."""
 
-    def __init__(self, remote: str, prefix: str) -> None:
-        self.idl = connect(remote)
+    def __init__(self, remote: str, prefix: str, probe_ms: int | None = None) -> None:
+        self.idl = connect(remote, probe_ms)
         self.prefix = prefix
         self.session: int | None = None  # the session last reported connected
 
@@ -141,9 +143,9 @@ class Client:
 
 
 def main(argv: list[str]) -> int:
-    remote, prefix = argv
+    remote, prefix, *probe = argv
     try:
-        Client(remote, prefix).run()
+        Client(remote, prefix, int(probe[0]) if probe else None).run()
     except (Stopped, BrokenPipeError):
         pass
     return 0

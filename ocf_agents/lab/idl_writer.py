@@ -34,9 +34,11 @@ class LongLivedWriter(Writes):
     """The IDL client as the drill sees it: its writes, its sessions, its process."""
 
     def __init__(self, prefix: str, remote: str | None = None,
-                 wrap: Callable[[list[str]], list[str]] = in_client_netns) -> None:
+                 wrap: Callable[[list[str]], list[str]] = in_client_netns,
+                 probe_ms: int | None = None) -> None:
         super().__init__(prefix)
         self.remote = remote or nb_db()
+        self.probe_ms = probe_ms  # None: the IDL's default inactivity probe (5 s)
         self.wrap = wrap
         self.connections: list[float] = []  # time.monotonic() of each session made ready
         self.stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
@@ -44,8 +46,9 @@ class LongLivedWriter(Writes):
         self._readers: list[threading.Thread] = []
 
     def argv(self) -> list[str]:
+        probe = [str(self.probe_ms)] if self.probe_ms is not None else []
         return self.wrap([DEBIAN_PYTHON, "-m", "ocf_agents.lab.idl_client", self.remote,
-                          self.prefix])
+                          self.prefix, *probe])
 
     def start(self) -> None:
         self._proc = subprocess.Popen(

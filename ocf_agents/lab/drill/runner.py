@@ -27,11 +27,12 @@ class Runner(Watch):
 
     def __init__(self, lab: Lab,
                  say: Callable[[str], None] = lambda line: print(line, flush=True),
-                 writer_spacing: float | None = None, ports: int = 0) -> None:
+                 writer_spacing: float | None = None, ports: int = 0,
+                 client_probe_ms: int | None = None) -> None:
         prefix = f"drill{int(time.time())}"
         self.ports = ports  # logical switch ports loaded at the bring-up (load.py)
         super().__init__(lab, Writer(prefix, spacing=writer_spacing),
-                         LongLivedWriter(f"{prefix}-idl"), say)
+                         LongLivedWriter(f"{prefix}-idl", probe_ms=client_probe_ms), say)
         self.results: list[StepResult] = []
 
     def start_clients(self) -> None:

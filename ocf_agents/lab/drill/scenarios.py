@@ -284,14 +284,15 @@ class Drill(Runner):
         return all(r.ok for r in self.results)
 
 
-def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0) -> int:
+def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0,
+              client_probe_ms: int | None = None) -> int:
     """``ocf-agents drill``: the steps and the summary (on a database of ``ports`` logical
-    switch ports); the exit status."""
+    switch ports, the long-lived client probing every ``client_probe_ms``); the exit status."""
     unknown = set(only or ()) - set(Drill.STEPS)
     if unknown:
         raise LabError(f"unknown step {', '.join(sorted(unknown))} "
                        f"(steps: {', '.join(Drill.STEPS)})")
-    drill = Drill(lab, ports=ports)
+    drill = Drill(lab, ports=ports, client_probe_ms=client_probe_ms)
     ok = drill.run_all(only)
     print("\n" + summary(drill))
     return 0 if ok else 1
