@@ -369,6 +369,19 @@ def test_shared_bridge_monitor_follows_the_addresses_and_stop_removes_exactly_wh
         node.ns.run(["ip", "route", "del", "blackhole", "192.0.2.0/24", "table", "4242"], check=False)
 
 
+def test_shared_bridge_routes_an_address_added_without_a_prefix_route(
+        shared_bridge: SharedBridge, shared_iface: str) -> None:
+    """IPaddr2's noprefixroute=true, which the guide advises with arp_filter on OTHER: the main
+    table has no route through the port, the port's table has its subnet all the same."""
+    bed, node = shared_bridge, shared_bridge.nodes[0]
+    assert bed.lab.agent("start", interface=shared_iface, **SHARED).returncode == SUCCESS
+    node.ns.run(["ip", "addr", "add", f"{VIP}/{SUBNET_LEN}", "dev", shared_iface, "noprefixroute"])
+    assert bed.lab.agent("monitor", interface=shared_iface, **SHARED).returncode == SUCCESS
+    assert shared_iface not in node.ns.run(["ip", "route", "show", "table", "main"]).stdout
+    assert f"203.0.113.0/24 dev {shared_iface}" in node.ns.run(["ip", "route", "show", "table", TABLE]).stdout
+    seen = exchange(bed, node, shared_iface)
+    assert seen["ARP reply for the address"] == seen["IPv4 from the address"] == {PORT_MAC}
+
 def test_shared_bridge_a_table_someone_else_uses_is_refused_and_left_alone(
         shared_bridge: SharedBridge, shared_iface: str) -> None:
     node = shared_bridge.nodes[0]
