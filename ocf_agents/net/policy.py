@@ -19,6 +19,7 @@ from __future__ import annotations
 import _socket as socket  # not socket.py, which pulls enum and selectors (see .route)
 import json
 
+from ocf_agents.net.link import IP
 from ocf_agents.ocf.codes import GenericError
 from ocf_agents.ocf.record import Record
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
     from ocf_agents.ocf.run import Runner
 
-IP = "ip"
 # The tag of every rule and route added here: a number that neither iproute2's rt_protos nor
 # the kernel's RTPROT_* constants give to anyone (routing daemons use 8-18, 42, 99, 186-192).
 PROTOCOL = 79
@@ -154,14 +154,14 @@ def read(runner: Runner, table: int) -> Snapshot:
     commands = f"rule show\nroute show table main\nroute show table {table}\n"
     rules: list[Rule] = []
     main: list[Route] = []
-    ours: list[Route] = []
+    in_table: list[Route] = []
     for family in FAMILIES:
         result = runner.check([IP, _flag(family), "-j", "-N", "-batch", "-"], input=commands)
         listed_rules, listed_main, listed_table = (json.loads(line) for line in result.stdout.split("\n") if line)
         rules += (_rule(family, d) for d in listed_rules)
         main += (_route(family, d) for d in listed_main)
-        ours += (_route(family, d) for d in listed_table)
-    return Snapshot(tuple(rules), tuple(main), tuple(ours))
+        in_table += (_route(family, d) for d in listed_table)
+    return Snapshot(tuple(rules), tuple(main), tuple(in_table))
 
 
 def sharing(main: Iterable[Route], dev: str, networks: Iterable[str]) -> list[tuple[str, str]]:
