@@ -43,7 +43,7 @@ def _node_verb(verb: str, done: str) -> Callable[[argparse.Namespace], int]:
 def _drill(args: argparse.Namespace) -> int:
     from .drill import run_drill  # the drill needs the agents; the lab alone does not
     return run_drill(lab_mod.Lab.load(), only=args.only, ports=args.ports,
-                     client_probe_ms=args.client_probe_ms)
+                     client_probe_ms=args.client_probe_ms, client_rto_max_ms=args.client_rto_max_ms)
 
 
 def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -110,4 +110,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     drill.add_argument("--client-probe-ms", type=int, metavar="MS",
                        help="the long-lived client's inactivity probe (default: the IDL's, 5000 "
                             "ms), to see what a client's probe setting changes in a fail-over")
+    drill.add_argument("--client-rto-max-ms", type=int, metavar="MS",
+                       help="cap the clients' TCP retransmission timeout (net.ipv4.tcp_rto_max_ms "
+                            "in the client namespace, Linux 6.15+), as docs/guide.md recommends")
     drill.set_defaults(func=_guarded(_drill))

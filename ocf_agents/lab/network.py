@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 
 from .agents import OVN_NOWHERE
-from .layout import (BRIDGE, LINK_PREFIX, NODE_LINK, PREFIX, PREFIX_LEN, UPLINK, Client,
-                     LabError, Node)
+from .layout import (BRIDGE, CLIENT, LINK_PREFIX, NODE_LINK, PREFIX, PREFIX_LEN, UPLINK,
+                     Client, LabError, Node)
 from .proc import run
 
 NETNS_DIR = Path("/run/netns")
@@ -59,6 +59,17 @@ def _veth(netns: str, host_end: str, inside: str, address: str | None) -> None:
     if address:
         ip("addr", "add", f"{address}/{PREFIX_LEN}", "dev", inside, netns=netns)
     ip("link", "set", inside, "up", netns=netns)
+
+
+def set_client_rto_max(milliseconds: int) -> None:
+    """Cap the client namespace's TCP retransmission timeout (``net.ipv4.tcp_rto_max_ms``,
+    Linux 6.15 and later), as docs/guide.md recommends for long-lived OVSDB clients."""
+    try:
+        run(["ip", "netns", "exec", CLIENT.netns, "sysctl", "-q", "-w",
+             f"net.ipv4.tcp_rto_max_ms={milliseconds}"])
+    except LabError as err:
+        raise LabError(f"net.ipv4.tcp_rto_max_ms={milliseconds} in the client namespace: {err} "
+                       "(the kernel has it from Linux 6.15)") from None
 
 
 def create_node_network(node: Node) -> None:

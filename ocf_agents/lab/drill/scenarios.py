@@ -12,6 +12,7 @@ import time
 from .. import agents
 from ..lab import Lab
 from ..layout import OVNDB_VIP, PORT_VIP, LabError, Node
+from ..network import set_client_rto_max
 from .load import load_ports
 from .probes import client_neighbour, client_ping, replicating
 from .resources import DBS, OVNDB, OVNDB_CLONE, PORT_RSC, apply_setup
@@ -285,13 +286,16 @@ class Drill(Runner):
 
 
 def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0,
-              client_probe_ms: int | None = None) -> int:
+              client_probe_ms: int | None = None, client_rto_max_ms: int | None = None) -> int:
     """``ocf-agents drill``: the steps and the summary (on a database of ``ports`` logical
-    switch ports, the long-lived client probing every ``client_probe_ms``); the exit status."""
+    switch ports, the long-lived client probing every ``client_probe_ms``, the clients' TCP
+    retransmission timeout capped at ``client_rto_max_ms``); the exit status."""
     unknown = set(only or ()) - set(Drill.STEPS)
     if unknown:
         raise LabError(f"unknown step {', '.join(sorted(unknown))} "
                        f"(steps: {', '.join(Drill.STEPS)})")
+    if client_rto_max_ms is not None:
+        set_client_rto_max(client_rto_max_ms)
     drill = Drill(lab, ports=ports, client_probe_ms=client_probe_ms)
     ok = drill.run_all(only)
     print("\n" + summary(drill))
