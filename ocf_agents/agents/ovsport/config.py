@@ -37,7 +37,7 @@ class Config:
         self.ipv6_autoconf: bool = p["ipv6_autoconf"]
         self.vsctl = Vsctl(ctx.runner, self.ovsdb)
         self.links = Links(ctx.runner)
-        self.routing = self._routing(p["rule_priority"]) if self.route_table else None
+        self.routing: SourceRouting | None = self._routing(p["rule_priority"]) if self.route_table else None
 
     def _routing(self, priority: int) -> SourceRouting:
         """The port's source-based routing, with route_table as this host's number for it.

@@ -211,10 +211,10 @@ METADATA = MetaData(
             "on start before the link comes up; a recurring monitor puts back one changed "
             "since (with a warning). They go with the device on stop. They keep the port from "
             "answering for the host's other addresses. The other interfaces in the port's "
-            "subnet must not answer for the port's addresses either: that takes arp_filter=1 "
-            "(with route_table) or arp_ignore=1 on them, host settings the agent does not "
-            "change; it logs a warning when it routes an address of the port in a subnet "
-            "where another interface answers ARP for any address.",
+            "subnet must neither answer for the port's addresses nor ask with them: that takes "
+            "arp_ignore=1 (or arp_filter=1, with route_table) and arp_announce=2 on them, host "
+            "settings the agent does not change; it logs a warning when it routes an address "
+            "of the port in a subnet where another interface answers ARP for any address.",
             type="boolean",
             default="no",
         ),
