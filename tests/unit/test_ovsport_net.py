@@ -160,7 +160,7 @@ def test_networks_and_membership_without_the_ipaddress_module() -> None:
 
 
 def route(dst: str, dev: str, gateway: str | None = None, **kw) -> policy.Route:
-    family = policy.family_of(gateway or dst.partition("/")[0] if dst != "default" else gateway or "0.0.0.0")
+    family = policy.family_of(gateway or dst.partition("/")[0])
     return policy.Route(family, dst, dev, gateway, kw.pop("metric", policy.DEFAULT_METRIC[family]), **kw)
 
 
