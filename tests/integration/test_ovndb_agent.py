@@ -195,6 +195,24 @@ def test_standby_of_the_promoted_node_is_proven_by_the_barrier_before_it_stops(l
     assert "holds the demoted node's final data (barrier node1:" in (b.root / "agent.log").read_text()
 
 
+def test_a_client_writing_to_a_backup_gets_a_clear_error_before_and_after_a_switchover(lab2):
+    """A client connected to a backup's own address (not through the VIP or balancer) is
+    refused every write with a reason that says the server is read-only, never acknowledged;
+    after a switchover the same holds for a client of the demoted node."""
+    a, b = promoted_pair(lab2)
+
+    def write_to(node: Node, name: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["ovn-nbctl", f"--db=tcp:{node.addr}:{NB_PORT}", "--timeout=5", "ls-add", name],
+                              capture_output=True, text=True, timeout=10)
+
+    before = write_to(b, "to-the-backup")
+    assert before.returncode != 0 and "read only" in before.stderr
+    assert lab2.promote(b, [], old=a).rc == 0
+    after = write_to(a, "to-the-demoted-node")
+    assert after.returncode != 0 and "read only" in after.stderr
+    assert not {"to-the-backup", "to-the-demoted-node"} & b.switches()
+
+
 def test_servers_that_turned_active_on_their_own_offer_nothing_when_demoted(lab2):
     """A backup told to stop replicating turns active without being promoted: its demote
     (Pacemaker's recovery) must not offer its data, or the other backups would follow it."""
