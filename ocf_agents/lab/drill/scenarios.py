@@ -262,6 +262,9 @@ class Drill(Runner):
                          f"neighbour entry {mac_after}")
         if mac_after != mac_before:
             raise StepFailed(f"the client's neighbour entry changed: {mac_before} -> {mac_after}")
+        # The crashed node may have held the promoted databases too: count what that lost.
+        self.promoted(exclude=holder)
+        self.count_lost(r, t0)
 
     STEPS: dict[str, str] = {
         "switchover": "switchover",
