@@ -108,6 +108,11 @@ class Config:
         """One server request's timeout: the usual one, less when the budget is nearly spent."""
         return max(0.1, min(ovsdb.DEFAULT_TIMEOUT, self.ctx.budget.remaining()))
 
+    def patient_timeout(self) -> float:
+        """For a request that must succeed while the server may be busy loading a whole copy
+        of a large database (it answers nothing meanwhile): a quarter of the budget left."""
+        return max(self.timeout(), self.ctx.budget.remaining() / 4)
+
 
 def check_host(cfg: Config) -> None:
     """Host checks, and master_ip (declared optional, as upstream, but nothing works without)."""

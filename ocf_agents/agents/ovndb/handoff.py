@@ -183,7 +183,7 @@ def catch_up(cfg: Config, offered: str | None) -> None:
 
     if not connected(read_state(cfg)):  # else copying from there already (post-demote)
         for db in cfg.dbs:
-            ovsdb.make_backup(db.database, targets[db.key], cfg.probe_to_promoted, cfg.timeout())
+            ovsdb.make_backup(db.database, targets[db.key], cfg.probe_to_promoted, cfg.patient_timeout())
 
     def copied() -> bool:
         state = read_state(cfg)

@@ -41,7 +41,7 @@ def promote(cfg: Config) -> int:
             handoff.receive_final_data(cfg, offered)
         for db in cfg.dbs:
             cfg.active_conf(db).remove()
-            ovsdb.make_active(db.database, cfg.timeout())
+            ovsdb.make_active(db.database, cfg.patient_timeout())
     cfg.files.role.write("{}")
     for db in cfg.dbs:
         ovsdb.ensure_global_row(db.database, cfg.timeout())
