@@ -1,8 +1,10 @@
-"""A minimal OVSDB JSON-RPC client (RFC 7047) over a unix socket, and the seed databases.
+"""A minimal OVSDB JSON-RPC client (RFC 7047) over a unix socket or TCP, and the seed databases.
 
-The benchmark needs two things from a database server that the command-line tools do badly:
-one transaction with 100 000 inserts (too long for one argv string), and a cheap, fast poll
-of a backup's contents while it catches up.
+The benchmark needs three things from a database server that the command-line tools do badly:
+one transaction with 100 000 inserts (too long for one argv string), a cheap, fast poll of a
+backup's contents while it catches up, and a client's write that costs the same whatever the
+database's size (``ovn-nbctl`` first downloads every row of the tables it touches: at 100 000
+ports, all of them, for each write).
 """
 
 from __future__ import annotations
@@ -24,12 +26,17 @@ class RpcError(Exception):
 
 
 class Client:
-    """One connection to an ovsdb-server; answers the server's echo requests."""
+    """One connection to an ovsdb-server, at a unix socket's path or a (host, port) pair;
+    answers the server's echo requests."""
 
-    def __init__(self, path: str, timeout: float = 60.0) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    def __init__(self, path: str | tuple[str, int], timeout: float = 60.0) -> None:
+        self.sock = socket.socket(socket.AF_INET if isinstance(path, tuple) else socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
-        self.sock.connect(path)
+        try:
+            self.sock.connect(path)
+        except OSError:
+            self.sock.close()
+            raise
         self.buffer = ""
         self.decoder = json.JSONDecoder()
         self.next_id = 0
@@ -103,6 +110,26 @@ def set_marker(client: Client, db: str, value: str) -> None:
     client.transact(database, {"op": "mutate", "table": table, "where": [],
                                "mutations": [["external_ids", "delete", ["set", [MARKER_KEY]]],
                                              ["external_ids", "insert", ["map", [[MARKER_KEY, value]]]]]})
+
+
+def add_switch(client: Client, name: str) -> None:
+    """One client write: a logical switch named ``name`` (a root row: it stays alone)."""
+    client.transact("OVN_Northbound", {"op": "insert", "table": "Logical_Switch", "row": {"name": name}})
+
+
+def switches(client: Client, prefix: str) -> dict[str, str]:
+    """The logical switches whose name starts with ``prefix``: name -> row UUID."""
+    rows = client.transact("OVN_Northbound",
+                           {"op": "select", "table": "Logical_Switch", "where": [], "columns": ["_uuid", "name"]})
+    return {row["name"]: row["_uuid"][1] for row in rows[0]["rows"] if row["name"].startswith(prefix)}
+
+
+def delete_switches(client: Client, prefix: str) -> None:
+    """Delete the logical switches ``switches`` finds, in one transaction."""
+    found = switches(client, prefix)
+    if found:
+        client.transact("OVN_Northbound", *({"op": "delete", "table": "Logical_Switch",
+                                             "where": [["_uuid", "==", ["uuid", uuid]]]} for uuid in found.values()))
 
 
 def count_ports(client: Client) -> int:

@@ -4,14 +4,17 @@ Why namespaces: OVN's agent listens on ``master_ip`` (or on 0.0.0.0) and replica
 ``master_ip`` on the same port, so two of its nodes cannot share one network stack; and it
 points a backup that has no promoted node at the hard-coded 192.0.2.254. Each node here is a
 namespace ``ocfa-bench-<pid>-<n>`` whose only links are its own loopback and one end of a veth
-pair to the other node. The veth carries 198.18.30.<n>/24, from the range RFC 2544 sets aside
-for benchmarks, and exists only inside the two namespaces: nothing links them to the host's
-network. (Loopback addresses cannot stand in for the nodes: our agent rightly takes any
-127.0.0.0/8 ``master_ip`` for the node itself.) The virtual IP ``master_ip`` = 198.18.30.100
-is moved by the benchmark as IPaddr2 would move it. There is no other route: a connection to
-192.0.2.254 fails at once inside a namespace with "Network is unreachable", so OVN's agent may
-point a backup there and no packet leaves; our agent is given ``nowhere_ip`` = 127.0.30.254,
-the namespace's own loopback, where nothing listens.
+pair; the other ends are ports of a bridge in a third namespace, ``ocfa-bench-<pid>-client``,
+where the benchmark's writing client runs (a client of the VIP is neither node). The network
+is 198.18.30.0/24, from the range RFC 2544 sets aside for benchmarks, node n at .n, the client
+at .200; it exists only inside these namespaces: nothing links them to the host's network.
+(Loopback addresses cannot stand in for the nodes: our agent rightly takes any 127.0.0.0/8
+``master_ip`` for the node itself.) The virtual IP ``master_ip`` = 198.18.30.100 is moved by
+the benchmark as IPaddr2 would move it, gratuitous ARPs included, and the nodes may bind it
+before it arrives (``net.ipv4.ip_nonlocal_bind=1``, as docs/guide.md recommends). There is no
+other route: a connection to 192.0.2.254 fails at once inside a namespace with "Network is
+unreachable", so OVN's agent may point a backup there and no packet leaves; our agent is
+given ``nowhere_ip`` = 127.0.30.254, the namespace's own loopback, where nothing listens.
 
 Both agents run on the same nodes, with the same ovn-ctl directories, the same servers, the
 same CIB file (``CIB_file``, a CIB naming both nodes, so that crm_master and crm_attribute
@@ -40,6 +43,10 @@ OCF_ROOT = "/usr/lib/ocf"
 RESOURCE = "ovndb"
 SUBNET = "198.18.30"  # RFC 2544's benchmarking range, only inside the bench's namespaces
 VIP = f"{SUBNET}.100"
+CLIENT_ADDR = f"{SUBNET}.200"
+BRIDGE = "benchbr"
+SEND_ARP = "/usr/libexec/heartbeat/send_arp"  # what IPaddr2 announces the VIP with
+NODE_SYSCTLS = ("net.ipv4.ip_nonlocal_bind=1",)  # docs/guide.md: the servers listen on the VIP at once
 NOWHERE = "127.0.30.254"  # the node's own loopback, where nothing listens
 NB_PORT, SB_PORT = 6641, 6642
 REPL_INFO, UPSTREAM_REPL_SET = "OVN_REPL_INFO", "ovn_ovsdb_master_server"
@@ -81,6 +88,7 @@ class Node:
         self.device = "bench0"
         self.cib = cib
         self.worker: subprocess.Popen | None = None
+        self.announcer: subprocess.Popen | None = None
         for sub in ("run", "db", "log", "etc"):
             (root / sub).mkdir(parents=True, exist_ok=True)
 
@@ -100,9 +108,22 @@ class Node:
         return Timing(**json.loads(line))
 
     def set_vip(self, present: bool) -> None:
+        """Add or remove the VIP as IPaddr2 would: an added one is announced in the background
+        (5 gratuitous ARPs 200 ms apart, IPaddr2's defaults), so that the client's neighbour
+        cache leaves the old node at once."""
         verb = "add" if present else "del"
         if present != self.has_vip():
             _ip("-n", self.namespace, "addr", verb, f"{VIP}/32", "dev", self.device)
+            if present:
+                self.reap_announcer()
+                self.announcer = subprocess.Popen(
+                    ["ip", "netns", "exec", self.namespace, SEND_ARP, "-i", "200", "-r", "5", self.device, VIP,
+                     "auto", "not_used", "not_used"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def reap_announcer(self) -> None:
+        if self.announcer is not None:
+            self.announcer.wait(timeout=30)
+            self.announcer = None
 
     def has_vip(self) -> bool:
         out = subprocess.run(["ip", "-n", self.namespace, "-o", "addr", "show", "dev", self.device],
@@ -117,6 +138,9 @@ class Node:
     @property
     def dbdir(self) -> Path:
         return self.root / "db"
+
+    def logfile(self, agent: str) -> Path:
+        return self.root / f"{agent}.log"
 
     def socket(self, db: str) -> str:
         return str(self.rundir / f"ovn{db}_db.sock")
@@ -145,7 +169,7 @@ class Node:
             "OCF_RESKEY_CRM_meta_master_max": "1",
             "CIB_file": str(self.cib),
             "HA_LOGFACILITY": "none",
-            "HA_LOGFILE": str(self.root / f"{agent}.log"),
+            "HA_LOGFILE": str(self.logfile(agent)),
             "HA_debug": "0",
             "OCF_RESKEY_master_ip": VIP,
             "OCF_RESKEY_nb_master_port": str(NB_PORT),
@@ -198,6 +222,7 @@ class Pair:
         self.cib = self.tmp / "cib.xml"
         prefix = f"ocfa-bench-{os.getpid()}"
         self.nodes = [Node(i, self.tmp / f"node{i}", f"{prefix}-{i}", self.cib) for i in (1, 2)]
+        self.client_namespace = f"{prefix}-client"
         try:
             self._make_cib()
             self._make_network()
@@ -220,16 +245,27 @@ class Pair:
                             'join="member" expected="member"/>'], env=env, check=True, timeout=30)
 
     def _make_network(self) -> None:
-        one, two = self.nodes
+        """Each node's veth to a port of the client namespace's bridge; the nodes' sysctls."""
+        client = self.client_namespace
+        _ip("netns", "add", client)
+        _ip("-n", client, "link", "add", BRIDGE, "type", "bridge")
         for node in self.nodes:
-            _ip("netns", "add", node.namespace)
-        _ip("link", "add", one.device, "netns", one.namespace, "type", "veth", "peer", "name", two.device,
-            "netns", two.namespace)
-        for node in self.nodes:
-            ns = node.namespace
+            ns, port = node.namespace, f"bench{node.index}"
+            _ip("netns", "add", ns)
+            _ip("link", "add", node.device, "netns", ns, "type", "veth", "peer", "name", port, "netns", client)
+            _ip("-n", client, "link", "set", port, "master", BRIDGE, "up")
             _ip("-n", ns, "link", "set", "lo", "up")
             _ip("-n", ns, "addr", "add", f"{node.addr}/24", "dev", node.device)
             _ip("-n", ns, "link", "set", node.device, "up")
+            for setting in NODE_SYSCTLS:
+                subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", setting], check=True, timeout=30)
+        _ip("-n", client, "link", "set", "lo", "up")
+        _ip("-n", client, "addr", "add", f"{CLIENT_ADDR}/24", "dev", BRIDGE)
+        _ip("-n", client, "link", "set", BRIDGE, "up")
+
+    @property
+    def namespaces(self) -> list[str]:
+        return [node.namespace for node in self.nodes] + [self.client_namespace]
 
     def forget_upstream_repl_info(self) -> None:
         """Delete OVN's agent's copy of the OVN_REPL_INFO property before our agent records
@@ -245,11 +281,11 @@ class Pair:
         for node in self.nodes:
             if node.worker is not None and node.worker.stdin:
                 node.worker.stdin.close()
-        for node in self.nodes:
-            if not Path(f"/run/netns/{node.namespace}").exists():
+        for namespace in self.namespaces:
+            if not Path(f"/run/netns/{namespace}").exists():
                 continue
             for _ in range(50):
-                pids = subprocess.run(["ip", "netns", "pids", node.namespace], capture_output=True, text=True,
+                pids = subprocess.run(["ip", "netns", "pids", namespace], capture_output=True, text=True,
                                       timeout=30).stdout.split()
                 if not pids:
                     break
@@ -259,10 +295,11 @@ class Pair:
                     except ProcessLookupError:
                         pass
                 time.sleep(0.1)
-            subprocess.run(["ip", "netns", "del", node.namespace], capture_output=True, timeout=30)
+            subprocess.run(["ip", "netns", "del", namespace], capture_output=True, timeout=30)
         for node in self.nodes:
             if node.worker is not None:
                 node.worker.wait(timeout=10)
+            node.reap_announcer()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def __enter__(self) -> "Pair":

@@ -11,7 +11,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .scenarios import Sample
+from .scenarios import FORCED, MEASURED, SETTLE, Sample, SwitchoverRecord, labelled
 
 BASE_ACTIONS = (
     "monitor (unpromoted)", "monitor (promoted)", "monitor (probe, stopped)", "start", "stop", "promote",
@@ -21,6 +21,8 @@ BASE_ACTIONS = (
 SCALE_ACTIONS = ("monitor (unpromoted)", "monitor (promoted)", "start", "promote", "start (new empty backup)",
                  "new backup caught up")
 CPU_ACTIONS = ("monitor (unpromoted)", "monitor (promoted)", "monitor (probe, stopped)")
+OUTAGE_GROWTH_TARGET = 1.2  # issue 14: ours at the largest size at most 1.2 times ours at the smallest
+OUTAGE_EXCESS_TARGET = 0.5  # seconds: ours at most OVN's agent's + 0.5 s at every size
 AGENT_NAMES = {"ours": "ours (ocf:ovsha:ovndb-servers)", "theirs": "OVN's (ovndb-servers.ocf)"}
 
 
@@ -103,7 +105,8 @@ HEADER = ("| action | ours: median (min-max) ms | OVN's: median (min-max) ms | o
           "|---|---:|---:|---:|---:|")
 
 
-def markdown(samples: list[Sample], info: dict[str, str], failures: list[str], command: str) -> str:
+def markdown(samples: list[Sample], records: list[SwitchoverRecord], info: dict[str, str], failures: list[str],
+             command: str) -> str:
     stats = Stats(samples)
     lines = ["# ovndb-servers: ours against OVN's agent", "",
              f"Produced by `{command}`. Wall time of each agent call (fork to exit, timed inside the node's "
@@ -118,18 +121,121 @@ def markdown(samples: list[Sample], info: dict[str, str], failures: list[str], c
         for size in stats.sizes():
             lines += [stats.row(f"{action} @ {size}", action, size) for action in SCALE_ACTIONS
                       if stats.values(action, "ours", size)]
+    if any(s.action.startswith("promote") for s in samples):
+        lines += outage_section(stats, records)
     if failures:
         lines += ["", "## Unexpected exit codes", ""] + [f"- {f}" for f in failures]
     return "\n".join(lines) + "\n"
 
 
-def save(samples: list[Sample], info: dict[str, str], failures: list[str], command: str, output: Path) -> Path:
+def _database(size: int | None) -> str:
+    return "empty" if size is None else f"{size} ports"
+
+
+def _handoffs(records: list[SwitchoverRecord]) -> str:
+    counts = {kind: sum(r.handoff == kind for r in records) for kind in ("barrier", "copy", "none")}
+    return " / ".join(str(n) for n in counts.values())
+
+
+def outage_section(stats: Stats, records: list[SwitchoverRecord]) -> list[str]:
+    """The switchovers as the writing client saw them: ours against OVN's, the targets, and
+    our hand-offs by kind (measured, the settle switchover after OVN's agent, the forced
+    fallback; a kind whose promote failed has its row, without the client's numbers)."""
+    sizes = sorted({s.size for s in stats.samples if s.action.split(" (")[0] == "promote"},
+                   key=lambda n: -1 if n is None else n)
+
+    def picked(agent: str, size: int | None, kind: str = MEASURED) -> list[SwitchoverRecord]:
+        return [r for r in records if (r.agent, r.size, r.kind) == (agent, size, kind)]
+
+    lines = ["", "## Switchover: a client's writes through the VIP", "",
+             "A client in its own namespace starts a write (one logical switch, one transaction, a new connection) "
+             "every 25 ms through the VIP, from before the switchover until the old node holds the new one's data "
+             "again. Outage: the longest time between two acknowledged writes (the hand-over, or the new server "
+             "busy afterwards: it sends the whole database to the old node, whose new replication session copies "
+             "everything). Hand-over: the last write acknowledged by the old node to the first by the new one. "
+             "Each agent's turn starts with a switchover of its own, not measured, so that the measured ones "
+             "start from that agent's steady state. Lost: acknowledged writes the new promoted node lacks. Our "
+             "hand-offs: barrier / copy / none, from the successor's log.", "",
+             "| database | ours: outage median (min-max) ms | OVN's: outage ms | ours - OVN's ms "
+             "| ours: hand-over ms | OVN's: hand-over ms | ours - OVN's ms | ours: promote ms | OVN's: promote ms "
+             "| lost, ours / OVN's | our hand-offs | runs |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for size in sizes:
+        lost = " / ".join(str(sum(r.lost for r in picked(agent, size))) for agent in ("ours", "theirs"))
+        cells = [_database(size)]
+        for action in ("write outage", "hand-over gap"):
+            excess = _excess(stats, action, size)
+            cells += [stats.cell(action, "ours", size), stats.cell(action, "theirs", size),
+                      "-" if excess is None else _signed_ms(excess)]
+        cells += [stats.cell("promote", "ours", size), stats.cell("promote", "theirs", size), lost,
+                  _handoffs(picked("ours", size)), str(len(stats.values("promote", "ours", size)))]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", *outage_targets(stats, sizes, "write outage", "outage"),
+              *outage_targets(stats, sizes, "hand-over gap", "hand-over"), "",
+              "### Our hand-offs by kind of switchover", "",
+              "settle: the first switchover of our turn, after OVN's agent's (not measured above); forced "
+              "fallback: the backup made to replicate from the VIP first, so that the barrier cannot arrive. "
+              "The successor's post-demote notification holds its wait for the barrier (at most 2 s) and the "
+              "copy.", "",
+              "| database | switchover | outage median (min-max) ms | hand-over ms "
+              "| successor's post-demote notification ms | promote ms | barrier / copy / none | lost | runs |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for size in sizes:
+        for kind in (MEASURED, SETTLE, FORCED):
+            promotes = stats.values(labelled("promote", kind), "ours", size)
+            if promotes:
+                chosen = picked("ours", size, kind)
+                lines.append(f"| {_database(size)} | {kind} | {stats.cell(labelled('write outage', kind), 'ours', size)} "
+                             f"| {stats.cell(labelled('hand-over gap', kind), 'ours', size)} "
+                             f"| {stats.cell(labelled('notify post-demote (successor)', kind), 'ours', size)} "
+                             f"| {stats.cell(labelled('promote', kind), 'ours', size)} | {_handoffs(chosen)} "
+                             f"| {sum(r.lost for r in chosen)} | {len(promotes)} |")
+    return lines
+
+
+def outage_targets(stats: Stats, sizes: list[int | None], action: str, name: str) -> list[str]:
+    """Issue 14's targets for ``action``, each said met or not: flat in the database's size
+    (its largest against its smallest number of ports), and at most OVN's agent's plus half a
+    second at every size."""
+    lines = []
+    ported = [n for n in sizes if n is not None]
+    medians = {n: stats.median(action, "ours", n) for n in ported}
+    if len(ported) > 1 and medians[ported[0]] and medians[ported[-1]] is not None:
+        growth = medians[ported[-1]] / medians[ported[0]]
+        lines.append(f"- our {name} at {_database(ported[-1])} / at {_database(ported[0])}: {growth:.2f} "
+                     f"(target at most {OUTAGE_GROWTH_TARGET}): {_met(growth <= OUTAGE_GROWTH_TARGET)}")
+    excess = {n: _excess(stats, action, n) for n in sizes if _excess(stats, action, n) is not None}
+    if excess:
+        over = [_database(n) for n, value in excess.items() if value > OUTAGE_EXCESS_TARGET]
+        lines.append(f"- our {name} - OVN's (medians): " + ", ".join(f"{_signed_ms(v)} ms at {_database(n)}"
+                                                                  for n, v in excess.items())
+                     + f" (target at most +{OUTAGE_EXCESS_TARGET * 1000:.0f} ms at every size): "
+                     + (_met(True) if not over else f"{_met(False)} at {', '.join(over)}"))
+    return lines
+
+
+def _excess(stats: Stats, action: str, size: int | None) -> float | None:
+    """Our median of ``action`` minus OVN's agent's, in seconds."""
+    ours, theirs = stats.median(action, "ours", size), stats.median(action, "theirs", size)
+    return None if ours is None or theirs is None else ours - theirs
+
+
+def _signed_ms(seconds: float) -> str:
+    return f"{seconds * 1000:+.0f}"
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "not met"
+
+
+def save(samples: list[Sample], records: list[SwitchoverRecord], info: dict[str, str], failures: list[str],
+         command: str, output: Path) -> Path:
     output.mkdir(parents=True, exist_ok=True)
     (output / "results.json").write_text(json.dumps(
-        {"machine": info, "command": command, "failures": failures, "samples": [asdict(s) for s in samples]},
-        indent=1))
+        {"machine": info, "command": command, "failures": failures, "samples": [asdict(s) for s in samples],
+         "switchovers": [asdict(r) for r in records]}, indent=1))
     report = output / "report.md"
-    report.write_text(markdown(samples, info, failures, command))
+    report.write_text(markdown(samples, records, info, failures, command))
     return report
 
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from . import ovsdb_rpc, report
-from .pair import THEIRS, BenchError, Pair
+from .pair import SEND_ARP, THEIRS, BenchError, Pair
 from .scenarios import Bench, Recorder
 
 NEEDED = ("ovsdb-server", "ovs-appctl", "ovsdb-tool", "ip", "nsenter", "cibadmin", "crm_attribute")
@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def check_host() -> None:
     if os.geteuid() != 0:
         raise BenchError("needs root: each node is a network namespace")
-    missing = [p for p in NEEDED if not shutil.which(p)] + ([THEIRS] if not os.path.exists(THEIRS) else [])
+    missing = [p for p in NEEDED if not shutil.which(p)] + [p for p in (THEIRS, SEND_ARP) if not os.path.exists(p)]
     if missing:
         raise BenchError(f"missing: {', '.join(missing)} (make deps installs them)")
 
@@ -72,8 +72,10 @@ def main(argv: list[str] | None = None) -> int:
                 ("empty databases: bootstrap", lambda: bench.load(None)),
                 (f"monitor x{args.runs}", lambda: bench.monitors(args.runs)),
                 (f"stop, probe, start x{args.runs}", lambda: bench.start_stop(args.runs)),
-                (f"switchover (demote, promote, notifications) x{switchovers * 2}",
-                 lambda: bench.switchovers(switchovers)),
+                (f"switchover (demote, promote, notifications, a writing client) x{switchovers * 3} + "
+                 f"{switchovers} to each agent's steady state", lambda: bench.switchovers(switchovers)),
+                ("forced fallback: our switchover with the backup replicating from the VIP",
+                 lambda: bench.forced_fallback()),
                 (f"meta-data, validate-all x{args.runs}", lambda: bench.stateless(args.runs)),
             ]
             for size, runs in zip(args.sizes, args.scale_runs):
@@ -82,9 +84,12 @@ def main(argv: list[str] | None = None) -> int:
                     (f"{size} ports: monitor x{runs}", lambda size=size, runs=runs: bench.monitors(runs, size)),
                     (f"{size} ports: stop, probe, start x{runs}",
                      lambda size=size, runs=runs: bench.start_stop(runs, size)),
-                    (f"{size} ports: switchover x{max(1, runs // 2) * 2}",
-                     lambda size=size, runs=runs: bench.switchovers(max(1, runs // 2), size)),
+                    (f"{size} ports: switchover x{max(1, runs // 2) * 3} + {max(1, runs // 2)} to each agent's "
+                     "steady state", lambda size=size, runs=runs: bench.switchovers(max(1, runs // 2), size)),
                     (f"{size} ports: new backup x{runs}", lambda size=size, runs=runs: bench.catch_up(runs, size)),
+                    # last: the fallback copies the whole database, and a copy that fails leaves no
+                    # promoted node for what would follow (seen at 100 000 ports: the promote after it)
+                    (f"{size} ports: forced fallback", lambda size=size: bench.forced_fallback(size)),
                 ]
             for label, phase in phases:
                 log(label)
@@ -94,10 +99,10 @@ def main(argv: list[str] | None = None) -> int:
                     rec.failures.append(f"the run stopped at '{label}': {err}")
                     log(f"stopped: {err}")
                     break
-        info["runs"] = f"{args.runs} per agent (switchovers: {switchovers * 2})" + (
+        info["runs"] = f"{args.runs} per agent (switchovers: {switchovers * 3})" + (
             "; per size: " + ", ".join(f"{s}: {r}" for s, r in zip(args.sizes, args.scale_runs)) if args.sizes else "")
         info["bench duration"] = f"{time.monotonic() - began:.0f} s"
-        path = report.save(rec.samples, info, rec.failures, command, args.output)
+        path = report.save(rec.samples, rec.switchovers, info, rec.failures, command, args.output)
         if report.chart(rec.samples, args.output / "performance.png"):
             log(f"chart: {args.output / 'performance.png'}")
         else:

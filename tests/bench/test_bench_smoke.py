@@ -1,8 +1,9 @@
 """The benchmark harness runs end to end (one run, a tiny database): no timing is asserted.
 
 It drives both agents through every step on a real ovsdb-server pair in two network
-namespaces; this checks that each step ran with the exit code Pacemaker expects, that the
-report names every action for both agents, and that nothing is left behind.
+namespaces, with a writing client in a third; this checks that each step ran with the exit code Pacemaker expects, that the
+report names every action for both agents, that every kind of switchover had its writing
+client (and our agent lost none of its acknowledged writes), and that nothing is left behind.
 """
 
 from __future__ import annotations
@@ -48,8 +49,19 @@ def test_one_run_of_every_step_with_both_agents(tmp_path: Path) -> None:
         for action in ("monitor (unpromoted)", "monitor (promoted)", "monitor (probe, stopped)", "start", "stop",
                        "promote", "demote", "meta-data", "validate-all"):
             assert (agent, action, None) in seen
-        for action in ("monitor (unpromoted)", "start", "promote", "new backup caught up"):
+        for action in ("monitor (unpromoted)", "start", "promote", "new backup caught up", "write outage",
+                       "hand-over gap", "notify post-demote (successor)"):
             assert (agent, action, PORTS) in seen
+    kinds = {(r["agent"], r["size"], r["kind"]) for r in results["switchovers"]}
+    for size in (None, PORTS):
+        assert {("ours", size, "measured"), ("theirs", size, "measured"), ("ours", size, "settle"),
+                ("ours", size, "forced fallback")} <= kinds
+    assert all(r["acked"] > 0 for r in results["switchovers"])
+    assert sum(r["lost"] for r in results["switchovers"] if r["agent"] == "ours") == 0
     report = (tmp_path / "report.md").read_text()
     assert "| monitor (unpromoted) |" in report and "ours/OVN's" in report
+    assert "## Switchover: a client's writes through the VIP" in report
+    for row in ("| empty |", f"| {PORTS} ports |", f"| {PORTS} ports | forced fallback |",
+                f"| {PORTS} ports | settle |", "- our outage - OVN's (medians):", "- our hand-over - OVN's (medians):"):
+        assert row in report
     assert _bench_namespaces() == before
