@@ -60,6 +60,17 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
     return wrapper
 
 
+def positive(text: str) -> int:
+    """A whole number above 0: a count or a time in milliseconds."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0")
+    return value
+
+
 NODE_VERBS = {
     "crash": ("crash", "crashed (INIT killed, network namespace recreated)",
               "SIGKILL the node's INIT (its whole PID namespace), recreate its network"),
@@ -104,13 +115,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Runs the fail-over scenarios on the lab (ocf-agents lab up first).")
     drill.add_argument("--only", action="append", metavar="STEP",
                        help="run only this step (repeatable; bring-up always runs)")
-    drill.add_argument("--ports", type=int, default=0, metavar="N",
+    drill.add_argument("--ports", type=positive, default=0, metavar="N",
                        help="load N logical switch ports through the VIP at the bring-up, so "
                             "that the steps run on a database of a real deployment's size")
-    drill.add_argument("--client-probe-ms", type=int, metavar="MS",
+    drill.add_argument("--client-probe-ms", type=positive, metavar="MS",
                        help="the long-lived client's inactivity probe (default: the IDL's, 5000 "
                             "ms), to see what a client's probe setting changes in a fail-over")
-    drill.add_argument("--client-rto-max-ms", type=int, metavar="MS",
+    drill.add_argument("--client-rto-max-ms", type=positive, metavar="MS",
                        help="cap the clients' TCP retransmission timeout (net.ipv4.tcp_rto_max_ms "
                             "in the client namespace, Linux 6.15+), as docs/guide.md recommends")
     drill.set_defaults(func=_guarded(_drill))

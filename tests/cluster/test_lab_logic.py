@@ -5,6 +5,8 @@ Each of these also runs for real in test_lab.py and test_drill.py; here the edge
 
 from __future__ import annotations
 
+import pytest
+
 from ocf_agents.lab.cluster import cluster_properties, corosync_conf, parse_crm_mon
 from ocf_agents.lab.drill import Drill, StepResult, summary
 from ocf_agents.lab.drill.results import LONG_LIVED, ONE_SHOT, ClientTally
@@ -123,3 +125,14 @@ def test_summary_gives_both_clients_outage_and_losses_per_step() -> None:
     assert crash_row.split()[-9:] == ["5.52", "/", "12.93", "40", "/", "300", "0", "/", "1"]
     assert floor_row.split()[-3:] == ["-", "/", "-"]  # the floor's losses are not counted
     assert crash.acked == 40 and crash.lost == 0  # the one-shot writer's, as always
+
+
+@pytest.mark.parametrize("option", ["--ports", "--client-probe-ms", "--client-rto-max-ms"])
+@pytest.mark.parametrize("value", ["-5", "0", "many"])
+def test_drill_options_refuse_what_is_not_a_positive_number(option, value, capsys) -> None:
+    from ocf_agents.cli import build_parser
+
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["drill", option, value])
+    assert exited.value.code == 2
+    assert f"{value!r} is not a whole number above 0" in capsys.readouterr().err
