@@ -32,6 +32,13 @@ CLIENT_ADDRESS = SUBNET_PREFIX + "100"
 OVS_BRIDGE = "br-lab"
 NODE_LINK = "eth0"
 UPLINK = "ext0"
+# The shared-bridge case of docs/ovsport-guide.md: each node also has an interface of its own
+# on br-lab with an address in the lab subnet (.41 to .43), so the OVSPort resource routes its
+# address through a table of its own (PORT_TABLE) and isolates its ARP.
+HOST_IFACE = "labhost0"
+HOST_ADDRESS_BASE = 40
+HOST_ROUTE_METRIC = "100"  # after eth0's route to the subnet: the node's own traffic uses eth0
+PORT_TABLE = "4242"
 
 MIN_NODES, MAX_NODES = 2, 3
 
@@ -53,6 +60,11 @@ class Node:
     @property
     def address(self) -> str:
         return f"{SUBNET_PREFIX}{self.index}"
+
+    @property
+    def host_iface_address(self) -> str:
+        """The address of the node's own interface on br-lab (HOST_IFACE)."""
+        return f"{SUBNET_PREFIX}{HOST_ADDRESS_BASE + self.index}"
 
     @property
     def host_link(self) -> str:

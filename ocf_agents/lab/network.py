@@ -17,16 +17,19 @@ from .proc import run
 
 NETNS_DIR = Path("/run/netns")
 
-# Inside a node two interfaces sit on the same subnet (eth0 and the OVSPort internal port):
-# answer ARP only on the interface that holds the address, so that the fail-over IP is always
-# answered with the port's MAC and never with eth0's.
 NODE_SYSCTLS = {
-    "net.ipv4.conf.all.arp_ignore": "1",
-    "net.ipv4.conf.all.arp_announce": "2",
     # What docs/guide.md recommends for database nodes: the promoted servers listen on the VIP
     # before IPaddr2 adds it (else they bind it only when next woken, up to ~2.5 s later).
     "net.ipv4.ip_nonlocal_bind": "1",
 }
+# Inside a node three interfaces sit on the lab subnet: eth0, the node's own interface on
+# br-lab (layout.HOST_IFACE) and the OVSPort resource's port. docs/ovsport-guide.md's host
+# settings, per interface (never "all", which would hide what the agent's arp_isolation does
+# for the port): the node's own interfaces answer ARP only for their own addresses and ask
+# with them; ext0, an OVS uplink without an address that the userspace datapath leaves in
+# the kernel's stack too, answers for none.
+OWN_INTERFACE_ARP = {"arp_ignore": "1", "arp_announce": "2"}
+LINK_SYSCTLS = {NODE_LINK: OWN_INTERFACE_ARP, UPLINK: {"arp_ignore": "8"}}
 # Addresses no node may ever send a packet to: an ``unreachable`` route fails the connection
 # inside the node. OVN's agent points a backup without a promoted node at OVN_NOWHERE.
 UNREACHABLE = (OVN_NOWHERE,)
@@ -79,9 +82,17 @@ def create_node_network(node: Node) -> None:
         run(["ip", "netns", "exec", node.netns, "sysctl", "-q", "-w", f"{key}={value}"])
     _veth(node.netns, node.host_link, NODE_LINK, node.address)
     _veth(node.netns, node.host_uplink, UPLINK, None)
+    for link, settings in LINK_SYSCTLS.items():
+        run(["ip", "netns", "exec", node.netns, "sysctl", "-q", "-w",
+             *link_sysctls(link, settings)])
     for address in UNREACHABLE:
         ip("route", "add", "unreachable", f"{address}/32", netns=node.netns)
     check_unreachable(node)
+
+
+def link_sysctls(link: str, settings: dict[str, str]) -> list[str]:
+    """``sysctl -w`` arguments setting ``settings`` in net.ipv4.conf.LINK."""
+    return [f"net.ipv4.conf.{link}.{key}={value}" for key, value in settings.items()]
 
 
 def check_unreachable(node: Node) -> None:

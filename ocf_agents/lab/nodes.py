@@ -22,8 +22,9 @@ import ocf_agents
 
 from .agents import STATEFUL, floor_boot_steps
 from .cluster import corosync_conf, seed_cib
-from .layout import OVS_BRIDGE, UPLINK, LabError, Node
-from .network import create_node_network, remove_node_network
+from .layout import (HOST_IFACE, HOST_ROUTE_METRIC, OVS_BRIDGE, PREFIX_LEN, UPLINK, LabError,
+                     Node)
+from .network import OWN_INTERFACE_ARP, create_node_network, link_sysctls, remove_node_network
 from .proc import Result, run, wait_until
 
 # node directory -> where it is bound inside the node, and its owner.
@@ -96,12 +97,29 @@ def boot_plan(node: Node, agent: str) -> dict:
             ["run", ["ovs-vsctl", "--timeout=20", "--may-exist", "add-br", OVS_BRIDGE,
                      "--", "set", "bridge", OVS_BRIDGE, "datapath_type=netdev",
                      "--", "--may-exist", "add-port", OVS_BRIDGE, UPLINK]],
+            *host_interface_steps(node),
             ["spawn", ["corosync", "-f"]],
             ["wait", ["corosync-cfgtool", "-s"], 20],
             *(floor_boot_steps() if agent == STATEFUL else []),
             ["spawn", ["pacemakerd"]],
         ],
     }
+
+
+def host_interface_steps(node: Node) -> list[list]:
+    """INIT's steps that give the node an interface of its own on br-lab, in the OVSPort
+    resource's subnet (docs/ovsport-guide.md's shared bridge), with the host settings the
+    guide asks of such an interface. Its route to the subnet comes after eth0's, so the
+    node's own traffic (Corosync, replication) keeps to eth0."""
+    return [
+        ["run", ["ovs-vsctl", "--timeout=20", "--may-exist", "add-port", OVS_BRIDGE, HOST_IFACE,
+                 "--", "set", "interface", HOST_IFACE, "type=internal"]],
+        ["wait", ["ip", "link", "show", HOST_IFACE], 20],  # created by ovs-vswitchd
+        ["run", ["sysctl", "-q", "-w", *link_sysctls(HOST_IFACE, OWN_INTERFACE_ARP)]],
+        ["run", ["ip", "addr", "replace", f"{node.host_iface_address}/{PREFIX_LEN}",
+                 "dev", HOST_IFACE, "metric", HOST_ROUTE_METRIC]],
+        ["run", ["ip", "link", "set", HOST_IFACE, "up"]],
+    ]
 
 
 def init_pid(node: Node) -> int | None:

@@ -125,10 +125,18 @@ def test_partitioned_promoted_node_never_leaves_two_writable(drill: Drill, broug
     assert replicating(drill.lab, drill.lab.node(result.promoted_before))
 
 
-def test_port_group_fails_over_with_its_mac(drill: Drill, brought_up) -> None:
+def test_port_group_fails_over_with_its_mac_and_speaks_only_with_it_on_a_shared_bridge(
+        drill: Drill, brought_up) -> None:
+    """Each node has an interface of its own on br-lab in the port's subnet: before and after
+    the move, the ARP replies for the port's address, the ARP requests asking with it and the
+    packets from it all carry the port's MAC (the one the client kept)."""
     result = drill.step("port-failover", drill.port_failover)
     assert result.ok, result.outcome
-    assert result.facts["MAC before"] and result.facts["MAC after"] == result.facts["MAC before"]
+    mac = result.facts["MAC before"]
+    assert mac and result.facts["MAC after"] == mac
+    only_the_port = f"ARP reply {mac}, ARP request {mac}, IPv4 {mac}"
+    assert result.facts["frames before"] == only_the_port
+    assert result.facts["frames after"] == only_the_port
     assert result.promoted_after != result.promoted_before
 
 

@@ -205,9 +205,9 @@ METADATA = MetaData(
             "arp_isolation",
             "ARP only for the port's own addresses",
             "yes: on the port, arp_ignore=1 (answer ARP only for an address configured on the "
-            "port), arp_announce=2 (ask with the port's own address as the sender) and "
-            "arp_filter=1 (answer only when the reply leaves through the port, which with "
-            "route_table holds for the port's own addresses), in net.ipv4.conf.INTERFACE. Set "
+            "port) and arp_announce=2 (ask with the port's own address as the sender), in "
+            "net.ipv4.conf.INTERFACE; not arp_filter, which would keep the port from answering "
+            "for a new address until the monitor that routes it. Set "
             "on start before the link comes up; a recurring monitor puts back one changed "
             "since (with a warning). They go with the device on stop. They keep the port from "
             "answering for the host's other addresses. The other interfaces in the port's "

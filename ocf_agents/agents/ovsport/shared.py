@@ -22,10 +22,11 @@ if TYPE_CHECKING:
     from .config import Config
 
 # arp_ignore=1: answer only for an address configured on the port. arp_announce=2: ask with the
-# port's own address as the sender. arp_filter=1: answer only when the reply would leave
-# through the port (with route_table, for the port's own addresses).
-ARP_ISOLATION = (Setting("ipv4", "arp_ignore", 1), Setting("ipv4", "arp_announce", 2),
-                 Setting("ipv4", "arp_filter", 1))
+# port's own address as the sender. Not arp_filter=1 (answer only when the reply would leave
+# through the port): until the monitor after IPaddr2 routes a new address through the port's
+# table, the reply would leave by the main table, and the port would not answer for its own
+# address for up to a monitor interval after every fail-over.
+ARP_ISOLATION = (Setting("ipv4", "arp_ignore", 1), Setting("ipv4", "arp_announce", 2))
 # No address, default route or prefix route from router advertisements: they would not move
 # with the port, and would route the host's own traffic through it.
 NO_AUTOCONF = (Setting("ipv6", "accept_ra", 0), Setting("ipv6", "autoconf", 0))

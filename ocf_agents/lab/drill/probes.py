@@ -7,14 +7,19 @@ which is what a drill must compare it with.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import subprocess
+import time
+from pathlib import Path
+from typing import Iterator, Mapping
 
 from ocf_agents.ovs import ovsdb
 
 from ..lab import Lab
-from ..layout import OVNDB_VIP, Node
+from ..layout import LAB_DIR, NODE_LINK, OVNDB_VIP, Node
 from ..nodes import init_pid
-from ..proc import run
+from ..proc import run, wait_until
 from ..writer import in_client_netns
 from .resources import DBS
 
@@ -57,6 +62,12 @@ def holds_address(node: Node, address: str) -> bool:
     return f"inet {address}/" in out
 
 
+def interface_mac(node: Node, interface: str) -> str:
+    """The MAC address of ``interface`` in ``node``."""
+    shown = json.loads(run(["ip", "-netns", node.netns, "-j", "link", "show", interface]).stdout)
+    return shown[0]["address"]
+
+
 def client_ping(address: str) -> bool:
     return subprocess.run(in_client_netns(["ping", "-c", "1", "-W", "1", address]),
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -67,3 +78,56 @@ def client_neighbour(address: str) -> str:
     """The MAC the client's neighbour table holds for ``address`` ("" when none)."""
     out = run(in_client_netns(["ip", "neigh", "show", address])).stdout.split()
     return out[out.index("lladdr") + 1] if "lladdr" in out else ""
+
+
+CAPTURE_SETTLE_S = 1.0  # late replies are in by then
+
+
+@contextlib.contextmanager
+def client_capture(expression: str) -> Iterator[Path]:
+    """tcpdump on the client's lab link, recording the frames that match ``expression`` into
+    the yielded pcap file until the block has ended and late frames are in; the capture is
+    stopped whatever happens. The file, in the lab's private directory, is overwritten by the
+    next capture and removed by ``lab down``."""
+    pcap = LAB_DIR / "client-capture.pcap"
+    pcap.unlink(missing_ok=True)  # the last capture's: its header must not pass for this one's
+    proc = subprocess.Popen(
+        in_client_netns(["tcpdump", "-i", NODE_LINK, "-U", "-Z", "root", "-w", str(pcap),
+                         expression]),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # tcpdump writes the file's header once its capture is open: from then on it sees all.
+        wait_until("tcpdump to listen in the client namespace",
+                   lambda: pcap.exists() and pcap.stat().st_size >= 24, timeout=10)
+        yield pcap
+        time.sleep(CAPTURE_SETTLE_S)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def address_marks(address: str) -> dict[str, str]:
+    """What identifies, in ``tcpdump -e`` lines, the frames answering for ``address`` or
+    coming from it: ARP replies for it, ARP requests asking with it, and IPv4 packets from it."""
+    return {"ARP reply": f"Reply {address} is-at", "ARP request": f"tell {address},",
+            "IPv4": f": {address} > "}
+
+
+def frame_senders(pcap: Path, marks: Mapping[str, str]) -> dict[str, set[str]]:
+    """The source MACs of the captured frames, by kind: those whose ``tcpdump -e`` line
+    contains the kind's mark."""
+    seen: dict[str, set[str]] = {kind: set() for kind in marks}
+    for line in run(["tcpdump", "-r", str(pcap), "-nn", "-e"]).stdout.splitlines():
+        for kind, mark in marks.items():
+            if mark in line:
+                seen[kind].add(line.split()[1])
+    return seen
+
+
+def flush_client_neighbours() -> None:
+    """The client forgets every MAC it learnt: its next packet to a node asks again."""
+    run(in_client_netns(["ip", "neigh", "flush", "dev", NODE_LINK]))

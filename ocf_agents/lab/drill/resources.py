@@ -20,7 +20,7 @@ from ocf_agents.setup.render_pcs import render
 
 from .. import agents
 from ..lab import Lab
-from ..layout import NOWHERE, OVNDB_VIP, OVS_BRIDGE, PORT_VIP, LabError, Node
+from ..layout import NOWHERE, OVNDB_VIP, OVS_BRIDGE, PORT_TABLE, PORT_VIP, LabError, Node
 from ..nodes import exec_argv
 
 OVNDB = "ovndb_servers"
@@ -36,6 +36,9 @@ OVNDB_SETUP = {
     "monitor_interval": str(UNPROMOTED_MONITOR_S),
 }
 DBS = ("ovnnb_db", "ovnsb_db")
+# The OVSPort parameters of docs/ovsport-guide.md's shared bridge: each node has an interface
+# of its own on br-lab in the port's subnet (nodes.host_interface_steps).
+PORT_SHARED_BRIDGE = {"route_table": PORT_TABLE, "arp_isolation": "yes", "ipv6_autoconf": "no"}
 SETUP_TIMEOUT = 180.0
 
 
@@ -77,6 +80,9 @@ def apply_setup(lab: Lab, node: Node) -> None:
         apply_stateful_setup(node)
     else:
         lab.run(node, ovndb_setup_argv(lab.state.agent, provider), timeout=SETUP_TIMEOUT)
+    shared_bridge = [arg for key, value in PORT_SHARED_BRIDGE.items()
+                     for arg in ("--param", f"{key}={value}")]
     lab.run(node, setup_argv(
         "port", "--bridge", OVS_BRIDGE, "--interface", PORT_IFACE, "--ip", PORT_VIP,
-        "--netmask", "24", "--provider", provider, "--apply"), timeout=SETUP_TIMEOUT)
+        "--netmask", "24", *shared_bridge, "--provider", provider, "--apply"),
+        timeout=SETUP_TIMEOUT)

@@ -11,11 +11,12 @@ import time
 
 from .. import agents
 from ..lab import Lab
-from ..layout import OVNDB_VIP, PORT_VIP, LabError, Node
+from ..layout import CLIENT_ADDRESS, OVNDB_VIP, PORT_TABLE, PORT_VIP, LabError, Node
 from ..network import set_client_rto_max
 from .load import load_ports
-from .probes import client_neighbour, client_ping, replicating
-from .resources import DBS, OVNDB, OVNDB_CLONE, PORT_RSC, apply_setup
+from .probes import (address_marks, client_capture, client_neighbour, client_ping, flush_client_neighbours,
+                     frame_senders, interface_mac, replicating)
+from .resources import DBS, OVNDB, OVNDB_CLONE, PORT_IFACE, PORT_RSC, apply_setup
 from .results import LONG_LIVED, StepFailed, StepResult, summary
 from .runner import Runner
 from .samplers import ActiveSampler
@@ -238,7 +239,10 @@ class Drill(Runner):
 
     def port_failover(self, r: StepResult) -> None:
         """Crash the node that holds the OVSPort group: the port, its MAC and its address
-        move together, so the client's neighbour entry stays right and traffic resumes."""
+        move together, so the client's neighbour entry stays right and traffic resumes. Each
+        node has an interface of its own in the port's subnet on the same bridge
+        (docs/ovsport-guide.md's shared bridge): before and after the move, every ARP reply
+        for the address and every frame from it carries the port's MAC."""
         view = self.wait_view("the OVSPort group placed",
                               lambda v: len(v.nodes_with(PORT_RSC)) == 1)
         holder = self.lab.node(view.nodes_with(PORT_RSC)[0])
@@ -247,6 +251,7 @@ class Drill(Runner):
             raise StepFailed(f"{PORT_VIP} does not answer the client before the fail-over")
         mac_before = client_neighbour(PORT_VIP)
         r.facts["MAC before"] = mac_before
+        self.check_port_frames(r, holder, "before")
         t0 = time.monotonic()
         self.lab.crash(holder)
         self.say(r.name, f"crashed {holder.name}, which held {PORT_RSC} ({mac_before})")
@@ -257,14 +262,47 @@ class Drill(Runner):
         view = self.wait_view("the OVSPort group started elsewhere",
                               lambda v: v.nodes_with(PORT_RSC) not in ([], [holder.name]),
                               exclude=holder)
-        r.promoted_after = f"port@{view.nodes_with(PORT_RSC)[0]}"
+        new_holder = self.lab.node(view.nodes_with(PORT_RSC)[0])
+        r.promoted_after = f"port@{new_holder.name}"
         self.say(r.name, f"traffic resumed after {r.timings['traffic resumed']:.2f}s, "
                          f"neighbour entry {mac_after}")
         if mac_after != mac_before:
             raise StepFailed(f"the client's neighbour entry changed: {mac_before} -> {mac_after}")
+        self.wait_source_routed(new_holder)
+        r.timings["routed from the port"] = time.monotonic() - t0
+        self.check_port_frames(r, new_holder, "after")
         # The crashed node may have held the promoted databases too: count what that lost.
         self.promoted(exclude=holder)
         self.count_lost(r, t0)
+
+    def wait_source_routed(self, holder: Node) -> None:
+        """Until the OVSPort resource on ``holder`` routes traffic from its address through
+        its own table (the rule follows IPaddr2's address from the port's next monitor)."""
+        wait_or_fail(f"a rule from {PORT_VIP} to table {PORT_TABLE} on {holder.name}",
+                     lambda: f"lookup {PORT_TABLE}" in self.lab.run(
+                         holder, ["ip", "rule", "show", "from", PORT_VIP]).stdout)
+
+    def check_port_frames(self, r: StepResult, holder: Node, when: str) -> None:
+        """The client asks for the port's address and pings it, and ``holder`` pings the
+        client from it (asking for the client's MAC first): every frame answering for the
+        address or sent from it must carry the port's MAC, none the node's own interfaces'."""
+        port_mac = interface_mac(holder, PORT_IFACE)
+        self.wait_source_routed(holder)
+        flush_client_neighbours()
+        with client_capture(f"arp or src host {PORT_VIP}") as pcap:
+            client_ping(PORT_VIP)
+            self.lab.run(holder, ["ip", "neigh", "flush", "dev", PORT_IFACE])
+            self.lab.run(holder, ["ping", "-c", "1", "-W", "2", "-I", PORT_VIP, CLIENT_ADDRESS],
+                         check=False)
+        senders = frame_senders(pcap, address_marks(PORT_VIP))
+        r.facts[f"frames {when}"] = ", ".join(
+            f"{kind} {'/'.join(sorted(macs)) or 'none'}" for kind, macs in senders.items())
+        wrong = {kind: macs - {port_mac} for kind, macs in senders.items() if macs - {port_mac}}
+        missing = [kind for kind, macs in senders.items() if not macs]
+        if wrong or missing:
+            raise StepFailed(f"{when} the move, on {holder.name} (port MAC {port_mac}): "
+                             f"frames for {PORT_VIP} from other MACs {wrong or 'none'}, "
+                             f"kinds not seen {missing or 'none'}")
 
     STEPS: dict[str, str] = {
         "switchover": "switchover",
