@@ -18,7 +18,9 @@ clients have them:
 - a write every WRITE_INTERVAL_S at most, one at a time.
 
 It runs inside the lab's client namespace (idl_writer.py starts it through nsenter) as
-``python3 -m ocf_agents.lab.idl_client REMOTE PREFIX [PROBE_MS]`` and prints one JSON line per event on
+``python3 -m ocf_agents.lab.idl_client REMOTE PREFIX [PROBE_MS|-] [once]`` (``-``: the default
+probe; ``once``: a client that never reconnects by itself, its session given up when it drops)
+and prints one JSON line per event on
 stdout: ``{"connected": T}`` when a session is ready for writes, ``{"seq": N, "outcome": S,
 "started": T0, "finished": T1}`` per transaction (S is Transaction's status: "success", "try
 again", "error: ...", "not locked"...). Times are ``time.monotonic()``, one clock for every
@@ -49,13 +51,18 @@ class Stopped(Exception):
     """stdin closed: the drill wants the client gone."""
 
 
-def connect(remote: str, probe_ms: int | None = None) -> Idl:
+def connect(remote: str, probe_ms: int | None = None, reconnect: bool = True) -> Idl:
     """The IDL on ``remote``, replicating only what the writes need (switch names), with the
     default inactivity probe or ``probe_ms`` (what ovn-northd's and ovn-controller's probe
-    settings and the OpenStack driver's ovsdb_probe_interval set)."""
+    settings and the OpenStack driver's ovsdb_probe_interval set). Without ``reconnect``,
+    the first attempt is the only one (ovs.reconnect's max_tries): a client that handles a
+    dropped session itself, or not at all."""
     helper = ovs.db.idl.SchemaHelper(location=NB_SCHEMA)
     helper.register_columns("Logical_Switch", ["name"])
-    return Idl(remote, helper, probe_interval=probe_ms)
+    idl = Idl(remote, helper, probe_interval=probe_ms)
+    if not reconnect:
+        idl._session.reconnect.set_max_tries(0)
+    return idl
 
 
 def emit(event: dict[str, object]) -> None:
@@ -98,8 +105,9 @@ def write(idl: Idl, name: str) -> str:
 class Client:
     """The IDL and what the client remembers between writes."""
 
-    def __init__(self, remote: str, prefix: str, probe_ms: int | None = None) -> None:
-        self.idl = connect(remote, probe_ms)
+    def __init__(self, remote: str, prefix: str, probe_ms: int | None = None,
+                 reconnect: bool = True) -> None:
+        self.idl = connect(remote, probe_ms, reconnect)
         self.prefix = prefix
         self.session: int | None = None  # the session last reported connected
 
@@ -143,9 +151,9 @@ class Client:
 
 
 def main(argv: list[str]) -> int:
-    remote, prefix, *probe = argv
+    remote, prefix, probe, mode = (argv + ["-", ""])[:4]
     try:
-        Client(remote, prefix, int(probe[0]) if probe else None).run()
+        Client(remote, prefix, None if probe == "-" else int(probe), mode != "once").run()
     except (Stopped, BrokenPipeError):
         pass
     return 0

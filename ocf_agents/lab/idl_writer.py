@@ -30,15 +30,23 @@ SUCCESS = "success"  # ovs.db.idl.Transaction.SUCCESS
 STDERR_LINES = 20  # the client's last lines of stderr, kept to explain its death
 
 
+def why_unavailable() -> str | None:
+    """Why the client cannot run on this machine (None: it can)."""
+    if subprocess.run([DEBIAN_PYTHON, "-c", "import ovs.db.idl"], capture_output=True).returncode:
+        return f"python3-openvswitch is not installed for {DEBIAN_PYTHON} (make deps)"
+    return None
+
+
 class LongLivedWriter(Writes):
     """The IDL client as the drill sees it: its writes, its sessions, its process."""
 
     def __init__(self, prefix: str, remote: str | None = None,
                  wrap: Callable[[list[str]], list[str]] = in_client_netns,
-                 probe_ms: int | None = None) -> None:
+                 probe_ms: int | None = None, reconnect: bool = True) -> None:
         super().__init__(prefix)
         self.remote = remote or nb_db()
         self.probe_ms = probe_ms  # None: the IDL's default inactivity probe (5 s)
+        self.reconnect = reconnect  # False: the session is given up when it drops
         self.wrap = wrap
         self.connections: list[float] = []  # time.monotonic() of each session made ready
         self.stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
@@ -46,9 +54,9 @@ class LongLivedWriter(Writes):
         self._readers: list[threading.Thread] = []
 
     def argv(self) -> list[str]:
-        probe = [str(self.probe_ms)] if self.probe_ms is not None else []
+        probe = str(self.probe_ms) if self.probe_ms is not None else "-"
         return self.wrap([DEBIAN_PYTHON, "-m", "ocf_agents.lab.idl_client", self.remote,
-                          self.prefix, *probe])
+                          self.prefix, probe, "" if self.reconnect else "once"])
 
     def start(self) -> None:
         self._proc = subprocess.Popen(

@@ -22,7 +22,7 @@ from typing import Callable, Iterator, TypeVar
 
 import pytest
 
-from ocf_agents.lab.idl_writer import DEBIAN_PYTHON, LongLivedWriter
+from ocf_agents.lab.idl_writer import LongLivedWriter, why_unavailable
 from ocf_agents.lab.writer import Write
 
 T = TypeVar("T")
@@ -34,10 +34,7 @@ def why_not() -> str | None:
     for tool in ("ovsdb-server", "ovsdb-tool", "ovn-nbctl"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed (make deps)"
-    if subprocess.run([DEBIAN_PYTHON, "-c", "import ovs.db.idl"],
-                      capture_output=True).returncode != 0:
-        return "python3-openvswitch is not installed (make deps)"
-    return None
+    return why_unavailable()
 
 
 def free_port(address: str) -> int:
