@@ -194,7 +194,7 @@ def _is_device(pid: int) -> bool:
     return MODULE.encode() in cmdline and str(FENCE_SOCKET).encode() in cmdline
 
 
-def _device_pids() -> list[int]:
+def device_pids() -> list[int]:
     """The devices running, by their PID file, else (the lab's state lost) by their command
     line: our module serving our socket, nothing else."""
     try:
@@ -232,7 +232,7 @@ def start() -> int:
 
 def stop() -> None:
     """Stop the device by its PID, remove its socket and the agent's link (only ours)."""
-    for pid in _device_pids():
+    for pid in device_pids():
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
