@@ -3,7 +3,8 @@
 A real cluster fences through a device outside its nodes (a power switch, a BMC); here that
 device is this daemon, started by ``lab up`` (``python3 -m ocf_agents.lab.fence_device``)
 and stopped by its PID at ``lab down``. It listens on the unix socket the fence agent
-(``fence_agent.py``, linked as ``/usr/sbin/fence_ocfalab`` where fenced finds agents) asks.
+(``fence_agent.py``, installed as ``/usr/sbin/fence_ocfalab`` where fenced finds agents)
+asks.
 
 One request per connection, one line: ``off|on|status TARGET``, ``list`` or ``monitor``; one
 answer: ``ok MESSAGE`` or ``error MESSAGE``. Every target is checked against the lab's state
@@ -42,8 +43,10 @@ MODULE = "ocf_agents.lab.fence_device"
 FENCE_PID_FILE = LAB_DIR / "fence-device.pid"
 FENCE_LOG = LAB_DIR / "fence.log"  # one JSON line per request (FenceEvent)
 FENCE_OUTPUT = LAB_DIR / "fence-device.out"  # the daemon's own stdout and stderr
-AGENT_LINK = Path("/usr/sbin") / AGENT_NAME
-LAUNCHER = Path(__file__).resolve().with_name(AGENT_NAME)
+# Where fenced finds agents. lab up writes a launcher there (a link would need an executable
+# file in the package, and installs ship its modules as plain files).
+AGENT_PATH = Path("/usr/sbin") / AGENT_NAME
+LAUNCHER_MARK = "# the ocf-agents lab's fence agent: written by lab up, removed by lab down"
 REQUEST_TIMEOUT = 10.0  # for the request line to arrive
 
 
@@ -186,6 +189,40 @@ def read_events(since: float = 0.0) -> list[FenceEvent]:
 
 
 # -- the daemon's life, for lab up and lab down ----------------------------------------------
+def launcher_text() -> str:
+    """``fence_ocfalab``: the system Python (as fenced runs agents: -I, no environment's
+    paths; -S, no site) running ``fence_agent.main`` of this very package."""
+    package_root = Path(ocf_agents.__file__).resolve().parent.parent
+    return (f"#!/usr/bin/python3 -IS\n{LAUNCHER_MARK}\nimport sys\n"
+            f"sys.path.insert(0, {str(package_root)!r})\n"
+            "from ocf_agents.lab.fence_agent import main\nsys.exit(main())\n")
+
+
+def _is_our_launcher(path: Path) -> bool:
+    try:
+        return LAUNCHER_MARK in path.read_text(errors="replace").splitlines()[:2]
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+
+
+def install_launcher(path: Path = AGENT_PATH) -> None:
+    """Write the fence agent where fenced finds agents (root, 0755); never over a file
+    that is not ours."""
+    if os.path.lexists(path) and not _is_our_launcher(path):
+        raise LabError(f"{path} exists and is not the lab's fence agent: not replacing it")
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o755)
+    with os.fdopen(fd, "w") as out:
+        out.write(launcher_text())
+    os.chmod(tmp, 0o755)
+    tmp.replace(path)
+
+
+def remove_launcher(path: Path = AGENT_PATH) -> None:
+    if _is_our_launcher(path):
+        path.unlink()
+
+
 def _is_device(pid: int) -> bool:
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -205,7 +242,7 @@ def device_pids() -> list[int]:
 
 
 def start() -> int:
-    """Start the device (socket directory 0700, socket 0600), link the fence agent where
+    """Start the device (socket directory 0700, socket 0600), install the fence agent where
     fenced finds agents, and return the daemon's PID once it listens."""
     FENCE_DIR.mkdir(mode=0o700, exist_ok=True)
     os.chmod(FENCE_DIR, 0o700)
@@ -225,21 +262,19 @@ def start() -> int:
         return FENCE_SOCKET.exists()
 
     wait_until("the fence device to listen", listening, timeout=10, interval=0.05)
-    AGENT_LINK.unlink(missing_ok=True)
-    AGENT_LINK.symlink_to(LAUNCHER)
+    install_launcher()
     return proc.pid
 
 
 def stop() -> None:
-    """Stop the device by its PID, remove its socket and the agent's link (only ours)."""
+    """Stop the device by its PID, remove its socket and the agent (only ours)."""
     for pid in device_pids():
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             continue
         wait_until("the fence device to exit", lambda: not _is_device(pid), timeout=10)
-    if AGENT_LINK.is_symlink() and Path(os.readlink(AGENT_LINK)).name == AGENT_NAME:
-        AGENT_LINK.unlink()
+    remove_launcher()
     FENCE_SOCKET.unlink(missing_ok=True)
     if FENCE_DIR.is_dir():
         FENCE_DIR.rmdir()

@@ -6,7 +6,6 @@ Every test leaves every node running (a fenced node is booted again).
 
 from __future__ import annotations
 
-import os
 import stat
 import time
 import xml.etree.ElementTree as ET
@@ -55,7 +54,8 @@ def test_the_device_is_registered_and_its_files_are_private(lab3: Lab) -> None:
     assert AGENT_NAME in lab3.run(node, ["stonith_admin", "--list-installed"]).stdout
     assert stat.S_IMODE(FENCE_DIR.stat().st_mode) == 0o700
     assert stat.S_IMODE(FENCE_SOCKET.stat().st_mode) == 0o600
-    assert os.readlink(fence_device.AGENT_LINK) == str(fence_device.LAUNCHER)
+    assert fence_device.AGENT_PATH.read_text() == fence_device.launcher_text()
+    assert stat.S_IMODE(fence_device.AGENT_PATH.stat().st_mode) == 0o755
     # fenced can reach the device from every node: its monitor (run by fenced) succeeds.
     for node in lab3.nodes:
         monitor = lab3.run(node, [AGENT_NAME], input="action=monitor\n", check=False)

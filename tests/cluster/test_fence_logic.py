@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import socket
+import stat
 import subprocess
 import threading
 import xml.etree.ElementTree as ET
@@ -21,7 +22,6 @@ from ocf_agents.lab.fence_agent import (EXIT_FAILED, EXIT_OFF, EXIT_OK, FenceErr
                                         parse_answer, parse_options, perform, request_from)
 from ocf_agents.lab.layout import LabError, State
 
-LAUNCHER = fence_device.LAUNCHER
 
 
 def options(text: str) -> dict[str, str]:
@@ -111,13 +111,37 @@ def test_a_refusal_is_the_devices_reason() -> None:
         parse_answer("maybe\n")
 
 
-def run_launcher(stdin: str, *argv: str, env: dict[str, str] | None = None):
-    return subprocess.run([str(LAUNCHER), *argv], input=stdin, capture_output=True, text=True,
-                          timeout=30, env=env or {})
+@pytest.fixture
+def launcher(tmp_path: Path) -> Path:
+    """The launcher lab up writes as /usr/sbin/fence_ocfalab, written here instead."""
+    path = tmp_path / "fence_ocfalab"
+    fence_device.install_launcher(path)
+    return path
 
 
-def test_metadata_works_with_an_empty_environment_and_declares_the_protocol() -> None:
-    for proc in (run_launcher("action=metadata\n"), run_launcher("", "-o", "metadata")):
+def run_launcher(launcher: Path, stdin: str, *argv: str):
+    return subprocess.run([str(launcher), *argv], input=stdin, capture_output=True, text=True,
+                          timeout=30, env={})
+
+
+def test_the_launcher_is_executable_replaced_only_if_ours_and_removed_only_if_ours(
+        tmp_path: Path, launcher: Path) -> None:
+    assert stat.S_IMODE(launcher.stat().st_mode) == 0o755
+    fence_device.install_launcher(launcher)  # ours: rewritten
+    foreign = tmp_path / "fence_other"
+    foreign.write_text("#!/bin/sh\nexit 0\n")
+    with pytest.raises(LabError, match="is not the lab's fence agent"):
+        fence_device.install_launcher(foreign)
+    fence_device.remove_launcher(foreign)
+    assert foreign.read_text() == "#!/bin/sh\nexit 0\n"
+    fence_device.remove_launcher(launcher)
+    assert not launcher.exists()
+
+
+def test_metadata_works_with_an_empty_environment_and_declares_the_protocol(
+        launcher: Path) -> None:
+    for proc in (run_launcher(launcher, "action=metadata\n"),
+                 run_launcher(launcher, "", "-o", "metadata")):
         assert proc.returncode == EXIT_OK, proc.stderr
         root = ET.fromstring(proc.stdout)
         assert root.tag == "resource-agent" and root.get("name") == "fence_ocfalab"
@@ -131,10 +155,10 @@ def test_metadata_works_with_an_empty_environment_and_declares_the_protocol() ->
         assert actions == {"on", "off", "reboot", "status", "monitor", "list", "metadata"}
 
 
-def test_agent_without_a_device_fails_with_exit_1_saying_where_it_looked() -> None:
+def test_agent_without_a_device_fails_with_exit_1_saying_where_it_looked(launcher: Path) -> None:
     if fence_agent.FENCE_SOCKET.exists():
         pytest.skip("a lab is up here: its device would answer (this test needs none)")
-    proc = run_launcher("action=off\nport=node1\n")
+    proc = run_launcher(launcher, "action=off\nport=node1\n")
     assert proc.returncode == EXIT_FAILED
     assert f"fence device at {fence_agent.FENCE_SOCKET} does not answer" in proc.stderr
 

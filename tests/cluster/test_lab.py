@@ -196,6 +196,6 @@ def test_two_node_lab_down_removes_everything_even_without_state(lab_pool: LabPo
     assert not LAB_DIR.exists()
     assert not LAB_AGENT_DIR.exists()
     assert lab_processes() == []
-    # the fence device too, found without its PID file, and the agent's link
-    assert not FENCE_DIR.exists() and not os.path.lexists(fence_device.AGENT_LINK)
+    # the fence device too, found without its PID file, and the agent
+    assert not FENCE_DIR.exists() and not os.path.lexists(fence_device.AGENT_PATH)
     assert fence_device.device_pids() == []
