@@ -114,7 +114,7 @@ class Device:
             state = State.load()
             requester = requester_of(peer, state)
             ok, message = True, self._act(action, target, state, peer)
-        except LabError as err:
+        except (LabError, OSError) as err:  # the requester hears why, in one line
             ok, message = False, str(err)
         return FenceEvent(requested, time.time(), requester, action, target, ok, message)
 
