@@ -53,6 +53,7 @@ LABELS = {
 LOG_EVENTS = {
     "node lost": "Node {crashed} state is now lost",
     "DC election": "-> S_ELECTION",  # only when the crashed node was the DC
+    "fenced": "Operation 'reboot' targeting {crashed} by ",  # the lab fences (docs/lab.md)
     "notify began": f"executing - rsc:{OVNDB} action:notify ",  # pre-promote, on this node
     "promote began": f"executing - rsc:{OVNDB} action:promote ",
     "promoted": f"Result of promote operation for {OVNDB} on {{promoted}}: ok",
@@ -61,6 +62,7 @@ LOG_EVENTS = {
 # Stages between those moments: (label, from, to); "crash" and "first write" are the bench's.
 STAGES = (
     ("crash to node lost (Corosync)", "crash", "node lost"),
+    ("node lost to fenced (fencing; part of the next stage)", "node lost", "fenced"),
     ("node lost to notifications (Pacemaker)", "node lost", "notify began"),
     ("pre-promote notifications", "notify began", "promote began"),
     ("promote", "promote began", "promoted"),

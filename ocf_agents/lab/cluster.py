@@ -1,8 +1,9 @@
 """The lab's Corosync and Pacemaker: configuration files, and reading the cluster's state.
 
 Timings follow ``cluster-lab.md``: token 1000 ms and a pre-seeded ``dc-deadtime`` of 2 s bring
-a cluster up in about 5 s instead of 23 s. Fencing is disabled: the lab cannot power a node
-off, and says so. A production cluster must fence.
+a cluster up in about 5 s instead of 23 s. Fencing is on, as in production: the CIB is seeded
+with ``stonith-enabled=true`` and a fence device of class stonith, ``fence_ocfalab``
+(``fence_agent.py``), which powers a lab node off the way ``lab crash`` does.
 """
 
 from __future__ import annotations
@@ -15,13 +16,27 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from .fence_agent import AGENT_NAME
 from .layout import Node
 from .proc import run
 
 CLUSTER_NAME = "ocfalab"
 TOKEN_MS = 1000
-FENCING_NOTICE = ("fencing is DISABLED in the lab (stonith-enabled=false): a production "
-                  "cluster must fence")
+FENCE_RESOURCE = "lab-fence"
+FENCING_NOTICE = (f"fencing is ON (stonith-enabled=true, device {FENCE_RESOURCE}: "
+                  f"{AGENT_NAME}); a fenced node stays off until `ocf-agents lab start NODE`")
+# The lab's fence device, one for every node. A reboot is carried out as "off": a fenced node
+# stays down (as `lab crash` leaves it) until the drill's restore or `lab start` boots it.
+# No pcmk_delay_max in a 2-node lab: the device carries out one power action at a time and
+# drops a request whose sender was powered off meanwhile, so of two nodes fencing each other
+# the first request wins (fence_device.py); a real shared device needs the delay.
+FENCE_DEVICE = (
+    f'<primitive id="{FENCE_RESOURCE}" class="stonith" type="{AGENT_NAME}">'
+    f'<instance_attributes id="{FENCE_RESOURCE}-ia"><nvpair id="{FENCE_RESOURCE}-reboot-action" '
+    'name="pcmk_reboot_action" value="off"/></instance_attributes>'
+    f'<operations><op id="{FENCE_RESOURCE}-monitor" name="monitor" interval="60s"/></operations>'
+    "</primitive>"
+)
 
 
 def corosync_conf(members: list[Node]) -> str:
@@ -45,9 +60,9 @@ def corosync_conf(members: list[Node]) -> str:
 
 
 def cluster_properties(node_count: int) -> dict[str, str]:
-    """Pre-seeded cluster options: fast DC election, no fencing, quorum as usual."""
+    """Pre-seeded cluster options: fast DC election, fencing, quorum as usual."""
     return {
-        "stonith-enabled": "false",
+        "stonith-enabled": "true",
         "dc-deadtime": "2s",
         # Two nodes: quorum is handled by corosync's two_node; three: a lone node stops.
         "no-quorum-policy": "ignore" if node_count == 2 else "stop",
@@ -73,6 +88,7 @@ def seed_cib(path: Path, node_count: int) -> None:
     for name, value in cluster_properties(node_count).items():
         run(["crm_attribute", "--type", "crm_config", "--name", name, "--update", value], env=env)
     run(["cibadmin", "--create", "-o", "configuration", "-X", RESOURCE_DEFAULTS], env=env)
+    run(["cibadmin", "--create", "-o", "resources", "-X", FENCE_DEVICE], env=env)
     os.chown(path, pwd.getpwnam("hacluster").pw_uid, grp.getgrnam("haclient").gr_gid)
 
 
@@ -112,10 +128,11 @@ def parse_crm_mon(xml_text: str) -> ClusterView:
     dc_name = dc.get("name") if dc is not None and dc.get("present") == "true" else None
     online = frozenset(n.get("name", "") for n in root.iterfind("./nodes/node")
                        if n.get("online") == "true")
-    placements = tuple(
+    placements = tuple(  # the lab's fence device is not one of the resources under test
         Placement(r.get("id", "").split(":")[0], r.get("role", ""), n.get("name", ""),
                   r.get("failed") == "true", bool(r.get("pending")))
         for r in root.iter("resource")
+        if not r.get("resource_agent", "").startswith("stonith:")
         for n in r.iterfind("node")
     )
     failures = tuple(  # crm_mon escapes exit reasons once more than XML needs

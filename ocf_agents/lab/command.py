@@ -84,8 +84,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lab = subparsers.add_parser(
         "lab", help="a real Corosync+Pacemaker cluster of 2-3 nodes in namespaces",
         description="A real Corosync+Pacemaker cluster on this machine, each node in its own "
-                    "network, mount, UTS and PID namespaces. Needs root. Fencing is disabled "
-                    "in the lab.")
+                    "network, mount, UTS and PID namespaces. Needs root. Fencing is on: "
+                    "a lab fence device powers a fenced node off (as lab crash does).")
     verbs = lab.add_subparsers(dest="verb", required=True)
 
     up = verbs.add_parser("up", help="create and boot the lab")

@@ -18,7 +18,7 @@ from typing import Callable
 
 import ocf_agents
 
-from . import agents, network, nodes
+from . import agents, fence_device, network, nodes
 from .cluster import FENCING_NOTICE, ClusterView, parse_crm_mon
 from .layout import (BRIDGE, CLIENT, LAB_DIR, MAX_NODES, MIN_NODES, LabError, Node, State,
                      make_lab_dir)
@@ -68,7 +68,7 @@ def check_host() -> None:
 
 def is_up() -> bool:
     return (LAB_DIR.exists() or network.link_exists(BRIDGE)
-            or bool(network.lab_namespaces()))
+            or bool(network.lab_namespaces()) or fence_device.FENCE_DIR.exists())
 
 
 class Lab:
@@ -164,6 +164,7 @@ def up(node_count: int, provider: str = LAB_PROVIDER, agent: str = agents.OURS,
     state.save()
     try:
         install_agents(provider, agent)
+        fence_device.start()
         network.create_bridge()
         network.create_client_network(CLIENT)
         lab = Lab(state)
@@ -185,6 +186,7 @@ def up(node_count: int, provider: str = LAB_PROVIDER, agent: str = agents.OURS,
 
 def down(say=print) -> None:
     """Remove every process, namespace, link, directory and agent link the lab made."""
+    fence_device.stop()  # first: it must not boot a node while the nodes are removed
     namespaces = network.lab_namespaces()
     for netns in namespaces:
         for pid in network.namespace_pids(netns):
@@ -199,7 +201,8 @@ def down(say=print) -> None:
     shutil.rmtree(LAB_AGENT_DIR, ignore_errors=True)
     agents.remove_ovn_agent()
     shutil.rmtree(LAB_DIR, ignore_errors=True)
-    say(f"lab down: removed {len(namespaces)} namespaces, bridge {BRIDGE}, {LAB_DIR}")
+    say(f"lab down: removed {len(namespaces)} namespaces, bridge {BRIDGE}, {LAB_DIR}, "
+        f"the fence device")
 
 
 def _alive(pid: int) -> bool:

@@ -14,7 +14,7 @@ from lab_pool import LabPool
 
 from ocf_agents.lab import network
 from ocf_agents.lab.drill import OVNDB, Drill, StepResult, replicating, summary
-from ocf_agents.lab.drill.results import LONG_LIVED, ONE_SHOT
+from ocf_agents.lab.drill.results import LONG_LIVED, ONE_SHOT, rows
 from ocf_agents.lab.layout import OVNDB_VIP
 from ocf_agents.lab.writer import switches_in_nb
 
@@ -109,6 +109,20 @@ def test_crashed_promoted_node_fails_over_and_rejoins_as_backup(drill: Drill,
     assert result.promoted_after != result.promoted_before
     assert result.facts["rejoined as"] == "replicating backup"
     assert replicating(drill.lab, drill.lab.node(result.promoted_before))
+    assert_fenced(result)
+
+
+def assert_fenced(result: StepResult) -> None:
+    """The step's fault made the cluster fence the faulty node, and the summary says so."""
+    crashed = result.promoted_before
+    assert result.facts["fence"].startswith(f"off {crashed} by node"), result.facts
+    assert 0 < result.timings["fenced"] < 60
+    row = next(line for line in summary_rows(result) if line.startswith(result.name))
+    assert f"fenced {result.timings['fenced']:.2f}" in row
+
+
+def summary_rows(result: StepResult) -> list[str]:
+    return ["  ".join(cells) for cells in rows(result)]
 
 
 def test_stale_replica_is_not_promoted(drill: Drill, brought_up) -> None:
@@ -117,12 +131,14 @@ def test_stale_replica_is_not_promoted(drill: Drill, brought_up) -> None:
     assert result.promoted_after == result.facts["fresh"] != result.facts["stale"]
 
 
-def test_partitioned_promoted_node_never_leaves_two_writable(drill: Drill, brought_up) -> None:
+def test_partitioned_promoted_node_is_fenced_and_never_two_writable(drill: Drill, brought_up) -> None:
     result = drill.step("partition", drill.partition)
     assert result.ok, result.outcome
     assert result.facts["max writable at once"] == 1
+    assert result.facts["max active at once"] == 1  # the cut-off node fenced first
     assert result.promoted_after != result.promoted_before
     assert replicating(drill.lab, drill.lab.node(result.promoted_before))
+    assert_fenced(result)
 
 
 def test_port_group_fails_over_with_its_mac_and_speaks_only_with_it_on_a_shared_bridge(

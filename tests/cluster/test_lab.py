@@ -1,5 +1,6 @@
 """The lab itself, with Pacemaker's own Stateful agent and IPaddr2: namespaces, a formed
-cluster without fencing, a crashed node, a partitioned node, and a complete ``lab down``."""
+cluster with fencing, a crashed node, a partitioned (and so fenced) node, and a complete
+``lab down``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ocf_agents.lab import network
+from ocf_agents.lab import fence_device, network
+from ocf_agents.lab.fence_agent import FENCE_DIR
 from ocf_agents.lab.layout import BRIDGE, LAB_DIR, OVNDB_VIP, Node
 from ocf_agents.lab.lab import LAB_AGENT_DIR, Lab
 from ocf_agents.lab.nodes import init_pid
@@ -76,14 +78,14 @@ def test_each_node_has_its_own_namespaces_and_disk(lab3: Lab) -> None:
     assert BRIDGE not in root_addresses
 
 
-def test_cluster_is_formed_without_fencing_and_says_so(lab3: Lab) -> None:
+def test_cluster_is_formed_with_fencing_and_says_so(lab3: Lab) -> None:
     view = lab3.view(lab3.nodes[1])
     assert view.online == {n.name for n in lab3.nodes} and view.dc is not None
     stonith = lab3.run(lab3.nodes[0], ["crm_attribute", "--type", "crm_config", "--name",
                                        "stonith-enabled", "--query", "--quiet"]).stdout
-    assert stonith.strip() == "false"
+    assert stonith.strip() == "true"
     status = ocf_agents_cli("lab", "status")
-    assert "fencing is DISABLED" in status.stdout
+    assert "fencing is ON" in status.stdout
     assert "Online: [ node1 node2 node3 ]" in status.stdout
 
 
@@ -97,9 +99,11 @@ def test_crashed_promoted_node_fails_over_and_rejoins(stateful) -> None:
     lab, promoted = stateful
     ocf_agents_cli("lab", "crash", promoted.name)
     survivor = next(n for n in lab.nodes if n != promoted)
+    # Until the node is fenced, crm_mon still lists its instances (on an UNCLEAN node).
     view = lab.wait_view(survivor, "a surviving node promoted with the VIP",
                          lambda v: promoted.name not in v.online
                          and len(v.promoted(STATEFUL)) == 1
+                         and v.promoted(STATEFUL) != [promoted.name]
                          and v.nodes_with(VIP) == v.promoted(STATEFUL))
     assert OVNDB_VIP not in addresses(promoted.netns)  # the address died with the node
     new_netns = lab.node(view.promoted(STATEFUL)[0]).netns
@@ -110,20 +114,21 @@ def test_crashed_promoted_node_fails_over_and_rejoins(stateful) -> None:
                   lambda v: promoted.name in v.nodes_with(STATEFUL, "Unpromoted"))
 
 
-def test_partitioned_promoted_node_stops_and_majority_promotes(stateful) -> None:
+def test_partitioned_promoted_node_is_fenced_and_majority_promotes(stateful) -> None:
     lab, promoted = stateful
     majority = [n for n in lab.nodes if n != promoted]
     ocf_agents_cli("lab", "isolate", promoted.name)
     view = lab.wait_view(majority[0], "the majority to promote another node",
                          lambda v: len(v.promoted(STATEFUL)) == 1
                          and promoted.name not in v.online
+                         and v.promoted(STATEFUL) != [promoted.name]
                          and v.nodes_with(VIP) == v.promoted(STATEFUL))
     assert view.promoted(STATEFUL)[0] in {n.name for n in majority}
-    lab.wait_view(promoted, "the minority to stop its resources",
-                  lambda v: not [p for p in v.placements if p.node == promoted.name])
+    assert init_pid(promoted) is None  # fenced (powered off) before the promotion
     assert OVNDB_VIP not in addresses(promoted.netns)
 
     ocf_agents_cli("lab", "heal", promoted.name)
+    ocf_agents_cli("lab", "start", promoted.name)
     healed = lab.wait_view(majority[0], f"{promoted.name} to rejoin unpromoted",
                            lambda v: promoted.name in v.nodes_with(STATEFUL, "Unpromoted"))
     assert healed.promoted(STATEFUL) == view.promoted(STATEFUL)
@@ -182,6 +187,7 @@ def test_two_node_lab_down_removes_everything_even_without_state(lab_pool: LabPo
     assert lab.view(lab.nodes[0]).online == {"node1", "node2"}
     Node(1).init_pid_file.unlink()  # as if up had failed half-way...
     (LAB_DIR / "state.json").unlink()  # ...and had no time to record anything
+    fence_device.FENCE_PID_FILE.unlink()
 
     ocf_agents_cli("lab", "down")
     lab_pool.lab = None
@@ -190,3 +196,6 @@ def test_two_node_lab_down_removes_everything_even_without_state(lab_pool: LabPo
     assert not LAB_DIR.exists()
     assert not LAB_AGENT_DIR.exists()
     assert lab_processes() == []
+    # the fence device too, found without its PID file, and the agent
+    assert not FENCE_DIR.exists() and not os.path.lexists(fence_device.AGENT_PATH)
+    assert fence_device.device_pids() == []

@@ -100,6 +100,7 @@ LOG = """\
 Nov 22 03:38:45.100 node2 pacemaker-controld  [46] (update_peer_state_iter) \tnotice: Node node1 state is now lost | nodeid=1 (an earlier crash)
 Nov 22 03:38:50.225 node2 pacemaker-attrd     [44] (update_peer_state_iter) \tnotice: Node node1 state is now lost | nodeid=1 previous=member
 Nov 22 03:38:50.225 node2 pacemaker-controld  [46] (update_peer_state_iter) \tnotice: Node node1 state is now lost | nodeid=1 previous=member
+Nov 22 03:38:50.301 node2 pacemaker-fenced    [42] (finalize_op) \tnotice: Operation 'reboot' targeting node1 by node3 for pacemaker-controld.46@node3: OK (complete) | id=116c3398
 Nov 22 03:38:50.329 node2 pacemaker-execd     [43] (log_execute) \tinfo: executing - rsc:ovndb_servers action:notify call_id:29
 Nov 22 03:38:50.409 node2 pacemaker-execd     [43] (log_execute) \tinfo: executing - rsc:ovndb_servers action:promote call_id:30
 Nov 22 03:38:50.533 node2 pacemaker-controld  [46] (log_executor_event) \tnotice: Result of promote operation for ovndb_servers on node2: ok | CIB update 55
@@ -112,7 +113,7 @@ def test_moments_are_the_first_log_lines_after_the_crash() -> None:
     crash = datetime.datetime(2026, 11, 22, 3, 38, 48).timestamp()
     found = failover.log_moments(LOG, "node1", "node2", crash, 2026)
     assert {k: round(v, 3) for k, v in found.items()} == {
-        "node lost": 2.225, "notify began": 2.329, "promote began": 2.409, "promoted": 2.533,
+        "node lost": 2.225, "fenced": 2.301, "notify began": 2.329, "promote began": 2.409, "promoted": 2.533,
         "VIP started": 2.737}  # no "DC election": node2 was the DC
     assert "promoted" not in failover.log_moments(LOG, "node1", "node3", crash, 2026)
 

@@ -23,6 +23,8 @@ CRM_MON = """<pacemaker-result api-version="2.30" request="crm_mon -1 --output-a
     <node name="node3" id="3" online="false"/>
   </nodes>
   <resources>
+    <resource id="lab-fence" resource_agent="stonith:fence_ocfalab" role="Started"
+              failed="false"><node name="node2" id="2"/></resource>
     <clone id="ovndb_servers-clone" multi_state="true">
       <resource id="ovndb_servers" role="Promoted" failed="false"><node name="node1" id="1"/>
       </resource>
@@ -44,7 +46,7 @@ def test_two_nodes_get_two_node_quorum_and_three_do_not() -> None:
     assert "two_node" not in corosync_conf(nodes(3))
     assert "ring0_addr: 10.99.0.3" in corosync_conf(nodes(3))
     assert cluster_properties(3)["no-quorum-policy"] == "stop"
-    assert cluster_properties(2)["stonith-enabled"] == "false"
+    assert cluster_properties(2)["stonith-enabled"] == "true"
 
 
 def test_crm_mon_view_counts_only_settled_healthy_instances() -> None:
@@ -53,6 +55,7 @@ def test_crm_mon_view_counts_only_settled_healthy_instances() -> None:
     assert view.promoted("ovndb_servers") == ["node1"]
     assert view.nodes_with("ovndb_servers", "Unpromoted") == []  # failed
     assert view.nodes_with("ovndb_servers-vip") == []  # still starting
+    assert "lab-fence" not in {p.resource for p in view.placements}  # the lab's, not tested
     assert view.failures == ("ovndb_servers_promote_0 on node2: Not promoting node2: "
                              "position 2 > 1",)
 

@@ -47,13 +47,11 @@ class ActiveSampler(Sampler):
     """Which nodes accept writes.
 
     *Active*: the node's northbound server is ``active``. *Writable*: active and holding the
-    VIP, so that a client can reach it. Without fencing, a cut-off node may stay active for a
-    moment after the majority promoted another one (Pacemaker cannot wait for a node it
-    cannot reach); the configured order (VIP stopped before the demote, started after the
-    promote) is what must keep two nodes from being writable at once. A node cut off by
-    ``isolate`` has every link down, so no client can write to it: it counts as writable only
-    while it is reachable. Active servers and VIP holders are counted regardless, and the step
-    prints them: that overlap is what fencing closes in production.
+    VIP, so that a client can reach it. With fencing, the majority powers a cut-off node off
+    before it promotes another one, so no two servers should ever be active at once; a node
+    cut off by ``isolate`` has every link down, so no client can write to it: it counts as
+    writable only while it is reachable. Active servers and VIP holders are counted
+    regardless, and the step checks them.
     """
 
     def __init__(self, lab: Lab) -> None:

@@ -124,9 +124,10 @@ class Drill(Runner):
         self.count_lost(r, t0)
 
     def crash_promoted(self, r: StepResult) -> None:
-        """SIGKILL the promoted node's whole namespace; the time to the first write accepted
-        by the new promoted node, and the acknowledged writes that did not survive. Then the
-        node boots again and must rejoin as a replicating backup."""
+        """SIGKILL the promoted node's whole namespace; the cluster fences it (the device
+        finds it off) before promoting another node; the time to the fence and to the first
+        write accepted by the new promoted node, and the acknowledged writes that did not
+        survive. Then the node boots again and must rejoin as a replicating backup."""
         before = self.settled()
         r.promoted_before = before.name
         t0 = time.monotonic()
@@ -139,6 +140,7 @@ class Drill(Runner):
         r.timings["promoted elsewhere"] = time.monotonic() - t0
         self.say(r.name, f"{after.name} promoted; first write accepted after "
                          f"{r.timings['first write']:.2f}s")
+        self.wait_fenced(r, before, r.moments["crash"])
         self._rejoin(r, before)
         self.measure_outage(r, t0)
         self.count_lost(r, t0)
@@ -178,6 +180,7 @@ class Drill(Runner):
             r.facts["stale"], r.facts["fresh"] = stale.name, fresh.name
             t0 = time.monotonic()
             r.timings["cut before crash"] = t0 - t_cut
+            r.moments["crash"] = time.time()
             self.lab.crash(before)
             self.say(r.name, f"crashed {before.name}")
             after = self.promoted(other_than=before)
@@ -189,53 +192,46 @@ class Drill(Runner):
             self.lab.run(stale, ["nft", "delete", "table", "inet", CUT_TABLE], check=False)
         if after != fresh:
             raise StepFailed(f"the stale replica {stale.name} was promoted")
+        self.wait_fenced(r, before, r.moments["crash"])
         self._rejoin(r, before)
         self.wait_replicating([stale])
         self.measure_outage(r, t0)
         self.count_lost(r, t0)
 
     def partition(self, r: StepResult) -> None:
-        """Cut the promoted node off a 3-node cluster: the majority promotes another node,
-        the minority stops its resources; never two databases accepting writes at once;
-        after healing, the old node rejoins as a backup."""
+        """Cut the promoted node off a 3-node cluster: the majority fences it (powered off:
+        the lab's fence device kills it as ``lab crash`` does), then promotes another node;
+        never two databases active at once, let alone accepting writes; the fenced node then
+        boots again and rejoins as a backup."""
         self.needs(nodes=3)
         before = self.settled()
         r.promoted_before = before.name
         with ActiveSampler(self.lab) as sampler:
             t0 = time.monotonic()
+            r.moments["cut"] = time.time()
             self.lab.isolate(before)
             self.say(r.name, f"isolated {before.name}")
             after = self.promoted(exclude=before, other_than=before)
             r.promoted_after = after.name
             r.timings["majority promoted"] = time.monotonic() - t0
-            self.wait_stopped(before)
-            r.timings["minority stopped"] = time.monotonic() - t0
+            self.wait_fenced(r, before, r.moments["cut"])
             self.say(r.name, f"majority promoted {after.name} after "
-                             f"{r.timings['majority promoted']:.2f}s; {before.name} stopped "
-                             f"its resources after {r.timings['minority stopped']:.2f}s")
+                             f"{r.timings['majority promoted']:.2f}s")
             r.timings["first write"] = self.wait_write_after(t0)
         r.facts["max writable at once"] = sampler.max_writable
         r.facts["max active at once"] = sampler.max_active
         r.facts["max VIP holders at once"] = sampler.max_vip_holders
-        if sampler.max_active > 1:
-            self.say(r.name, f"note: {sampler.max_active} servers were active at once for "
-                             f"about {sampler.active_overlap_s:.1f}s (no fencing in the lab), "
-                             f"{sampler.max_vip_holders} holding the VIP, never more than "
-                             f"{sampler.max_writable} that clients could reach")
-        t1 = time.monotonic()
-        self.lab.heal(before)
-        self.say(r.name, f"healed {before.name}")
-        self.wait_view(f"{before.name} back unpromoted",
-                       lambda v: before.name in v.nodes_with(OVNDB, "Unpromoted"))
-        self.wait_replicating([before])
-        r.timings["rejoined"] = time.monotonic() - t1
-        self.say(r.name, f"{before.name} rejoined as a replicating backup after "
-                         f"{r.timings['rejoined']:.2f}s")
+        self.lab.heal(before)  # its links: a fenced node got a fresh network namespace
+        self._rejoin(r, before)
         self.measure_outage(r, t0)
         self.count_lost(r, t0)
         if sampler.max_writable > 1:
             raise StepFailed(f"{sampler.max_writable} nodes that clients could reach accepted "
                              f"writes through the VIP at the same time ({sampler.overlap})")
+        if sampler.max_active > 1:
+            raise StepFailed(f"{sampler.max_active} servers were active at once for about "
+                             f"{sampler.active_overlap_s:.1f}s although the cut-off node was "
+                             "to be fenced before another was promoted")
 
     def port_failover(self, r: StepResult) -> None:
         """Crash the node that holds the OVSPort group: the port, its MAC and its address
@@ -253,6 +249,7 @@ class Drill(Runner):
         r.facts["MAC before"] = mac_before
         self.check_port_frames(r, holder, "before")
         t0 = time.monotonic()
+        r.moments["crash"] = time.time()
         self.lab.crash(holder)
         self.say(r.name, f"crashed {holder.name}, which held {PORT_RSC} ({mac_before})")
         wait_or_fail(f"{PORT_VIP} to answer again", lambda: client_ping(PORT_VIP), interval=0)
@@ -264,6 +261,7 @@ class Drill(Runner):
                               exclude=holder)
         new_holder = self.lab.node(view.nodes_with(PORT_RSC)[0])
         r.promoted_after = f"port@{new_holder.name}"
+        self.wait_fenced(r, holder, r.moments["crash"])
         self.say(r.name, f"traffic resumed after {r.timings['traffic resumed']:.2f}s, "
                          f"neighbour entry {mac_after}")
         if mac_after != mac_before:

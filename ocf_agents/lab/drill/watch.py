@@ -17,6 +17,7 @@ from ocf_agents.agents.ovndb.position import GRACE_SLACK_MS
 
 from .. import agents
 from ..cluster import ClusterView
+from ..fence_device import FenceEvent, read_events
 from ..idl_writer import LongLivedWriter
 from ..lab import Lab
 from ..layout import LabError, Node
@@ -142,13 +143,19 @@ class Watch:
         self.say(result.name, "longest time without an acknowledged write: " + ", ".join(
             f"{name} {tally.gap:.2f}s" for name, tally in result.clients.items()))
 
-    def wait_stopped(self, node: Node) -> None:
-        """Until ``node`` runs no resource, as it sees the cluster itself (cut off, it has a
-        view of its own)."""
-        def stopped() -> bool:
-            view = self.lab.view(node)
-            return view is not None and not [p for p in view.placements if p.node == node.name]
-        wait_or_fail(f"{node.name} to stop its resources", stopped)
+    def wait_fenced(self, result: StepResult, node: Node, fault: float) -> FenceEvent:
+        """Until the lab's fence device has powered ``node`` off (or found it off) at the
+        cluster's request after the fault at ``fault`` (wall clock, ``time.time()``); records
+        the fence action and the time from the fault to the fence done."""
+        def fenced() -> FenceEvent | None:
+            return next((e for e in read_events(fault) if e.target == node.name
+                         and e.action == "off" and e.ok), None)
+        event = wait_or_fail(f"the cluster to fence {node.name}", fenced)
+        result.timings["fenced"] = event.done - fault
+        result.facts["fence"] = f"off {node.name} by {event.requester} ({event.message})"
+        self.say(result.name, f"{node.name} fenced by {event.requester} "
+                              f"{result.timings['fenced']:.2f}s after the fault: {event.message}")
+        return event
 
     def score(self, node: Node) -> int | None:
         """``node``'s promotion score as the cluster holds it (None: none)."""
