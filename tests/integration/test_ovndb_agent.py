@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -16,7 +17,7 @@ import time
 
 import pytest
 
-from ovndb_harness import NB_PORT, NOWHERE, Lab, Node, have_ovn, wait_for
+from ovndb_harness import NB_PORT, NOWHERE, SB_PORT, Lab, Node, have_ovn, wait_for
 
 pytestmark = [
     pytest.mark.skipif(not have_ovn(), reason="needs ovsdb-server, ovn-ctl, ovn-nbctl and crm_attribute"),
@@ -176,11 +177,16 @@ def test_planned_switchover_proves_the_final_data_by_the_barrier_without_a_copy(
 def assert_proven_by_the_barrier(new: Node, old: Node) -> None:
     """``new`` found ``old``'s barrier in both databases and copied nothing."""
     log = (new.root / "agent.log").read_text()
-    barrier = old.nbctl("get", "NB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"')
-    assert barrier.startswith(f"{old.name}:")
+    barrier = held_barrier(old)
+    assert re.fullmatch(rf"[0-9]+:[0-9]+:{old.name}", barrier)
     assert f"holds the demoted node's final data (barrier {barrier}): no copy needed" in log
     assert "copying the whole database" not in log and "copied the demoted node's final data" not in log
     assert new.sbctl("get", "SB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"') == barrier
+
+
+def held_barrier(node: Node) -> str:
+    """The barrier ``node``'s northbound database holds, read with ovn-nbctl."""
+    return node.nbctl("get", "NB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"')
 
 
 def test_standby_of_the_promoted_node_is_proven_by_the_barrier_before_it_stops(lab2):
@@ -192,7 +198,8 @@ def test_standby_of_the_promoted_node_is_proven_by_the_barrier_before_it_stops(l
     assert res.rc == 0, res
     assert a.pid("nb") is None and b.roles() == ("active", "active")
     assert "last-before-standby" in b.switches()
-    assert "holds the demoted node's final data (barrier node1:" in (b.root / "agent.log").read_text()
+    assert re.search(r"holds the demoted node's final data \(barrier [0-9]+:[0-9]+:node1\)",
+                     (b.root / "agent.log").read_text())
 
 
 def test_a_client_writing_to_a_backup_gets_a_clear_error_before_and_after_a_switchover(lab2):
@@ -217,13 +224,15 @@ def test_servers_that_turned_active_on_their_own_offer_nothing_when_demoted(lab2
     """A backup told to stop replicating turns active without being promoted: its demote
     (Pacemaker's recovery) must not offer its data, or the other backups would follow it."""
     a, b = promoted_pair(lab2)
+    promotions = held_barrier(a)  # the one a committed when it was promoted
+    wait_for("node2 to hold it", lambda: held_barrier(b) == promotions)
     for db in ("nb", "sb"):
         b.appctl(db, "ovsdb-server/disconnect-active-ovsdb-server")
     assert b.roles() == ("active", "active")
     assert b.run("demote", master_ip=a.addr).rc == 0
     assert b.roles() == ("backup", "backup")
     assert not (b.rundir / "ovndb-servers.offer").exists()
-    assert "ovndb-servers-barrier" not in b.nbctl("get", "NB_Global", ".", "external_ids")
+    assert held_barrier(b) == promotions  # no barrier of its own
 
 
 def test_planned_switchover_copies_the_writes_the_successor_missed(lab2):
@@ -473,6 +482,52 @@ def test_equally_fresh_backups_are_not_refused_for_monitors_run_at_other_moments
     assert c.run("monitor", master_ip=a.addr, **MONITOR).rc == 0
     a.kill_all()
     assert lab3.promote(b, [c]).rc == 0
+
+
+def cut_off(node: Node) -> None:
+    """End ``node``'s replication sessions: both servers wait on nowhere, keeping their data."""
+    for db, port in (("nb", NB_PORT), ("sb", SB_PORT)):
+        assert node.appctl(db, "ovsdb-server/set-active-ovsdb-server", f"tcp:{NOWHERE}:{port}").returncode == 0
+        assert node.appctl(db, "ovsdb-server/connect-active-ovsdb-server").returncode == 0
+
+
+def recorded_ms(node: Node) -> int:
+    """When ``node``'s data was last known complete, as its position file says (first word)."""
+    return int((node.root / "db" / "ovndb-servers.position").read_text().split()[0])
+
+
+def test_a_replica_that_missed_writes_loses_to_one_that_did_not_whatever_the_times_say(lab3):
+    """Two backups of node1; node3's replication is cut off, node1 takes a write and commits
+    a barrier (its demote), and node1 is lost before anyone copied its final data (no
+    notifications reached node3). node3's time position is the newer one by more than the
+    election's tolerance (its last connected monitor ran later), yet it missed writes: the
+    election goes by the barriers, refuses node3 and promotes node2, which holds the write."""
+    a, b, c = lab3.nodes
+    fast = {"interval_ms": 1000}  # time positions count as equal within 1 interval + 1 s
+    start_all(lab3, a, b, c)
+    assert lab3.promote(a, [b, c]).rc == 0
+    promotion = held_barrier(a)  # committed by node1's promote
+    for node in (b, c):
+        wait_for(f"{node.name} to hold node1's promotion barrier", lambda node=node: held_barrier(node) == promotion)
+    assert b.run("monitor", master_ip=a.addr, **fast).rc == 0
+    time.sleep(2.5)
+    assert c.run("monitor", master_ip=a.addr, **fast).rc == 0
+    assert recorded_ms(c) - recorded_ms(b) > 2 * 1000  # by time alone, node3 is clearly fresher
+    cut_off(c)
+    a.nbctl("ls-add", "missed-by-node3")
+    assert a.run("demote", master_ip=a.addr).rc == 0
+    final = held_barrier(a)
+    assert final != promotion
+    wait_for("node2 to hold node1's final barrier", lambda: held_barrier(b) == final)
+    a.kill_all()
+    assert a.run("stop").rc == 0
+    assert held_barrier(c) == promotion and "missed-by-node3" not in c.switches()
+    res = lab3.promote(c, [b])
+    assert res.rc == 1, res
+    assert "node2 has fresher data (barrier " in res.reason and c.roles() == ("backup", "backup")
+    res = lab3.promote(b, [c])  # node3's newer time position does not refuse node2
+    assert res.rc == 0, res
+    assert "missed-by-node3" in b.switches()
 
 
 def test_a_backup_cut_off_from_a_failed_promoted_node_keeps_its_score_for_a_grace_period(lab2):
