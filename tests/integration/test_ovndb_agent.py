@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from ovndb_harness import NB_PORT, NOWHERE, SB_PORT, Lab, Node, have_ovn, wait_for
+from ovndb_harness import NB_PORT, NOWHERE, SB_PORT, Lab, Node, Result, have_ovn, wait_for
 
 pytestmark = [
     pytest.mark.skipif(not have_ovn(), reason="needs ovsdb-server, ovn-ctl, ovn-nbctl and crm_attribute"),
@@ -528,6 +528,59 @@ def test_a_replica_that_missed_writes_loses_to_one_that_did_not_whatever_the_tim
     res = lab3.promote(b, [c])  # node3's newer time position does not refuse node2
     assert res.rc == 0, res
     assert "missed-by-node3" in b.switches()
+
+
+def demote_for(lab: Lab, old: Node, new: Node) -> None:
+    """The first half of a switchover from ``old`` to ``new`` without the post-demote
+    notification: ``new`` first meets the demoted node's final data in its promote."""
+    pre_demote = lab.notify_vars("pre", "demote", demote=[old], promote=[new], active=[old, new], promoted=[old])
+    assert old.run("demote", notify=pre_demote, master_ip=old.addr).rc == 0
+
+
+def promote_after_demote(lab: Lab, old: Node, new: Node, **kw) -> Result:
+    """The second half: ``new``'s pre-promote notification and promote (``old`` was notified
+    in its demote already; it publishes nothing new)."""
+    pre = lab.notify_vars("pre", "promote", promote=[new], demote=[old], active=[old, new])
+    assert new.run("notify", notify=pre, master_ip=new.addr).rc == 0
+    return new.run("promote", notify=pre, master_ip=new.addr, **kw)
+
+
+def test_a_successor_that_missed_the_barrier_copies_before_the_election_and_is_promoted(lab2):
+    """The successor holds an older barrier than the demoted node until its hand-off copies
+    the final data: the election comes after the hand-off, so it is not refused."""
+    a, b = promoted_pair(lab2)
+    cut_off(b)
+    a.nbctl("ls-add", "missed-by-node2")
+    demote_for(lab2, a, b)
+    assert held_barrier(b) != held_barrier(a)
+    res = promote_after_demote(lab2, a, b)
+    assert res.rc == 0, res
+    assert "missed-by-node2" in b.switches() and b.roles() == ("active", "active")
+    assert "copied the demoted node's final data" in (b.root / "agent.log").read_text()
+
+
+def test_a_successor_whose_hand_off_failed_is_refused_rather_than_promoted_with_less_data(lab2):
+    """The demoted node stops answering right after its demote (SIGSTOP): the successor, cut
+    off before the barrier, neither finds it nor copies the final data, and still holds an
+    older barrier than the demoted node. Refused within the promote's budget, not promoted
+    with less data than another candidate holds."""
+    a, b = promoted_pair(lab2)
+    cut_off(b)
+    a.nbctl("ls-add", "missed-by-node2")
+    demote_for(lab2, a, b)
+    pids = [a.pid("nb"), a.pid("sb")]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        res = promote_after_demote(lab2, a, b, timeout_ms=10000)
+        took = time.monotonic() - started
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    assert res.rc == 1, res
+    assert "node1 has fresher data (barrier " in res.reason and took < 10
+    assert b.roles() == ("backup", "backup") and b.score() == "1" and a.score() == "5"
 
 
 def test_a_backup_cut_off_from_a_failed_promoted_node_keeps_its_score_for_a_grace_period(lab2):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ocf_agents.ocf.codes import GenericError
 
-from . import barrier, position, score
+from . import barrier, handoff, position, score
 from .state import read_state
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
@@ -47,38 +47,35 @@ def prepare(cfg: Config, n: Notification) -> None:
         cfg.files.candidates.write(" ".join(candidates))
 
 
-def elect(cfg: Config) -> Published | None:
-    """In promote: refuse to promote this node when another candidate's data is clearly
-    fresher (:func:`outranks`), and raise that node's score. Returns what a demoted candidate
-    published (a planned switchover: its address and barrier), if any: the freshest such
-    candidate's.
+def elect(cfg: Config) -> None:
+    """In promote: hold a demoted candidate's final data first (a planned switchover:
+    handoff.py), then refuse to promote this node when another candidate's data is still
+    clearly fresher (:func:`outranks`), and raise that node's score. A successor whose
+    hand-off failed (the barrier did not come, the copy did not finish) holds an older
+    barrier than the demoted node: refused, rather than promoted with less data.
 
     Without notifications nobody noted candidates, there is nothing to compare and the
     promotion goes ahead.
     """
     candidates = (cfg.files.candidates.take() or "").split()
     if not candidates:
-        return None
+        return
     published = dict(zip(candidates, cfg.ctx.cluster.concurrently(
         *[lambda node=node: position.published_by(cfg, node) for node in candidates])))
-    mine = position.read_position(cfg)
     offering = [node for node in candidates if published[node].offering]
-    # A demoted node's final data is this node's before it turns active (handoff.py): the
-    # barrier or a copy. Without that, a successor cut off from it would be refused in
-    # favour of the very node being moved away from.
-    my_barrier = max([barrier.held(cfg), *(barrier.parse(published[node].held) for node in offering)],
-                     key=barrier.rank)
+    if offering:
+        handoff.receive_final_data(cfg, published[max(offering, key=lambda node: published[node].position.ms)])
+    mine, my_barrier = position.read_position(cfg), barrier.held(cfg)
     fresher = [node for node in candidates if outranks(published[node], mine, my_barrier)]
-    if fresher:
-        best = max(fresher, key=lambda node: (barrier.rank(barrier.parse(published[node].held)),
-                                             published[node].position.ms))
-        cfg.ctx.cluster.set_promotion_score(int(cfg.ctx.params[score.REPLICATING]), node=best)
-        cfg.files.outranked.write(str(mine))
-        score.set_score(cfg, score.STALE, required=True)
-        raise GenericError(f"Not promoting {cfg.ctx.cluster.node_name()}: node {best} has fresher data "
-                           f"({why(published[best], mine, my_barrier)}); its promotion score is raised instead")
-    freshest = max(offering, key=lambda node: published[node].position.ms, default=None)
-    return published[freshest] if freshest else None
+    if not fresher:
+        return
+    best = max(fresher, key=lambda node: (barrier.rank(barrier.parse(published[node].held)),
+                                         published[node].position.ms))
+    cfg.ctx.cluster.set_promotion_score(int(cfg.ctx.params[score.REPLICATING]), node=best)
+    cfg.files.outranked.write(str(mine))
+    score.set_score(cfg, score.STALE, required=True)
+    raise GenericError(f"Not promoting {cfg.ctx.cluster.node_name()}: node {best} has fresher data "
+                       f"({why(published[best], mine, my_barrier)}); its promotion score is raised instead")
 
 
 def outranks(theirs: Published, mine: Position, my_barrier: Barrier | None) -> bool:

@@ -37,9 +37,7 @@ def promote(cfg: Config) -> int:
     if not state.all_answering:
         raise GenericError(f"Cannot promote: {state.describe()}")
     if not state.all_active:
-        offered = elect(cfg)
-        if offered is not None:
-            handoff.receive_final_data(cfg, offered)
+        elect(cfg)
         for db in cfg.dbs:
             cfg.active_conf(db).remove()
             ovsdb.make_active(db.database, cfg.patient_timeout())
