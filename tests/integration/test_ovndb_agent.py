@@ -220,6 +220,20 @@ def test_a_client_writing_to_a_backup_gets_a_clear_error_before_and_after_a_swit
     assert not {"to-the-backup", "to-the-demoted-node"} & b.switches()
 
 
+def test_each_barrier_counts_one_above_the_highest_its_databases_hold(lab2):
+    """A promote on new databases commits counter 1. The next barrier's counter comes from
+    the data, not from the node: one above the highest of both databases, a value of the
+    first version's form (``<node>:<ms>``) counting as 0."""
+    a, b = promoted_pair(lab2)
+    assert re.fullmatch(r"1:[0-9]+:node1", held_barrier(a))
+    a.nbctl("set", "NB_Global", ".", "external_ids:ovndb-servers-barrier=node1:1700000000000")
+    a.sbctl("set", "SB_Global", ".", "external_ids:ovndb-servers-barrier=7:1700000000000:node2")
+    assert a.run("demote", master_ip=a.addr).rc == 0
+    demoted = held_barrier(a)
+    assert re.fullmatch(r"8:[0-9]+:node1", demoted)
+    assert a.sbctl("get", "SB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"') == demoted
+
+
 def test_servers_that_turned_active_on_their_own_offer_nothing_when_demoted(lab2):
     """A backup told to stop replicating turns active without being promoted: its demote
     (Pacemaker's recovery) must not offer its data, or the other backups would follow it."""
