@@ -47,28 +47,30 @@ def prepare(cfg: Config, n: Notification) -> None:
         cfg.files.candidates.write(" ".join(candidates))
 
 
-def elect(cfg: Config) -> None:
+def elect(cfg: Config) -> str | None:
     """In promote: hold a demoted candidate's final data first (a planned switchover:
     handoff.py), then refuse to promote this node when another candidate's data is still
     clearly fresher (:func:`outranks`), and raise that node's score. A successor whose
     hand-off failed (the barrier did not come, the copy did not finish) holds an older
-    barrier than the demoted node: refused, rather than promoted with less data.
+    barrier than the demoted node: refused, rather than promoted with less data. Returns the
+    barrier the demoted node offered, if any.
 
     Without notifications nobody noted candidates, there is nothing to compare and the
     promotion goes ahead.
     """
     candidates = (cfg.files.candidates.take() or "").split()
     if not candidates:
-        return
+        return None
     published = dict(zip(candidates, cfg.ctx.cluster.concurrently(
         *[lambda node=node: position.published_by(cfg, node) for node in candidates])))
     offering = [node for node in candidates if published[node].offering]
-    if offering:
-        handoff.receive_final_data(cfg, published[max(offering, key=lambda node: published[node].position.ms)])
+    offered = published[max(offering, key=lambda node: published[node].position.ms)] if offering else None
+    if offered is not None:
+        handoff.receive_final_data(cfg, offered)
     mine, my_barrier = position.read_position(cfg), barrier.held(cfg)
     fresher = [node for node in candidates if outranks(published[node], mine, my_barrier)]
     if not fresher:
-        return
+        return offered.barrier if offered else None
     best = max(fresher, key=lambda node: (barrier.rank(barrier.parse(published[node].held)),
                                          published[node].position.ms))
     cfg.ctx.cluster.set_promotion_score(int(cfg.ctx.params[score.REPLICATING]), node=best)

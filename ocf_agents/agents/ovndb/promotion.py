@@ -37,11 +37,11 @@ def promote(cfg: Config) -> int:
     if not state.all_answering:
         raise GenericError(f"Cannot promote: {state.describe()}")
     if not state.all_active:
-        elect(cfg)
+        offered = elect(cfg)
         for db in cfg.dbs:
             cfg.active_conf(db).remove()
             ovsdb.make_active(db.database, cfg.patient_timeout())
-        mark_promotion(cfg)
+        mark_promotion(cfg, offered)
     cfg.files.role.write("{}")
     for db in cfg.dbs:
         ovsdb.ensure_global_row(db.database, cfg.timeout())
@@ -70,13 +70,15 @@ def promote(cfg: Config) -> int:
     return Rc.SUCCESS
 
 
-def mark_promotion(cfg: Config) -> None:
-    """Commit a barrier as soon as the servers are active, unless the last commit of both
-    databases is the barrier this node holds already (a switchover's, nothing written since):
-    every backup that replicates from this node then holds a newer barrier than one that
-    missed this node's data, and the election tells them apart by data, not by time."""
+def mark_promotion(cfg: Config, offered: str | None) -> None:
+    """Commit a barrier as soon as the servers are active: every backup that replicates from
+    this node then holds a newer barrier than one that missed this node's data or holds
+    another branch of it (a fail-over), and the election tells them apart by data, not by
+    time. Not when this node holds the barrier the demoted node ``offered`` as the last
+    commit of both databases (a switchover, nothing written since): a second barrier would
+    mark the same data, and cost every client monitoring the global rows one more update."""
     held = barrier.held(cfg)
-    if held is None or barrier.committed_after(cfg, held) is not None:
+    if held is None or str(held) != offered or barrier.committed_after(cfg, held) is not None:
         barrier.commit(cfg, "the backups' data positions are compared by time only until the next barrier")
 
 
