@@ -29,7 +29,7 @@ KEY = "ovndb-servers-barrier"
 
 
 class Barrier(Record):
-    """A barrier's value, ordered by :attr:`rank`."""
+    """A barrier's value, ordered by :func:`rank`."""
 
     counter: int
     ms: int
