@@ -74,11 +74,12 @@ def mark_promotion(cfg: Config, offered: str | None) -> None:
     """Commit a barrier as soon as the servers are active: every backup that replicates from
     this node then holds a newer barrier than one that missed this node's data or holds
     another branch of it (a fail-over), and the election tells them apart by data, not by
-    time. Not when this node holds the barrier the demoted node ``offered`` as the last
-    commit of both databases (a switchover, nothing written since): a second barrier would
-    mark the same data, and cost every client monitoring the global rows one more update."""
+    time. Not when this node holds the barrier the demoted node ``offered`` (a switchover):
+    the demote offers a barrier only when it was that node's last commit, and this node was
+    its read-only replica until now, so a second barrier would mark the same data and cost
+    every client monitoring the global rows one more update."""
     held = barrier.held(cfg)
-    if held is None or str(held) != offered or barrier.committed_after(cfg, held) is not None:
+    if held is None or str(held) != offered:
         barrier.commit(cfg, "the backups' data positions are compared by time only until the next barrier")
 
 
