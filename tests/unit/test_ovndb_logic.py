@@ -215,6 +215,7 @@ def test_a_demoted_node_publishes_its_offer_after_its_address():
         ("node1:", None),
         ("\u0661:2:node1", None),  # digits, but not ASCII ones
         ("garbage", None),
+        ("1:1700000000000:two words", None),  # would not stay one word of the published position
         ("", None),
         (None, None),
     ],

@@ -50,12 +50,15 @@ def _number(text: str) -> bool:
 
 def parse(text: str | None) -> Barrier | None:
     """A barrier as :class:`Barrier` writes it, or the first version's ``<node>:<ms>``;
-    None for anything else (no barrier, or a value nobody here wrote)."""
-    counter, _, rest = (text or "").partition(":")
+    None for anything else (no barrier, or a value nobody here wrote). A node name with
+    white space is refused too: a barrier is one word of the published position."""
+    if not text or text.split() != [text]:
+        return None
+    counter, _, rest = text.partition(":")
     ms, _, node = rest.partition(":")
     if _number(counter) and _number(ms) and node:
         return Barrier(int(counter), int(ms), node)
-    node, _, ms = (text or "").rpartition(":")
+    node, _, ms = text.rpartition(":")
     return Barrier(0, int(ms), node) if node and _number(ms) else None
 
 
