@@ -298,7 +298,7 @@ def set_global_external_id(db: Database, key: str, value: str, timeout: float = 
     """Set ``external_ids:key=value`` in the global row (an active server only: one commit).
 
     OVSDB replicates in commit order, so a replica that holds this value holds every commit
-    before it: the hand-off's barrier (docs/ovndb-monitor-states.md).
+    before it: the agent's barriers (ovndb/barrier.py, docs/ovndb-monitor-states.md).
     """
     mutations = [["external_ids", "delete", ["set", [key]]], ["external_ids", "insert", ["map", [[key, value]]]]]
     transact(db, [{"op": "mutate", "table": db.global_table, "where": [], "mutations": mutations}], timeout)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -16,7 +17,7 @@ import time
 
 import pytest
 
-from ovndb_harness import NB_PORT, NOWHERE, Lab, Node, have_ovn, wait_for
+from ovndb_harness import NB_PORT, NOWHERE, SB_PORT, Lab, Node, Result, have_ovn, wait_for
 
 pytestmark = [
     pytest.mark.skipif(not have_ovn(), reason="needs ovsdb-server, ovn-ctl, ovn-nbctl and crm_attribute"),
@@ -176,11 +177,16 @@ def test_planned_switchover_proves_the_final_data_by_the_barrier_without_a_copy(
 def assert_proven_by_the_barrier(new: Node, old: Node) -> None:
     """``new`` found ``old``'s barrier in both databases and copied nothing."""
     log = (new.root / "agent.log").read_text()
-    barrier = old.nbctl("get", "NB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"')
-    assert barrier.startswith(f"{old.name}:")
+    barrier = held_barrier(old)
+    assert re.fullmatch(rf"[0-9]+:[0-9]+:{old.name}", barrier)
     assert f"holds the demoted node's final data (barrier {barrier}): no copy needed" in log
     assert "copying the whole database" not in log and "copied the demoted node's final data" not in log
     assert new.sbctl("get", "SB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"') == barrier
+
+
+def held_barrier(node: Node) -> str:
+    """The barrier ``node``'s northbound database holds, read with ovn-nbctl."""
+    return node.nbctl("get", "NB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"')
 
 
 def test_standby_of_the_promoted_node_is_proven_by_the_barrier_before_it_stops(lab2):
@@ -192,7 +198,12 @@ def test_standby_of_the_promoted_node_is_proven_by_the_barrier_before_it_stops(l
     assert res.rc == 0, res
     assert a.pid("nb") is None and b.roles() == ("active", "active")
     assert "last-before-standby" in b.switches()
-    assert "holds the demoted node's final data (barrier node1:" in (b.root / "agent.log").read_text()
+    proven = re.search(r"holds the demoted node's final data \(barrier ([0-9]+):[0-9]+:node1\)",
+                       (b.root / "agent.log").read_text())
+    assert proven
+    # Promoted in a later transition, with no demoted candidate: a barrier of its own, which
+    # its future backups will hold and node1's data (stopped, no longer a candidate) does not.
+    assert re.fullmatch(rf"{int(proven[1]) + 1}:[0-9]+:node2", held_barrier(b))
 
 
 def test_a_client_writing_to_a_backup_gets_a_clear_error_before_and_after_a_switchover(lab2):
@@ -213,17 +224,33 @@ def test_a_client_writing_to_a_backup_gets_a_clear_error_before_and_after_a_swit
     assert not {"to-the-backup", "to-the-demoted-node"} & b.switches()
 
 
+def test_each_barrier_counts_one_above_the_highest_its_databases_hold(lab2):
+    """A promote on new databases commits counter 1. The next barrier's counter comes from
+    the data, not from the node: one above the highest of both databases, a value of the
+    first version's form (``<node>:<ms>``) counting as 0."""
+    a, b = promoted_pair(lab2)
+    assert re.fullmatch(r"1:[0-9]+:node1", held_barrier(a))
+    a.nbctl("set", "NB_Global", ".", "external_ids:ovndb-servers-barrier=node1:1700000000000")
+    a.sbctl("set", "SB_Global", ".", "external_ids:ovndb-servers-barrier=7:1700000000000:node2")
+    assert a.run("demote", master_ip=a.addr).rc == 0
+    demoted = held_barrier(a)
+    assert re.fullmatch(r"8:[0-9]+:node1", demoted)
+    assert a.sbctl("get", "SB_Global", ".", "external_ids:ovndb-servers-barrier").strip('"') == demoted
+
+
 def test_servers_that_turned_active_on_their_own_offer_nothing_when_demoted(lab2):
     """A backup told to stop replicating turns active without being promoted: its demote
     (Pacemaker's recovery) must not offer its data, or the other backups would follow it."""
     a, b = promoted_pair(lab2)
+    promotions = held_barrier(a)  # the one a committed when it was promoted
+    wait_for("node2 to hold it", lambda: held_barrier(b) == promotions)
     for db in ("nb", "sb"):
         b.appctl(db, "ovsdb-server/disconnect-active-ovsdb-server")
     assert b.roles() == ("active", "active")
     assert b.run("demote", master_ip=a.addr).rc == 0
     assert b.roles() == ("backup", "backup")
     assert not (b.rundir / "ovndb-servers.offer").exists()
-    assert "ovndb-servers-barrier" not in b.nbctl("get", "NB_Global", ".", "external_ids")
+    assert held_barrier(b) == promotions  # no barrier of its own
 
 
 def test_planned_switchover_copies_the_writes_the_successor_missed(lab2):
@@ -473,6 +500,105 @@ def test_equally_fresh_backups_are_not_refused_for_monitors_run_at_other_moments
     assert c.run("monitor", master_ip=a.addr, **MONITOR).rc == 0
     a.kill_all()
     assert lab3.promote(b, [c]).rc == 0
+
+
+def cut_off(node: Node) -> None:
+    """End ``node``'s replication sessions: both servers wait on nowhere, keeping their data."""
+    for db, port in (("nb", NB_PORT), ("sb", SB_PORT)):
+        assert node.appctl(db, "ovsdb-server/set-active-ovsdb-server", f"tcp:{NOWHERE}:{port}").returncode == 0
+        assert node.appctl(db, "ovsdb-server/connect-active-ovsdb-server").returncode == 0
+
+
+def recorded_ms(node: Node) -> int:
+    """When ``node``'s data was last known complete, as its position file says (first word)."""
+    return int((node.root / "db" / "ovndb-servers.position").read_text().split()[0])
+
+
+def test_a_replica_that_missed_writes_loses_to_one_that_did_not_whatever_the_times_say(lab3):
+    """Two backups of node1; node3's replication is cut off, node1 takes a write and commits
+    a barrier (its demote), and node1 is lost before anyone copied its final data (no
+    notifications reached node3). node3's time position is the newer one by more than the
+    election's tolerance (its last connected monitor ran later), yet it missed writes: the
+    election goes by the barriers, refuses node3 and promotes node2, which holds the write."""
+    a, b, c = lab3.nodes
+    fast = {"interval_ms": 1000}  # time positions count as equal within 1 interval + 1 s
+    start_all(lab3, a, b, c)
+    assert lab3.promote(a, [b, c]).rc == 0
+    promotion = held_barrier(a)  # committed by node1's promote
+    for node in (b, c):
+        wait_for(f"{node.name} to hold node1's promotion barrier", lambda node=node: held_barrier(node) == promotion)
+    assert b.run("monitor", master_ip=a.addr, **fast).rc == 0
+    time.sleep(2.5)
+    assert c.run("monitor", master_ip=a.addr, **fast).rc == 0
+    assert recorded_ms(c) - recorded_ms(b) > 2 * 1000  # by time alone, node3 is clearly fresher
+    cut_off(c)
+    a.nbctl("ls-add", "missed-by-node3")
+    assert a.run("demote", master_ip=a.addr).rc == 0
+    final = held_barrier(a)
+    assert final != promotion
+    wait_for("node2 to hold node1's final barrier", lambda: held_barrier(b) == final)
+    a.kill_all()
+    assert a.run("stop").rc == 0
+    assert held_barrier(c) == promotion and "missed-by-node3" not in c.switches()
+    res = lab3.promote(c, [b])
+    assert res.rc == 1, res
+    assert "node2 has fresher data (barrier " in res.reason and c.roles() == ("backup", "backup")
+    res = lab3.promote(b, [c])  # node3's newer time position does not refuse node2
+    assert res.rc == 0, res
+    assert "missed-by-node3" in b.switches()
+
+
+def demote_for(lab: Lab, old: Node, new: Node) -> None:
+    """The first half of a switchover from ``old`` to ``new`` without the post-demote
+    notification: ``new`` first meets the demoted node's final data in its promote."""
+    pre_demote = lab.notify_vars("pre", "demote", demote=[old], promote=[new], active=[old, new], promoted=[old])
+    assert old.run("demote", notify=pre_demote, master_ip=old.addr).rc == 0
+
+
+def promote_after_demote(lab: Lab, old: Node, new: Node, **kw) -> Result:
+    """The second half: ``new``'s pre-promote notification and promote (``old`` was notified
+    in its demote already; it publishes nothing new)."""
+    pre = lab.notify_vars("pre", "promote", promote=[new], demote=[old], active=[old, new])
+    assert new.run("notify", notify=pre, master_ip=new.addr).rc == 0
+    return new.run("promote", notify=pre, master_ip=new.addr, **kw)
+
+
+def test_a_successor_that_missed_the_barrier_copies_before_the_election_and_is_promoted(lab2):
+    """The successor holds an older barrier than the demoted node until its hand-off copies
+    the final data: the election comes after the hand-off, so it is not refused."""
+    a, b = promoted_pair(lab2)
+    cut_off(b)
+    a.nbctl("ls-add", "missed-by-node2")
+    demote_for(lab2, a, b)
+    assert held_barrier(b) != held_barrier(a)
+    res = promote_after_demote(lab2, a, b)
+    assert res.rc == 0, res
+    assert "missed-by-node2" in b.switches() and b.roles() == ("active", "active")
+    assert "copied the demoted node's final data" in (b.root / "agent.log").read_text()
+
+
+def test_a_successor_whose_hand_off_failed_is_refused_rather_than_promoted_with_less_data(lab2):
+    """The demoted node stops answering right after its demote (SIGSTOP): the successor, cut
+    off before the barrier, neither finds it nor copies the final data, and still holds an
+    older barrier than the demoted node. Refused within the promote's budget, not promoted
+    with less data than another candidate holds."""
+    a, b = promoted_pair(lab2)
+    cut_off(b)
+    a.nbctl("ls-add", "missed-by-node2")
+    demote_for(lab2, a, b)
+    pids = [a.pid("nb"), a.pid("sb")]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        res = promote_after_demote(lab2, a, b, timeout_ms=10000)
+        took = time.monotonic() - started
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    assert res.rc == 1, res
+    assert "node1 has fresher data (barrier " in res.reason and took < 10
+    assert b.roles() == ("backup", "backup") and b.score() == "1" and a.score() == "5"
 
 
 def test_a_backup_cut_off_from_a_failed_promoted_node_keeps_its_score_for_a_grace_period(lab2):

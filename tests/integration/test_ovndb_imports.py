@@ -93,7 +93,7 @@ def test_recurring_monitor_of_a_replicating_backup_imports_nothing_heavy(pair) -
     assert modules & HEAVY == set()
 
 
-def test_a_monitor_loads_neither_the_election_nor_the_hand_off_nor_notifications(pair) -> None:
+def test_a_monitor_loads_neither_the_election_nor_barriers_nor_the_hand_off_nor_notifications(pair) -> None:
     """The dispatcher imports an action's module only when that action runs."""
     _, a, b = pair
     for node in (a, b):
@@ -101,7 +101,7 @@ def test_a_monitor_loads_neither_the_election_nor_the_hand_off_nor_notifications
         assert rc in (0, 8)
         agent = {name.rpartition(".")[2] for name in modules if name.startswith("ocf_agents.agents.ovndb.")}
         assert "monitor" in agent
-        assert agent & {"election", "handoff", "notify", "promotion", "lifecycle"} == set()
+        assert agent & {"election", "barrier", "handoff", "notify", "promotion", "lifecycle"} == set()
 
 
 def test_probe_of_a_stopped_node_and_validate_all_import_nothing_heavy(tmp_path) -> None:

@@ -12,11 +12,13 @@ import subprocess
 
 import pytest
 
-from ocf_agents.agents.ovndb import state
+from ocf_agents.agents.ovndb import barrier, state
+from ocf_agents.agents.ovndb.barrier import Barrier
 from ocf_agents.agents.ovndb.config import Db
+from ocf_agents.agents.ovndb.election import outranks
 from ocf_agents.agents.ovndb.metadata import METADATA
 from ocf_agents.agents.ovndb.monitor import classify
-from ocf_agents.agents.ovndb.position import GRACE_SLACK_MS, Position, parse_position, parse_published
+from ocf_agents.agents.ovndb.position import GRACE_SLACK_MS, Position, Published, parse_position, parse_published
 from ocf_agents.ocf.codes import FailedPromotedError, GenericError, Rc
 from ocf_agents.ovs import ovsdb
 
@@ -189,6 +191,7 @@ def test_a_published_position_carries_the_hand_off_address_as_a_fourth_word():
     assert str(published) == "1700000000000 promoted 10000 10.99.0.3"
     assert parse_published("1700000000000 backup 30000").address is None
     assert parse_published(None).address is None
+    assert published.held is None  # an earlier version's form: its barrier is unknown
 
 
 def test_a_demoted_node_publishes_its_offer_after_its_address():
@@ -199,3 +202,76 @@ def test_a_demoted_node_publishes_its_offer_after_its_address():
     without = parse_published("1700000000000 promoted 10000 10.99.0.3 -")
     assert without.offering and without.barrier is None  # offered: the successor copies
 
+
+
+# -- barriers: the data position the election compares first -------------------------------------
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("3:1700000000000:node1", Barrier(3, 1700000000000, "node1")),
+        ("node1:1700000000000", Barrier(0, 1700000000000, "node1")),  # the first version's form
+        ("12:1700000000000:a:b", Barrier(12, 1700000000000, "a:b")),
+        ("3:x:node1", None),
+        ("node1:", None),
+        ("\u0661:2:node1", None),  # digits, but not ASCII ones
+        ("garbage", None),
+        ("1:1700000000000:two words", None),  # would not stay one word of the published position
+        ("", None),
+        (None, None),
+    ],
+)
+def test_barriers_are_parsed_back_from_what_they_write(text, expected):
+    parsed = barrier.parse(text)
+    assert parsed == expected
+    assert parsed is None or barrier.parse(str(parsed)) == parsed
+
+
+def test_barriers_rank_by_counter_then_time_and_no_barrier_lowest():
+    """The counter orders one history whatever the clocks say; the time only orders barriers
+    with the same counter (two branches after a fail-over to a node that missed one)."""
+    ascending = [None, Barrier(0, 9_000, "old-version"), Barrier(1, 5_000, "n2"), Barrier(1, 6_000, "n1"),
+                 Barrier(2, 1_000, "n1")]
+    assert sorted(reversed(ascending), key=barrier.rank) == ascending
+
+
+@pytest.mark.parametrize(
+    "text, address, offer, held",
+    [
+        ("1700000000000 backup 10000 held=2:1700000000005:node1", None, None, "2:1700000000005:node1"),
+        ("1700000000000 backup 10000 held=-", None, None, "-"),
+        ("1700000000000 promoted 10000 10.99.0.3 held=1:1700000000000:node1", "10.99.0.3", None,
+         "1:1700000000000:node1"),
+        ("1700000000000 promoted 10000 10.99.0.3 2:1700000000005:node1 held=2:1700000000005:node1", "10.99.0.3",
+         "2:1700000000005:node1", "2:1700000000005:node1"),
+    ],
+)
+def test_a_published_position_carries_the_held_barrier_as_a_keyword(text, address, offer, held):
+    published = parse_published(text)
+    assert (published.address, published.offer, published.held) == (address, offer, held)
+    assert tuple(published.position)[:2] == (1700000000000, "promoted" in text)
+    assert str(published) == text
+
+
+MINE = Position(100_000, False, 1000)  # equal within 2 s (1 s interval + 1 s clock skew)
+MY_BARRIER = Barrier(2, 50_000, "node1")
+
+
+@pytest.mark.parametrize(
+    "held, their_ms, my_barrier, wins",
+    [
+        ("3:60000:node2", 0, MY_BARRIER, True),  # a later barrier, though an older time
+        ("1:40000:node1", 200_000, MY_BARRIER, False),  # missed writes: a clearly newer time does not help
+        ("-", 200_000, MY_BARRIER, False),  # holds no barrier at all
+        ("node1:90000", 200_000, MY_BARRIER, False),  # the first version's barrier ranks below counted ones
+        ("2:50000:node1", 200_000, MY_BARRIER, True),  # the same barrier: the times decide
+        ("2:50000:node1", 101_500, MY_BARRIER, False),
+        (None, 200_000, MY_BARRIER, True),  # an earlier version published none: the times decide
+        (None, 101_500, MY_BARRIER, False),
+        ("-", 200_000, None, True),  # neither holds a barrier: the times decide
+        ("1:40000:node1", 0, None, True),
+    ],
+)
+def test_the_election_compares_barriers_first_and_times_only_when_they_do_not_decide(
+        held, their_ms, my_barrier, wins):
+    theirs = Published(Position(their_ms, False, 1000), None, None, held)
+    assert outranks(theirs, MINE, my_barrier) is wins

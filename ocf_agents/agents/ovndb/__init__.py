@@ -9,7 +9,8 @@ follows the promoted instance: an IPaddr2 VIP, or a load balancer).
 One module per responsibility, read in this order: :mod:`.metadata` (the parameters),
 :mod:`.config` (what they mean here), :mod:`.files` (the agent's own files), :mod:`.state`
 (the servers as they are), :mod:`.position` (how fresh the data is), :mod:`.score`,
-:mod:`.replication` (where each server replicates from), :mod:`.election`,
+:mod:`.replication` (where each server replicates from), :mod:`.barrier` (data positions
+the replicas can show), :mod:`.election`,
 :mod:`.handoff` (a switchover's final data), then the actions: :mod:`.monitor`,
 :mod:`.lifecycle` (start, stop), :mod:`.promotion` (promote, demote), :mod:`.notify`. Each
 action's module is imported only when that action runs: a monitor loads neither the

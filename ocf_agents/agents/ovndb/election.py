@@ -1,20 +1,26 @@
 """The election before a promotion (PAF's idea): everyone publishes its data position in the
 pre-promote notification, and the node to be promoted refuses when another candidate's data
-is clearly fresher, handing that node the higher score instead."""
+is clearly fresher, handing that node the higher score instead.
+
+Fresher means, first, holding a later barrier (barrier.py): a replica that holds barrier N
+holds every write before it, and one that holds only an older barrier missed at least the
+writes between the two, whatever the times say. Only when both hold the same barrier (or a
+node of an earlier version published none) do the time positions decide (position.py)."""
 
 from __future__ import annotations
 
 from ocf_agents.ocf.codes import GenericError
 
-from . import position, score
+from . import barrier, handoff, position, score
 from .state import read_state
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
 if TYPE_CHECKING:
     from ocf_agents.ocf.env import Notification
 
+    from .barrier import Barrier
     from .config import Config
-    from .position import Published
+    from .position import Position, Published
 
 
 def refresh_position(cfg: Config) -> None:
@@ -34,17 +40,20 @@ def prepare(cfg: Config, n: Notification) -> None:
     me = cfg.ctx.cluster.node_name()
     if n.demote.unames:
         refresh_position(cfg)
-    position.publish(cfg)
+    position.publish(cfg, barrier.held(cfg))
     if me in n.promote.unames:
         leaving = set(n.stop.unames) | {me}
         candidates = sorted((set(n.active.unames) | set(n.start.unames)) - leaving)
         cfg.files.candidates.write(" ".join(candidates))
 
 
-def elect(cfg: Config) -> Published | None:
-    """In promote: refuse to promote this node when another candidate's data is clearly
-    fresher, and raise that node's score. Returns what a demoted candidate published (a
-    planned switchover: its address and barrier), if any: the freshest such candidate's.
+def elect(cfg: Config) -> str | None:
+    """In promote: hold a demoted candidate's final data first (a planned switchover:
+    handoff.py), then refuse to promote this node when another candidate's data is still
+    clearly fresher (:func:`outranks`), and raise that node's score. A successor whose
+    hand-off failed (the barrier did not come, the copy did not finish) holds an older
+    barrier than the demoted node: refused, rather than promoted with less data. Returns the
+    barrier the demoted node offered, if any.
 
     Without notifications nobody noted candidates, there is nothing to compare and the
     promotion goes ahead.
@@ -52,18 +61,43 @@ def elect(cfg: Config) -> Published | None:
     candidates = (cfg.files.candidates.take() or "").split()
     if not candidates:
         return None
-    mine = position.read_position(cfg)
     published = dict(zip(candidates, cfg.ctx.cluster.concurrently(
         *[lambda node=node: position.published_by(cfg, node) for node in candidates])))
-    best = max(published, key=lambda node: published[node].position.ms)
-    theirs = published[best].position
-    if theirs.clearly_fresher(mine):
-        cfg.ctx.cluster.set_promotion_score(int(cfg.ctx.params[score.REPLICATING]), node=best)
-        cfg.files.outranked.write(str(mine))
-        score.set_score(cfg, score.STALE, required=True)
-        raise GenericError(f"Not promoting {cfg.ctx.cluster.node_name()}: node {best} has fresher data "
-                           f"(position {theirs.ms} > {mine.ms}, monitor intervals "
-                           f"{theirs.interval_ms}/{mine.interval_ms} ms); its promotion score is raised instead")
     offering = [node for node in candidates if published[node].offering]
-    freshest = max(offering, key=lambda node: published[node].position.ms, default=None)
-    return published[freshest] if freshest else None
+    offered = published[max(offering, key=lambda node: published[node].position.ms)] if offering else None
+    if offered is not None:
+        handoff.receive_final_data(cfg, offered)
+    mine, my_barrier = position.read_position(cfg), barrier.held(cfg)
+    fresher = [node for node in candidates if outranks(published[node], mine, my_barrier)]
+    if not fresher:
+        return offered.barrier if offered else None
+    best = max(fresher, key=lambda node: (barrier.rank(barrier.parse(published[node].held)),
+                                         published[node].position.ms))
+    cfg.ctx.cluster.set_promotion_score(int(cfg.ctx.params[score.REPLICATING]), node=best)
+    cfg.files.outranked.write(str(mine))
+    score.set_score(cfg, score.STALE, required=True)
+    raise GenericError(f"Not promoting {cfg.ctx.cluster.node_name()}: node {best} has fresher data "
+                       f"({why(published[best], mine, my_barrier)}); its promotion score is raised instead")
+
+
+def outranks(theirs: Published, mine: Position, my_barrier: Barrier | None) -> bool:
+    """A candidate's data is clearly fresher than this node's: a later barrier, or the same
+    barrier (or none published: an earlier version) and a clearly newer time position."""
+    ranks = _barrier_ranks(theirs, my_barrier)
+    return ranks[0] > ranks[1] if ranks else theirs.position.clearly_fresher(mine)
+
+
+def why(theirs: Published, mine: Position, my_barrier: Barrier | None) -> str:
+    """What made ``theirs`` outrank this node (:func:`outranks`), for the exit reason."""
+    if _barrier_ranks(theirs, my_barrier):
+        return f"barrier {theirs.held} against {my_barrier or 'none'} here"
+    return (f"position {theirs.position.ms} > {mine.ms}, monitor intervals "
+            f"{theirs.position.interval_ms}/{mine.interval_ms} ms")
+
+
+def _barrier_ranks(theirs: Published, my_barrier: Barrier | None) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Both barriers' ranks when they decide: both known and different."""
+    if theirs.held is None:
+        return None
+    ranks = barrier.rank(barrier.parse(theirs.held)), barrier.rank(my_barrier)
+    return ranks if ranks[0] != ranks[1] else None

@@ -8,7 +8,7 @@ Three parts:
   Pacemaker moves the VIP away before the demote, their sessions go on.
 - The demote commits a *barrier* after client writes have stopped (the VIP is gone, ovn-northd
   stopped) and before the servers turn read-only: ``external_ids:ovndb-servers-barrier`` in
-  NB_Global and SB_Global, a key OVN does not read (:func:`commit_barrier`). A server turned
+  NB_Global and SB_Global, a key OVN does not read (barrier.py). A server turned
   backup keeps serving its replication sessions, and OVSDB replicates in commit order: a
   replica that holds the barrier holds every write before it. The demoted node publishes the
   barrier with its address (position.py).
@@ -27,7 +27,7 @@ from ocf_agents.ocf.codes import OCFError
 from ocf_agents.ovs import ovsdb
 from ocf_agents.ovs.unixctl import UnixctlError
 
-from . import position
+from . import barrier, position
 from .state import State, read_state
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
@@ -36,11 +36,11 @@ if TYPE_CHECKING:
 
     from ocf_agents.ocf.env import Notification
 
+    from .barrier import Barrier
     from .config import Config
     from .position import Published
 
 CONNECT_WAIT = 3.0  # seconds a node may take to reach the demoted node
-BARRIER_KEY = "ovndb-servers-barrier"
 BARRIER_WAIT = 2.0  # seconds a replica may take to receive the barrier over a live session
 
 
@@ -66,7 +66,7 @@ def listen(cfg: Config) -> None:
         cfg.files.handoff.write(address)
 
 
-def offer(cfg: Config, barrier: str | None) -> None:
+def offer(cfg: Config, offered: Barrier | None) -> None:
     """Publish this demoted node's address and barrier, for its successor and the backups.
 
     Offered whenever a promoted node is demoted: Pacemaker usually promotes the successor in
@@ -75,9 +75,9 @@ def offer(cfg: Config, barrier: str | None) -> None:
     in the post-demote notification) and again in the pre-promote notification.
     """
     listen(cfg)
-    cfg.files.offer.write(barrier or position.NO_BARRIER)
+    cfg.files.offer.write(str(offered) if offered else position.NO_BARRIER)
     try:
-        position.publish(cfg)
+        position.publish(cfg, barrier.held(cfg))
     except OCFError as err:
         cfg.ctx.log.warning(f"{err.reason}: the backups will look for this node's final data at the promotion only")
 
@@ -90,42 +90,19 @@ def withdraw(cfg: Config) -> None:
     cfg.files.offer.remove()
 
 
-def commit_barrier(cfg: Config) -> str | None:
-    """Commit a new barrier in both databases (still active, no client writing any more)
-    and return it; None, logged, when a server refuses (the successor will copy instead)."""
-    barrier = f"{cfg.ctx.cluster.node_name()}:{position.now_ms()}"
-    try:
-        for db in cfg.dbs:
-            ovsdb.set_global_external_id(db.database, BARRIER_KEY, barrier, cfg.timeout())
-    except ovsdb.OvsdbError as err:
-        cfg.ctx.log.warning(f"no barrier committed ({err}): the successor will copy the whole database")
-        return None
-    return barrier
-
-
-def confirm_barrier(cfg: Config, barrier: str | None) -> str | None:
-    """``barrier`` if it is the last commit of both databases now that they are backups;
+def confirm_barrier(cfg: Config, committed: Barrier | None) -> Barrier | None:
+    """``committed`` if it is the last commit of both databases now that they are backups;
     None, logged, if anything was committed after it (a client on the local socket, or
     through a load balancer, wrote between the barrier and the role change): holding the
     barrier would not prove holding that write, so the successor copies instead."""
-    if barrier is None:
+    if committed is None:
         return None
-    for db in cfg.dbs:
-        last = ovsdb.last_commit(cfg.db_file(db)) or {}
-        if set(last) - {"_date", "_comment", "_is_diff"} != {db.database.global_table} or \
-                barrier not in str(last[db.database.global_table]):
-            cfg.ctx.log.warning(f"the {db.title} database committed a write after the barrier {barrier}: "
-                                "the successor will copy the whole database")
-            return None
-    return barrier
-
-
-def holds_barrier(cfg: Config, barrier: str) -> bool:
-    """Both databases of this node hold ``barrier`` in their own copy."""
-    try:
-        return all(ovsdb.global_external_id(db.database, BARRIER_KEY, cfg.timeout()) == barrier for db in cfg.dbs)
-    except ovsdb.OvsdbError:
-        return False
+    title = barrier.committed_after(cfg, committed)
+    if title is not None:
+        cfg.ctx.log.warning(f"the {title} database committed a write after the barrier {committed}: "
+                            "the successor will copy the whole database")
+        return None
+    return committed
 
 
 def receive_final_data(cfg: Config, offered: Published) -> None:
@@ -133,7 +110,7 @@ def receive_final_data(cfg: Config, offered: Published) -> None:
     if offered.barrier:
         try:
             cfg.ctx.budget.wait_for(f"the demoted node's barrier {offered.barrier}",
-                                    lambda: holds_barrier(cfg, offered.barrier), 0.02,
+                                    lambda: barrier.holds(cfg, offered.barrier), 0.02,
                                     limit=min(BARRIER_WAIT, cfg.ctx.budget.remaining() / 4))
             cfg.ctx.log.info(f"holds the demoted node's final data (barrier {offered.barrier}): no copy needed")
             return

@@ -1,10 +1,14 @@
 """How fresh a node's data is, recorded on the node and published for the election.
 
 The published form is the one place the election's inputs are written and read (PAF's
-idea): ``"<ms> promoted|backup <interval_ms> [<address> [<offer>]]"`` in a private node
-attribute. The address is where this node's databases listen for the backups' replication
-(promoted) and for its successor's hand-off (just demoted). The offer is there only on a node
-demoted from promoted: the barrier it committed then, or ``-`` when it has none (handoff.py).
+idea): ``"<ms> promoted|backup <interval_ms> [<address> [<offer>]] held=<barrier>"`` in a
+private node attribute. The address is where this node's databases listen for the backups'
+replication (promoted) and for its successor's hand-off (just demoted). The offer is there only
+on a node demoted from promoted: the barrier it committed then, or ``-`` when it has none
+(handoff.py). ``held=`` names the last barrier this node's databases hold (its data position,
+barrier.py), ``-`` for none; it is a keyword, not a position, because a backup has neither
+address nor offer. Forms without it (3 to 5 words, from earlier versions) still parse: that
+node's barrier is unknown, and the election compares its time position only.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ TYPE_CHECKING = False  # typing is for the type checker only: every action would
 if TYPE_CHECKING:
     from ocf_agents.ocf.agent import Context
 
+    from .barrier import Barrier
     from .config import Config
 
 # Cluster nodes' clocks agree to well within this (chrony/NTP): positions compare with it.
@@ -56,19 +61,23 @@ class Position(Record):
         return now - self.ms <= 2 * self.interval_ms + GRACE_SLACK_MS
 
 
-NO_BARRIER = "-"  # an offer without a barrier: the successor copies
+NO_BARRIER = "-"  # an offer without a barrier (the successor copies), or no barrier held
+HELD = "held="  # the keyword of the barrier a node holds, in the published form
 
 
 class Published(Record):
     """A node's published position, the address its databases listen on for the others'
-    replication, if any, and its hand-off offer, if it was just demoted from promoted."""
+    replication, if any, its hand-off offer, if it was just demoted from promoted, and the
+    barrier its databases hold."""
 
     position: Position
     address: str | None
     offer: str | None = None  # the barrier, or NO_BARRIER
+    held: str | None = None  # the barrier, NO_BARRIER, or None: not published (an earlier version)
 
     def __str__(self) -> str:
-        return " ".join(filter(None, (str(self.position), self.address, self.address and self.offer)))
+        held = self.held and HELD + self.held
+        return " ".join(filter(None, (str(self.position), self.address, self.address and self.offer, held)))
 
     @property
     def offering(self) -> bool:
@@ -90,9 +99,12 @@ def parse_position(text: str | None) -> Position:
 
 
 def parse_published(text: str | None) -> Published:
-    """A published position; the address is its fourth word, the offer its fifth."""
+    """A published position; the address is its fourth word, the offer its fifth, the held
+    barrier the word after ``held=``, wherever it stands."""
     words = (text or "").split()
-    return Published(parse_position(text), *(words[3:5] + [None, None])[:2])
+    held = [word.removeprefix(HELD) for word in words[3:] if word.startswith(HELD)]
+    rest = [word for word in words[3:] if not word.startswith(HELD)]
+    return Published(parse_position(text), *(rest[:2] + [None, None])[:2], held[-1] if held else None)
 
 
 def read_position(cfg: Config) -> Position:
@@ -116,11 +128,12 @@ def position_attribute(ctx: Context) -> str:
     return f"{ctx.env.resource_name}-data-position-private"
 
 
-def publish(cfg: Config, position: Position | None = None) -> None:
-    """This node's data position (``position``, or the recorded one), for the others'
-    election and replication, with the address its databases listen on for them and its
-    hand-off offer when it was just demoted."""
-    published = Published(position or read_position(cfg), cfg.files.handoff.read(), cfg.files.offer.read())
+def publish(cfg: Config, held: Barrier | None, position: Position | None = None) -> None:
+    """This node's data position (``position``, or the recorded one, and the barrier it
+    ``held``: barrier.held), for the others' election and replication, with the address its
+    databases listen on for them and its hand-off offer when it was just demoted."""
+    published = Published(position or read_position(cfg), cfg.files.handoff.read(), cfg.files.offer.read(),
+                          str(held) if held else NO_BARRIER)
     cfg.ctx.cluster.set_private_attribute(position_attribute(cfg.ctx), str(published))
 
 

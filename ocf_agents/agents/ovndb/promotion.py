@@ -1,5 +1,6 @@
 """The promote and demote actions: both servers active (after the election and, in a planned
-switchover, the demoted node's final data), or both backups again."""
+switchover, the demoted node's final data, and a barrier marking the promotion), or both
+backups again."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from ocf_agents.net import route
 from ocf_agents.ocf.codes import GenericError, Rc
 from ocf_agents.ovs import ovsdb
 
-from . import handoff, score
+from . import barrier, handoff, score
 from .election import elect
 from .files import NodeFile
 from .monitor import note_restarts
@@ -37,11 +38,10 @@ def promote(cfg: Config) -> int:
         raise GenericError(f"Cannot promote: {state.describe()}")
     if not state.all_active:
         offered = elect(cfg)
-        if offered is not None:
-            handoff.receive_final_data(cfg, offered)
         for db in cfg.dbs:
             cfg.active_conf(db).remove()
             ovsdb.make_active(db.database, cfg.patient_timeout())
+        mark_promotion(cfg, offered)
     cfg.files.role.write("{}")
     for db in cfg.dbs:
         ovsdb.ensure_global_row(db.database, cfg.timeout())
@@ -62,11 +62,25 @@ def promote(cfg: Config) -> int:
     promoted_with = read_position(cfg)
     record_position(cfg, promoted=True)
     cluster = cfg.ctx.cluster
+    held = barrier.held(cfg)
     cluster.concurrently(
         lambda: cluster.set_cluster_property(REPL_INFO, cluster.node_name(), set_id=REPL_INFO_SET),
         lambda: score.set_score(cfg, score.PROMOTED, required=True),
-        lambda: publish(cfg, promoted_with))  # the address the backups replicate from (replication.py)
+        lambda: publish(cfg, held, promoted_with))  # the address the backups replicate from (replication.py)
     return Rc.SUCCESS
+
+
+def mark_promotion(cfg: Config, offered: str | None) -> None:
+    """Commit a barrier as soon as the servers are active: every backup that replicates from
+    this node then holds a newer barrier than one that missed this node's data or holds
+    another branch of it (a fail-over), and the election tells them apart by data, not by
+    time. Not when this node holds the barrier the demoted node ``offered`` (a switchover):
+    the demote offers a barrier only when it was that node's last commit, and this node was
+    its read-only replica until now, so a second barrier would mark the same data and cost
+    every client monitoring the global rows one more update."""
+    held = barrier.held(cfg)
+    if held is None or str(held) != offered:
+        barrier.commit(cfg, "the backups' data positions are compared by time only until the next barrier")
 
 
 def hint_nonlocal_bind(cfg: Config) -> None:
@@ -99,14 +113,15 @@ def demote(cfg: Config) -> int:
     # (a backup told to stop replicating) took no client's writes, and the backups must not
     # follow them.
     offers = was_promoted and cfg.files.role.exists()
-    barrier = handoff.commit_barrier(cfg) if offers and state.all_active else None
+    committed = barrier.commit(cfg, "the successor will copy the whole database") \
+        if offers and state.all_active else None
     listen_as_backup(cfg)
     point_backups(cfg, promoted_address(cfg, present_promoted(cfg.ctx)))
     wait_until(cfg, "both databases backups", lambda st: st.all_backups)
     if was_promoted:
         record_position(cfg, promoted=True)
     if offers:
-        handoff.offer(cfg, handoff.confirm_barrier(cfg, barrier))
+        handoff.offer(cfg, handoff.confirm_barrier(cfg, committed))
     cfg.files.role.remove()
     kind = score.REPLICATING if was_promoted else score.backup_score(cfg, read_state(cfg))
     score.set_score(cfg, kind, required=True)
