@@ -7,7 +7,9 @@ which is what a drill must compare it with.
 
 from __future__ import annotations
 
+import os
 import subprocess
+from pathlib import Path
 
 from ocf_agents.ovs import ovsdb
 
@@ -67,3 +69,45 @@ def client_neighbour(address: str) -> str:
     """The MAC the client's neighbour table holds for ``address`` ("" when none)."""
     out = run(in_client_netns(["ip", "neigh", "show", address])).stdout.split()
     return out[out.index("lladdr") + 1] if "lladdr" in out else ""
+
+
+NORTHD_COMM = "ovn-northd"
+
+
+def pid_namespace(pid: int) -> str:
+    """The PID namespace of ``pid`` ("" when it is gone): a lab machine's processes share
+    its INIT's."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return ""
+
+
+def processes_named(comm: str) -> list[int]:
+    """Root-namespace PIDs of the live processes whose name is ``comm`` (read from /proc,
+    no process spawned: samplers call this every 0.1 s)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            name = Path(f"/proc/{entry}/comm").read_text().strip()
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if name == comm and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def northd_pids(lab: Lab) -> dict[str, list[int]]:
+    """The ovn-northd processes of each running node that has any (node name -> PIDs in the
+    root namespace: ovn-ctl starts it with ``--monitor``, so a monitor and its child)."""
+    by_namespace = {pid_namespace(pid): node for node in lab.running()
+                    if (pid := init_pid(node)) is not None}
+    found: dict[str, list[int]] = {}
+    for pid in processes_named(NORTHD_COMM):
+        node = by_namespace.get(pid_namespace(pid))
+        if node is not None:
+            found.setdefault(node.name, []).append(pid)
+    return found
