@@ -15,6 +15,7 @@ from lab_pool import LabPool
 
 from ocf_agents.lab import agents
 from ocf_agents.lab.drill import OVNDB, Drill, StepResult, replicating
+from ocf_agents.lab.drill.probes import northd_pids
 from ocf_agents.lab.lab import Lab
 
 VARIANTS = {  # agent -> the clone's primitive in the CIB, as (provider, type)
@@ -72,3 +73,15 @@ def test_crash_of_the_promoted_node_fails_over_and_it_rejoins(drill: Drill,
     assert crashed.facts["rejoined as"] == (
         "replicating backup" if agents.replicated(drill.agent) else "unpromoted")
     assert ("lost writes" in crashed.facts) != agents.replicated(drill.agent)  # floor: not counted
+
+
+def test_ovn_northd_follows_the_promoted_node_and_a_new_port_comes_up_after_the_crash(
+        drill: Drill, crashed: StepResult) -> None:
+    """OVN's agent with its own manage_northd=yes: ovn-northd on the promoted node only, the
+    bring-up's port still bound after the crash and a port created after it up on a chassis.
+    The floor runs no OVN at all: nothing is measured there."""
+    if not agents.replicated(drill.agent):
+        assert (crashed.port_up, crashed.northd) == (None, "-")
+        return
+    assert sorted(northd_pids(drill.lab)) == [crashed.promoted_after]
+    assert crashed.port_up is not None and crashed.facts["bindings kept"] == "1/1"
