@@ -14,7 +14,7 @@ import time
 from typing import Iterator
 
 import pytest
-from lab_pool import LabPool, ocf_agents_cli
+from lab_pool import LabPool, brought_up_drill, ocf_agents_cli
 
 from ocf_agents.lab.chassis import INTEGRATION_BRIDGE, external_ids, sb_remote
 from ocf_agents.lab.drill import Drill, StepResult, summary
@@ -27,16 +27,8 @@ from ocf_agents.lab.writer import in_client_netns
 
 @pytest.fixture(scope="module")
 def drill(lab_pool: LabPool) -> Iterator[Drill]:
-    lab = lab_pool.get(3)
-    drill = Drill(lab)
-    try:
-        result = drill.step("bring-up", drill.bring_up)
-        if not result.ok:
-            pytest.fail(f"bring-up: {result.outcome}")
+    with brought_up_drill(lab_pool, 3) as drill:
         yield drill
-    finally:
-        drill.stop_clients()
-        lab_pool.drop()
 
 
 def ovs(drill: Drill, chassis, *args: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
-from lab_pool import LabPool
+from lab_pool import LabPool, brought_up_drill
 
 from ocf_agents.lab import agents
 from ocf_agents.lab.drill import OVNDB, Drill, StepResult, replicating
@@ -26,16 +26,9 @@ VARIANTS = {  # agent -> the clone's primitive in the CIB, as (provider, type)
 
 @pytest.fixture(scope="module", params=list(VARIANTS))
 def drill(request: pytest.FixtureRequest, lab_pool: LabPool) -> Iterator[Drill]:
-    lab = lab_pool.get(2, request.param)
-    drill = Drill(lab, writer_spacing=0.1)  # as the bench runs it
-    try:
-        result = drill.step("bring-up", drill.bring_up)
-        if not result.ok:
-            pytest.fail(f"bring-up with {request.param}: {result.outcome}")
+    # writes spaced as the bench runs them
+    with brought_up_drill(lab_pool, 2, request.param, writer_spacing=0.1) as drill:
         yield drill
-    finally:
-        drill.stop_clients()
-        lab_pool.drop()
 
 
 @pytest.fixture(scope="module")

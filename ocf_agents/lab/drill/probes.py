@@ -102,7 +102,7 @@ def processes_named(comm: str) -> list[int]:
 
 def northd_pids(lab: Lab) -> dict[str, list[int]]:
     """The ovn-northd processes of each running node that has any (node name -> PIDs in the
-    root namespace: ovn-ctl starts it with ``--monitor``, so a monitor and its child)."""
+    root namespace; the ``--monitor`` parent ovn-ctl starts is named ``monitor``)."""
     by_namespace = {pid_namespace(pid): node for node in lab.running()
                     if (pid := init_pid(node)) is not None}
     found: dict[str, list[int]] = {}

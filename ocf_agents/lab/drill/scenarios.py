@@ -128,9 +128,10 @@ class Drill(Runner):
         self.count_lost(r, t0)
 
     def kill_northd(self, r: StepResult) -> None:
-        """SIGKILL ovn-northd on the promoted node (its ``--monitor`` parent too, which would
-        restart it unseen): the agent's monitor must notice and the cluster recover it; a port
-        created after the kill must come up."""
+        """SIGKILL ovn-northd on the promoted node (its ``--monitor`` parent, named
+        ``monitor``, restarts it only after a crash signal, not after SIGKILL): the agent's
+        monitor must notice and the cluster recover it; a port created after the kill must
+        come up."""
         self.needs()
         before = self.settled()
         r.promoted_before = before.name
