@@ -10,7 +10,7 @@ import pytest
 
 from ocf_agents.lab import agents, layout
 from ocf_agents.lab.chassis import Chassis, all_chassis, boot_plan, external_ids
-from ocf_agents.lab.drill import StepResult, resources
+from ocf_agents.lab.drill import StepResult, resources, samplers
 from ocf_agents.lab.drill.binding import (DOWN, MISSING, UNKNOWN, UP, ProbePort, parse_bound,
                                           parse_up)
 from ocf_agents.lab.drill.results import COLUMNS
@@ -102,3 +102,38 @@ def test_the_summary_shows_where_northd_ran_and_when_the_new_port_came_up() -> N
     cells = {header: cell(result) for header, cell in COLUMNS}
     assert cells["northd"] == "61/70 max 1" and cells["port up (s)"] == "7.25"
     assert {h: c(StepResult("x")) for h, c in COLUMNS}["port up (s)"] == "-"
+
+
+class FakeLab:
+    """What NorthdSampler asks of a lab: its nodes by name and which are cut off."""
+
+    def __init__(self, cut_off: set[str]) -> None:
+        self.cut_off = cut_off
+
+    def node(self, name: str) -> Node:
+        return Node(int(name[-1]))
+
+    def is_cut_off(self, node: Node) -> bool:
+        return node.name in self.cut_off
+
+
+def test_the_northd_sampler_counts_one_on_the_promoted_node_none_and_two(monkeypatch) -> None:
+    """Samples of a partition: node1 promoted, a hand-over with none, node2 started while the
+    cut-off node1 still runs its own, then node2 alone (with the VIP)."""
+    seen = iter([{"node1": [11]}, {}, {"node1": [11], "node2": [22]}, {"node2": [22]}])
+    monkeypatch.setattr(samplers, "northd_pids", lambda lab: next(seen))
+    monkeypatch.setattr(samplers, "holds_address", lambda node, address: True)
+    sampler = samplers.NorthdSampler(FakeLab(cut_off={"node1"}))
+    for _ in range(4):
+        sampler.sample()
+    assert (sampler.samples, sampler.on_promoted, sampler.none) == (4, 2, 1)
+    assert (sampler.max_running, sampler.max_reachable, sampler.overlap) == (2, 1, "node2")
+    assert sampler.describe() == "2/4 max 2"
+
+
+def test_northd_elsewhere_than_the_vip_is_not_on_the_promoted_node(monkeypatch) -> None:
+    monkeypatch.setattr(samplers, "northd_pids", lambda lab: {"node3": [33]})
+    monkeypatch.setattr(samplers, "holds_address", lambda node, address: False)
+    sampler = samplers.NorthdSampler(FakeLab(cut_off=set()))
+    sampler.sample()
+    assert (sampler.on_promoted, sampler.max_reachable) == (0, 1)
