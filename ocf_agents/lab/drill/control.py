@@ -59,7 +59,7 @@ class ControlPlane:
                 yield
             finally:
                 self._collect(result)
-        result.northd = self.sampler.describe()
+                result.northd = self.sampler.describe()
 
     def _collect(self, result: StepResult) -> None:
         probe, self._probe = self._probe, None
