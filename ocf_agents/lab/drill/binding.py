@@ -129,22 +129,30 @@ def working(port: ProbePort) -> bool:
 
 
 def bind_port(port: ProbePort, since: float, stop: threading.Event | None = None,
-              timeout: float = BIND_TIMEOUT_S) -> float:
+              timeout: float = BIND_TIMEOUT_S, phases: dict[str, float] | None = None) -> float:
     """Create ``port`` through the NB VIP (again until acknowledged, and again if it is lost),
     plug it on its chassis and wait until it is bound there and up; the seconds from
-    ``since`` (time.monotonic()) to that moment. LabError when it does not happen within
-    ``timeout`` or ``stop`` is set."""
+    ``since`` (time.monotonic()) to that moment. ``phases`` gets the seconds from ``since``
+    to where the time went: ``created`` (the last acknowledged create), ``bound`` (first seen
+    bound in the southbound) and ``up`` (first seen up in the northbound). LabError when it
+    does not happen within ``timeout`` or ``stop`` is set."""
+    phases = {} if phases is None else phases
     deadline = time.monotonic() + timeout
     created = plugged = False
     while time.monotonic() < deadline and not (stop and stop.is_set()):
         if not created:
             created = create(port)
+            if created:
+                phases["created"] = time.monotonic() - since
         elif not plugged:
             plug(port)
             plugged = True
         else:
-            state = nb_state(port)
-            if state == UP and bound(port):
+            state, is_bound = nb_state(port), bound(port)
+            for phase, seen in (("bound", is_bound), ("up", state == UP)):
+                if seen:
+                    phases.setdefault(phase, time.monotonic() - since)
+            if state == UP and is_bound:
                 return time.monotonic() - since
             created = state != MISSING
         time.sleep(0 if created and not plugged else POLL_S)
@@ -160,6 +168,7 @@ class BindingProbe:
         self.port = port
         self.since = since
         self.seconds: float | None = None
+        self.phases: dict[str, float] = {}  # bind_port's: where the time went
         self.error = ""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"bind {port.lsp}", daemon=True)
@@ -167,7 +176,7 @@ class BindingProbe:
 
     def _run(self) -> None:
         try:
-            self.seconds = bind_port(self.port, self.since, self._stop)
+            self.seconds = bind_port(self.port, self.since, self._stop, phases=self.phases)
         except LabError as err:
             self.error = str(err)
 

@@ -66,6 +66,7 @@ class ControlPlane:
         if probe is None:
             return
         result.port_up = probe.result()
+        result.facts["new port (s)"] = ", ".join(f"{k} {v:.2f}" for k, v in probe.phases.items())
         if result.port_up is None:
             result.facts["new port"] = probe.error
         else:
