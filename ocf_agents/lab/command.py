@@ -6,13 +6,13 @@ import argparse
 import sys
 from typing import Callable
 
-from . import agents
+from . import agents, chassis
 from . import lab as lab_mod
 from .layout import MAX_NODES, LabError
 
 
 def _up(args: argparse.Namespace) -> int:
-    lab_mod.up(args.nodes, args.provider, args.agent)
+    lab_mod.up(args.nodes, args.provider, args.agent, chassis_count=args.chassis)
     return 0
 
 
@@ -97,6 +97,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="what runs the database role the drill sets up: ours (default), "
                          "ovn (OVN's ovndb-servers.ocf, as ocf:ovnlab:ovndb-servers) or "
                          "stateful (ocf:pacemaker:Stateful, the floor of a fail-over)")
+    up.add_argument("--chassis", type=int, default=chassis.DEFAULT_CHASSIS,
+                    help="hypervisors running ovn-controller against the southbound VIP, "
+                         f"0 to {chassis.MAX_CHASSIS} (default {chassis.DEFAULT_CHASSIS})")
     up.set_defaults(func=_guarded(_up))
     verbs.add_parser("down", help="remove everything the lab made").set_defaults(
         func=_guarded(_down))

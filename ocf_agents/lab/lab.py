@@ -18,7 +18,7 @@ from typing import Callable
 
 import ocf_agents
 
-from . import agents, fence_device, network, nodes
+from . import agents, chassis as chassis_mod, fence_device, network, nodes
 from .cluster import FENCING_NOTICE, ClusterView, parse_crm_mon
 from .layout import (BRIDGE, CLIENT, LAB_DIR, MAX_NODES, MIN_NODES, LabError, Node, State,
                      make_lab_dir)
@@ -61,7 +61,8 @@ def install_agents(provider: str, agent: str) -> None:
 def check_host() -> None:
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, mounts)")
-    for tool in ("ip", "unshare", "nsenter", "corosync", "pacemakerd", "ovs-vswitchd"):
+    for tool in ("ip", "unshare", "nsenter", "corosync", "pacemakerd", "ovs-vswitchd",
+                 "ovn-controller"):
         if shutil.which(tool) is None:
             raise LabError(f"{tool} is not installed (run: make deps)")
 
@@ -87,6 +88,10 @@ class Lab:
 
     def node(self, name: str) -> Node:
         return self.state.node(name)
+
+    @property
+    def chassis(self) -> list[chassis_mod.Chassis]:
+        return chassis_mod.all_chassis(self.state.chassis_count)
 
     def running(self) -> list[Node]:
         return [n for n in self.nodes if nodes.init_pid(n) is not None]
@@ -149,18 +154,21 @@ class Lab:
 
 
 def up(node_count: int, provider: str = LAB_PROVIDER, agent: str = agents.OURS,
-       say=print) -> Lab:
+       say=print, chassis_count: int = chassis_mod.DEFAULT_CHASSIS) -> Lab:
     """Bring up a lab of ``node_count`` nodes whose database role ``agent`` runs (the drill's
-    bring-up creates the resources); on any failure (or Ctrl-C), undo everything."""
+    bring-up creates the resources) and ``chassis_count`` chassis; on any failure (or
+    Ctrl-C), undo everything."""
     if not MIN_NODES <= node_count <= MAX_NODES:
         raise LabError(f"--nodes must be {MIN_NODES} or {MAX_NODES}, not {node_count}")
+    if not 0 <= chassis_count <= chassis_mod.MAX_CHASSIS:
+        raise LabError(f"--chassis must be 0 to {chassis_mod.MAX_CHASSIS}, not {chassis_count}")
     agents.check_agent(agent)
     check_host()
     if is_up():
         raise LabError("a lab is still up (run: ocf-agents lab down)")
     started = time.monotonic()
     make_lab_dir()
-    state = State(node_count, provider, agent)
+    state = State(node_count, provider, agent, chassis_count)
     state.save()
     try:
         install_agents(provider, agent)
@@ -173,13 +181,17 @@ def up(node_count: int, provider: str = LAB_PROVIDER, agent: str = agents.OURS,
             network.create_node_network(node)
             nodes.start(node, agent)
             say(f"  {node.name}: {node.address} (netns {node.netns}), booting")
+        for chassis in lab.chassis:
+            chassis_mod.make(chassis)
+            say(f"  {chassis.name}: {chassis.address} (netns {chassis.netns}), ovn-controller "
+                f"to {chassis_mod.sb_remote()}")
         lab.wait_online(lab.nodes)
     except BaseException:
         say("lab up failed: taking down what was made")
         down(say=lambda _: None)
         raise
     say(f"lab up: {node_count} nodes online with a DC in {time.monotonic() - started:.1f}s, "
-        f"database role: {agent}")
+        f"database role: {agent}, {chassis_count} chassis")
     say(f"  NOTE: {FENCING_NOTICE}")
     return lab
 
@@ -220,6 +232,8 @@ def status(lab: Lab, say=print) -> None:
         where = "cut off" if network.link_exists(node.host_link) and lab.is_cut_off(node) else ""
         say(f"{node.name:6} {node.address:12} "
             f"{'running (INIT pid %d)' % pid if pid else 'down':24} {where}")
+    for chassis in lab.chassis:
+        say(chassis_mod.status_line(chassis))
     say(f"NOTE: {FENCING_NOTICE}")
     for node in lab.running():
         proc = nodes.node_run(node, ["crm_mon", "-1"], check=False, timeout=20)

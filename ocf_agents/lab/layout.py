@@ -120,6 +120,7 @@ class State:
     node_count: int
     provider: str  # the OCF provider the nodes run our agents from
     agent: str = "ours"  # what runs the database role: ours, ovn or stateful (agents.py)
+    chassis_count: int = 0  # hypervisors running ovn-controller (chassis.py)
 
     @property
     def nodes(self) -> list[Node]:

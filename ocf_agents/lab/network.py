@@ -104,7 +104,8 @@ def check_unreachable(node: Node) -> None:
                            f"unreachable: {route.stdout.strip()}")
 
 
-def create_client_network(client: Client) -> None:
+def create_client_network(client: Client | Node) -> None:
+    """A namespace with one veth to the bridge and the address: the client, or a chassis."""
     ip("netns", "add", client.netns)
     _veth(client.netns, client.host_link, NODE_LINK, client.address)
 

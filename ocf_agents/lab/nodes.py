@@ -62,48 +62,68 @@ def _owned_dir(path: Path, owner: str, mode: int = 0o750) -> None:
 
 def make_disk(node: Node, members: list[Node]) -> None:
     """Create the node's persistent directories and first-boot files (lab up only)."""
-    node.dir.mkdir(mode=0o700)
-    for sub, (_, owner) in DISK.items():
-        _owned_dir(node.dir / sub, owner, 0o770 if sub == "log" else 0o750)
+    make_ovs_disk(node, DISK)
     for sub in PACEMAKER_SUBDIRS:
         _owned_dir(node.dir / "pacemaker" / sub, "hacluster")
     (node.dir / "etc-corosync" / "corosync.conf").write_text(corosync_conf(members))
     seed_cib(node.dir / "pacemaker" / "cib" / "cib.xml", len(members))
+
+
+def make_ovs_disk(node: Node, disk: dict[str, tuple[str, str]]) -> None:
+    """The directories of ``disk`` under the node's directory and an empty Open_vSwitch
+    database: what every lab machine (a node or a chassis) boots from."""
+    node.dir.mkdir(mode=0o700)
+    for sub, (_, owner) in disk.items():
+        _owned_dir(node.dir / sub, owner, 0o770 if sub == "log" else 0o750)
     run(["ovsdb-tool", "create", node.dir / "etc-openvswitch" / "conf.db", OVS_SCHEMA])
 
 
 def boot_plan(node: Node, agent: str) -> dict:
     """What the node's INIT does, in order (see init.py); a lab of ``agent`` stateful also
     starts the floor's northbound server (agents.py)."""
-    ovs_log = "--log-file=/var/log/openvswitch/{}.log"  # and nothing on INIT's console
+    return machine_plan(node, DISK, [
+        *ovs_boot_steps(),
+        # The bridge the OVSPort resources go on, uplinked to the lab network.
+        ["run", ["ovs-vsctl", "--timeout=20", "--may-exist", "add-br", OVS_BRIDGE,
+                 "--", "set", "bridge", OVS_BRIDGE, "datapath_type=netdev",
+                 "--", "--may-exist", "add-port", OVS_BRIDGE, UPLINK]],
+        *host_interface_steps(node),
+        ["spawn", ["corosync", "-f"]],
+        ["wait", ["corosync-cfgtool", "-s"], 20],
+        *(floor_boot_steps() if agent == STATEFUL else []),
+        ["spawn", ["pacemakerd"]],
+    ])
+
+
+def machine_plan(node: Node, disk: dict[str, tuple[str, str]], steps: list[list]) -> dict:
+    """A boot plan (init.py): ``disk`` bound over the system paths, fresh /run and /dev/shm,
+    the host name, then ``steps``; shared by nodes and chassis so that both boot alike."""
     return {
         "hostname": node.name,
         "pid_file": str(node.init_pid_file),
-        "binds": [[str(node.dir / sub), target] for sub, (target, _) in DISK.items()],
+        "binds": [[str(node.dir / sub), target] for sub, (target, _) in disk.items()],
         "tmpfs": [["/run", "mode=0755"], ["/dev/shm", "mode=1777"]],
         "dirs": [list(d) for d in RUN_DIRS],
         "env": {"PCMK_logfile": "/var/log/pacemaker/pacemaker.log",
                 "PCMK_logfacility": "none"},
-        "steps": [
-            ["spawn", ["ovsdb-server", "/etc/openvswitch/conf.db",
-                       "--remote=punix:/run/openvswitch/db.sock",
-                       "--pidfile=/run/openvswitch/ovsdb-server.pid",
-                       ovs_log.format("ovsdb-server"), "-vconsole:off"]],
-            ["wait", ["ovs-vsctl", "--no-wait", "show"], 20],
-            ["run", ["ovs-vsctl", "--no-wait", "init"]],
-            ["spawn", ["ovs-vswitchd", OVSDB_SOCK, "--pidfile=/run/openvswitch/ovs-vswitchd.pid",
-                       ovs_log.format("ovs-vswitchd"), "-vconsole:off"]],
-            # The bridge the OVSPort resources go on, uplinked to the lab network.
-            ["run", ["ovs-vsctl", "--timeout=20", "--may-exist", "add-br", OVS_BRIDGE,
-                     "--", "set", "bridge", OVS_BRIDGE, "datapath_type=netdev",
-                     "--", "--may-exist", "add-port", OVS_BRIDGE, UPLINK]],
-            *host_interface_steps(node),
-            ["spawn", ["corosync", "-f"]],
-            ["wait", ["corosync-cfgtool", "-s"], 20],
-            *(floor_boot_steps() if agent == STATEFUL else []),
-            ["spawn", ["pacemakerd"]],
-        ],
+        "steps": steps,
     }
+
+
+def ovs_boot_steps() -> list[list]:
+    """INIT's steps that start Open vSwitch: its database (initialised), then ovs-vswitchd,
+    each logging to /var/log/openvswitch and nothing on INIT's console."""
+    ovs_log = "--log-file=/var/log/openvswitch/{}.log"
+    return [
+        ["spawn", ["ovsdb-server", "/etc/openvswitch/conf.db",
+                   "--remote=punix:/run/openvswitch/db.sock",
+                   "--pidfile=/run/openvswitch/ovsdb-server.pid",
+                   ovs_log.format("ovsdb-server"), "-vconsole:off"]],
+        ["wait", ["ovs-vsctl", "--no-wait", "show"], 20],
+        ["run", ["ovs-vsctl", "--no-wait", "init"]],
+        ["spawn", ["ovs-vswitchd", OVSDB_SOCK, "--pidfile=/run/openvswitch/ovs-vswitchd.pid",
+                   ovs_log.format("ovs-vswitchd"), "-vconsole:off"]],
+    ]
 
 
 def host_interface_steps(node: Node) -> list[list]:
@@ -139,10 +159,16 @@ def start(node: Node, agent: str) -> int:
 
     Returns once INIT wrote its PID; the caller waits for the services it needs.
     """
+    return boot(node, boot_plan(node, agent))
+
+
+def boot(node: Node, plan: dict) -> int:
+    """Start INIT with ``plan`` in the node's network namespace (which must exist); returns
+    INIT's PID once INIT wrote it."""
     if init_pid(node) is not None:
         raise LabError(f"{node.name} is already running")
     plan_file = node.dir / "boot.json"
-    plan_file.write_text(json.dumps(boot_plan(node, agent), indent=1))
+    plan_file.write_text(json.dumps(plan, indent=1))
     node.init_pid_file.unlink(missing_ok=True)
     package_root = str(Path(ocf_agents.__file__).resolve().parent.parent)
     with open(node.init_log, "ab") as log:

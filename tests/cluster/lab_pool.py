@@ -8,15 +8,18 @@ session.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from ocf_agents.lab import lab as lab_mod
+from ocf_agents.lab.drill import Drill
 from ocf_agents.lab.lab import Lab
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,3 +73,20 @@ class LabPool:
         if self.lab is not None:
             self.lab = None
             ocf_agents_cli("lab", "down")
+
+
+@contextlib.contextmanager
+def brought_up_drill(pool: LabPool, node_count: int, agent: str = "ours",
+                     **options: object) -> Iterator[Drill]:
+    """A Drill on the pool's lab after a bring-up that went well (else the test fails);
+    afterwards its clients stopped and the lab dropped (the agents' resources and addresses
+    go with it)."""
+    drill = Drill(pool.get(node_count, agent), **options)
+    try:
+        result = drill.step("bring-up", drill.bring_up)
+        if not result.ok:
+            pytest.fail(f"bring-up with {agent}: {result.outcome}")
+        yield drill
+    finally:
+        drill.stop_clients()
+        pool.drop()

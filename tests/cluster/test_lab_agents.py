@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
-from lab_pool import LabPool
+from lab_pool import LabPool, brought_up_drill
 
 from ocf_agents.lab import agents
 from ocf_agents.lab.drill import OVNDB, Drill, StepResult, replicating
+from ocf_agents.lab.drill.probes import northd_pids
 from ocf_agents.lab.lab import Lab
 
 VARIANTS = {  # agent -> the clone's primitive in the CIB, as (provider, type)
@@ -25,16 +26,9 @@ VARIANTS = {  # agent -> the clone's primitive in the CIB, as (provider, type)
 
 @pytest.fixture(scope="module", params=list(VARIANTS))
 def drill(request: pytest.FixtureRequest, lab_pool: LabPool) -> Iterator[Drill]:
-    lab = lab_pool.get(2, request.param)
-    drill = Drill(lab, writer_spacing=0.1)  # as the bench runs it
-    try:
-        result = drill.step("bring-up", drill.bring_up)
-        if not result.ok:
-            pytest.fail(f"bring-up with {request.param}: {result.outcome}")
+    # writes spaced as the bench runs them
+    with brought_up_drill(lab_pool, 2, request.param, writer_spacing=0.1) as drill:
         yield drill
-    finally:
-        drill.stop_clients()
-        lab_pool.drop()
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +66,15 @@ def test_crash_of_the_promoted_node_fails_over_and_it_rejoins(drill: Drill,
     assert crashed.facts["rejoined as"] == (
         "replicating backup" if agents.replicated(drill.agent) else "unpromoted")
     assert ("lost writes" in crashed.facts) != agents.replicated(drill.agent)  # floor: not counted
+
+
+def test_ovn_northd_follows_the_promoted_node_and_a_new_port_comes_up_after_the_crash(
+        drill: Drill, crashed: StepResult) -> None:
+    """OVN's agent with its own manage_northd=yes: ovn-northd on the promoted node only, the
+    bring-up's port still bound after the crash and a port created after it up on a chassis.
+    The floor runs no OVN at all: nothing is measured there."""
+    if not agents.replicated(drill.agent):
+        assert (crashed.port_up, crashed.northd) == (None, "-")
+        return
+    assert sorted(northd_pids(drill.lab)) == [crashed.promoted_after]
+    assert crashed.port_up is not None and crashed.facts["bindings kept"] == "1/1"

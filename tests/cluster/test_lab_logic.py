@@ -124,9 +124,11 @@ def test_summary_gives_both_clients_outage_and_losses_per_step() -> None:
     floor.clients = {ONE_SHOT: ClientTally(acked=3, lost=None, gap=1.0),
                      LONG_LIVED: ClientTally(acked=9, lost=None, gap=2.0)}
     header, _, crash_row, floor_row = summary(drill_with([crash, floor])).splitlines()[:4]
-    assert header.split()[-4:] == ["gap", "(s)", "acked", "lost"]
-    assert crash_row.split()[-9:] == ["5.52", "/", "12.93", "40", "/", "300", "0", "/", "1"]
-    assert floor_row.split()[-3:] == ["-", "/", "-"]  # the floor's losses are not counted
+    assert header.split()[-8:-4] == ["gap", "(s)", "acked", "lost"]
+    # ... then the control plane's two columns (northd, port up), "-" when not measured
+    assert crash_row.split()[-11:] == ["5.52", "/", "12.93", "40", "/", "300", "0", "/", "1",
+                                       "-", "-"]
+    assert floor_row.split()[-5:-2] == ["-", "/", "-"]  # the floor's losses are not counted
     assert crash.acked == 40 and crash.lost == 0  # the one-shot writer's, as always
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -131,3 +132,45 @@ def frame_senders(pcap: Path, marks: Mapping[str, str]) -> dict[str, set[str]]:
 def flush_client_neighbours() -> None:
     """The client forgets every MAC it learnt: its next packet to a node asks again."""
     run(in_client_netns(["ip", "neigh", "flush", "dev", NODE_LINK]))
+
+
+NORTHD_COMM = "ovn-northd"
+
+
+def pid_namespace(pid: int) -> str:
+    """The PID namespace of ``pid`` ("" when it is gone): a lab machine's processes share
+    its INIT's."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return ""
+
+
+def processes_named(comm: str) -> list[int]:
+    """Root-namespace PIDs of the live processes whose name is ``comm`` (read from /proc,
+    no process spawned: samplers call this every 0.1 s)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            name = Path(f"/proc/{entry}/comm").read_text().strip()
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if name == comm and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def northd_pids(lab: Lab) -> dict[str, list[int]]:
+    """The ovn-northd processes of each running node that has any (node name -> PIDs in the
+    root namespace; the ``--monitor`` parent ovn-ctl starts is named ``monitor``)."""
+    by_namespace = {pid_namespace(pid): node for node in lab.running()
+                    if (pid := init_pid(node)) is not None}
+    found: dict[str, list[int]] = {}
+    for pid in processes_named(NORTHD_COMM):
+        node = by_namespace.get(pid_namespace(pid))
+        if node is not None:
+            found.setdefault(node.name, []).append(pid)
+    return found

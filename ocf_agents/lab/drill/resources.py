@@ -49,10 +49,12 @@ def setup_argv(*args: str) -> list[str]:
 
 
 def ovndb_setup_argv(agent: str, provider: str) -> list[str]:
-    """``ocf-agents setup ovndb ... --apply`` for our agent or OVN's (same options; ours
-    also gets its nowhere address, OVN's has its own hard-coded one)."""
+    """``ocf-agents setup ovndb ... --apply`` for our agent or OVN's (same options, ovn-northd
+    managed by either; ours also gets its nowhere address, OVN's has its own hard-coded
+    one)."""
     options = [arg for key, value in OVNDB_SETUP.items()
                for arg in (f"--{key.replace('_', '-')}", value)]
+    options.append("--manage-northd")  # ovn-northd follows the promoted node (chassis.py)
     if agent == agents.OVN:
         return setup_argv("ovndb", *options, "--provider", agents.OVN_LAB_PROVIDER, "--apply")
     return setup_argv("ovndb", *options, "--provider", provider,

@@ -49,6 +49,11 @@ class StepResult:
     facts: dict[str, object] = field(default_factory=dict)
     clients: dict[str, ClientTally] = field(  # by name, both always there
         default_factory=lambda: {name: ClientTally() for name in CLIENTS})
+    # Where ovn-northd ran (control.py): samples with exactly one, on the promoted node / all
+    # samples, and the most at once; and the seconds from the fault until a port created
+    # after it was bound on a chassis and up (None: not measured, or it never came up).
+    northd: str = "-"
+    port_up: float | None = None
     # time.time() of the step's key moments (not printed), to match against the cluster's logs
     moments: dict[str, float] = field(default_factory=dict)
 
@@ -91,10 +96,15 @@ COLUMNS: tuple[tuple[str, Callable[[StepResult], str]], ...] = (
     ("gap (s)", lambda r: per_client(r, lambda c: seconds(c.gap))),
     ("acked", lambda r: per_client(r, lambda c: c.acked)),
     ("lost", lambda r: per_client(r, lambda c: "-" if c.lost is None else c.lost)),
+    ("northd", lambda r: r.northd),
+    ("port up (s)", lambda r: seconds(r.port_up)),
 )
 LEGEND = (f"gap, acked, lost: the {ONE_SHOT} writer (an ovn-nbctl per write) / the "
           f"{LONG_LIVED} client (one IDL session held through the drill); gap: the longest "
-          "time without an acknowledged write from the step's fault to its end")
+          "time without an acknowledged write from the step's fault to its end; northd: "
+          "samples with ovn-northd on exactly one node, the promoted one / all samples, and "
+          "the most running at once; port up: from the fault until a port created after it "
+          "is bound on a chassis and up=true")
 FACTS_UNDER = "timings (s)"  # a step's facts go on a line of their own, under this column
 
 

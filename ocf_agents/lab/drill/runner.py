@@ -16,6 +16,7 @@ from ..lab import Lab
 from ..layout import LabError
 from ..nodes import init_pid
 from ..writer import Writer
+from .control import ControlPlane
 from .results import StepFailed, StepResult, StepSkipped
 from .watch import SETTLED_TIMEOUT, Watch
 
@@ -33,6 +34,7 @@ class Runner(Watch):
         self.ports = ports  # logical switch ports loaded at the bring-up (load.py)
         super().__init__(lab, Writer(prefix, spacing=writer_spacing),
                          LongLivedWriter(f"{prefix}-idl", probe_ms=client_probe_ms), say)
+        self.control = ControlPlane(lab, prefix)
         self.results: list[StepResult] = []
 
     def start_clients(self) -> None:
@@ -50,7 +52,9 @@ class Runner(Watch):
         self.say(name, "begins")
         begun = time.monotonic()
         try:
-            body(result)
+            with self.control.watch(result):
+                body(result)
+            self.control.check(result)
             result.ok, result.outcome = True, "ok"
         except StepSkipped as err:
             result.ok, result.outcome = True, f"skipped: {err}"
@@ -68,6 +72,11 @@ class Runner(Watch):
         self.say(name, result.outcome)
         self.results.append(result)
         return result
+
+    def bind_port_after(self, fault: float) -> None:
+        """A new VM port from now on: the step's ``port up`` is the time from ``fault`` until
+        it works on a chassis (control.py)."""
+        self.control.bind_after(fault)
 
     def restore(self) -> None:
         """Leave the lab whole: every node connected and running, failures forgotten (a

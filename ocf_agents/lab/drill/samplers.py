@@ -13,7 +13,7 @@ from typing import Self
 
 from ..lab import Lab
 from ..layout import OVNDB_VIP
-from .probes import accepting_writes, holds_address
+from .probes import accepting_writes, holds_address, northd_pids
 
 
 class Sampler:
@@ -74,3 +74,37 @@ class ActiveSampler(Sampler):
         self.max_active = max(self.max_active, len(active))
         if len(writable) > self.max_writable:
             self.max_writable, self.overlap = len(writable), "+".join(writable)
+
+
+class NorthdSampler(Sampler):
+    """Where ovn-northd runs, against where it must: on exactly one node, the promoted one
+    (the node holding the VIP, which follows the promoted instance).
+
+    A sample with none is the hand-over (the old one stopped, the new one not started yet);
+    two at once is what must never happen. As for the servers (ActiveSampler), a node cut
+    off by ``isolate`` is counted apart: its ovn-northd writes only to its own cut-off
+    databases, and only fencing can stop it before the majority starts another one.
+    """
+
+    def __init__(self, lab: Lab) -> None:
+        super().__init__()
+        self.lab = lab
+        self.samples = self.on_promoted = self.none = 0
+        self.max_running = self.max_reachable = 0
+        self.overlap = ""
+
+    def sample(self) -> None:
+        running = sorted(northd_pids(self.lab))
+        reachable = [name for name in running if not self.lab.is_cut_off(self.lab.node(name))]
+        self.samples += 1
+        self.none += not running
+        self.on_promoted += len(running) == 1 and holds_address(self.lab.node(running[0]),
+                                                                OVNDB_VIP)
+        self.max_running = max(self.max_running, len(running))
+        if len(reachable) > self.max_reachable:
+            self.max_reachable, self.overlap = len(reachable), "+".join(reachable)
+
+    def describe(self) -> str:
+        """One summary cell: samples with exactly one, on the promoted node / all samples,
+        and the most seen at once."""
+        return f"{self.on_promoted}/{self.samples} max {self.max_running}"

@@ -7,6 +7,8 @@ failure counts cleaned up), so that any step can run alone, as the tests run the
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 from .. import agents
@@ -14,8 +16,9 @@ from ..lab import Lab
 from ..layout import CLIENT_ADDRESS, OVNDB_VIP, PORT_TABLE, PORT_VIP, LabError, Node
 from ..network import set_client_rto_max
 from .load import load_ports
-from .probes import (address_marks, client_capture, client_neighbour, client_ping, flush_client_neighbours,
-                     frame_senders, interface_mac, replicating)
+from .probes import (address_marks, client_capture, client_neighbour, client_ping,
+                     flush_client_neighbours, frame_senders, interface_mac, northd_pids,
+                     replicating)
 from .resources import DBS, OVNDB, OVNDB_CLONE, PORT_IFACE, PORT_RSC, apply_setup
 from .results import LONG_LIVED, StepFailed, StepResult, summary
 from .runner import Runner
@@ -47,6 +50,7 @@ class Drill(Runner):
         r.timings["setup commands"] = time.monotonic() - t0
         self.say(r.name, f"setup applied in {r.timings['setup commands']:.1f}s")
         t1 = time.monotonic()
+        self.bind_port_after(t1)
         promoted = self.promoted()
         r.promoted_after = promoted.name
         r.timings["promoted+VIP"] = time.monotonic() - t1
@@ -85,6 +89,7 @@ class Drill(Runner):
         self.say(r.name, f"crm_resource --move {OVNDB_CLONE} to {target.name} --promoted")
         self.lab.run(self.observer(), ["crm_resource", "--move", "-r", OVNDB_CLONE, "-N",
                                        target.name, "--promoted"])
+        self.bind_port_after(t0)
         try:
             after = self.promoted(other_than=before)
         finally:
@@ -112,6 +117,7 @@ class Drill(Runner):
         pid = self.lab.run(before, ["cat", "/run/ovn/ovnnb_db.pid"]).stdout.strip()
         t0 = time.monotonic()
         self.lab.run(before, ["kill", "-KILL", pid])
+        self.bind_port_after(t0)
         self.say(r.name, f"killed ovsdb-server (NB, pid {pid} in {before.name})")
         r.timings["first write"] = self.wait_write_after(t0)
         after = self.promoted()
@@ -121,6 +127,35 @@ class Drill(Runner):
         self.wait_replicating([n for n in self.lab.nodes if n != after])
         r.timings["all replicating"] = time.monotonic() - t0
         self.measure_outage(r, t0)
+        self.count_lost(r, t0)
+
+    def kill_northd(self, r: StepResult) -> None:
+        """SIGKILL ovn-northd on the promoted node (its ``--monitor`` parent, named
+        ``monitor``, restarts it only after a crash signal, not after SIGKILL): the agent's
+        monitor must notice and the cluster recover it; a port created after the kill must
+        come up."""
+        self.needs()
+        before = self.settled()
+        r.promoted_before = before.name
+        pids = northd_pids(self.lab).get(before.name)
+        if not pids:
+            raise StepFailed(f"no ovn-northd runs on the promoted node {before.name}")
+        t0 = time.monotonic()
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        self.bind_port_after(t0)
+        self.say(r.name, f"killed ovn-northd (pids {pids}) of {before.name}")
+        view = self.wait_view("a failed monitor of the promoted instance", lambda v: any(
+            f.startswith(f"{OVNDB}_monitor") for f in v.failures))
+        r.timings["monitor failed"] = time.monotonic() - t0
+        r.facts["failed"] = next(f for f in view.failures if f.startswith(f"{OVNDB}_monitor"))
+        wait_or_fail("ovn-northd on the promoted node only",
+                     lambda: sorted(northd_pids(self.lab)) == [self.promoted().name])
+        r.timings["northd back"] = time.monotonic() - t0
+        r.promoted_after = self.promoted().name
+        self.say(r.name, f"the monitor failed after {r.timings['monitor failed']:.2f}s; "
+                         f"ovn-northd back on {r.promoted_after} after "
+                         f"{r.timings['northd back']:.2f}s")
         self.count_lost(r, t0)
 
     def crash_promoted(self, r: StepResult) -> None:
@@ -133,6 +168,7 @@ class Drill(Runner):
         t0 = time.monotonic()
         r.moments["crash"] = time.time()
         self.lab.crash(before)
+        self.bind_port_after(t0)
         self.say(r.name, f"crashed {before.name}")
         r.timings["first write"] = self.wait_write_after(t0)
         after = self.promoted(other_than=before)
@@ -182,6 +218,7 @@ class Drill(Runner):
             r.timings["cut before crash"] = t0 - t_cut
             r.moments["crash"] = time.time()
             self.lab.crash(before)
+            self.bind_port_after(t0)
             self.say(r.name, f"crashed {before.name}")
             after = self.promoted(other_than=before)
             r.promoted_after = after.name
@@ -210,6 +247,7 @@ class Drill(Runner):
             t0 = time.monotonic()
             r.moments["cut"] = time.time()
             self.lab.isolate(before)
+            self.bind_port_after(t0)
             self.say(r.name, f"isolated {before.name}")
             after = self.promoted(exclude=before, other_than=before)
             r.promoted_after = after.name
@@ -305,6 +343,7 @@ class Drill(Runner):
     STEPS: dict[str, str] = {
         "switchover": "switchover",
         "kill-db-server": "kill_db_server",
+        "kill-northd": "kill_northd",
         "crash-promoted": "crash_promoted",
         "stale-replica": "stale_replica",
         "partition": "partition",
