@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from ocf_agents.ovs.ovsdb import databases, make_backup, parse_sync_status, sync_status
 from ovndb_harness import NB_PORT, NOWHERE, Lab, Node, have_ovn, wait_for
 
 pytestmark = [
@@ -226,13 +227,23 @@ def test_servers_that_turned_active_on_their_own_offer_nothing_when_demoted(lab2
     assert "ovndb-servers-barrier" not in b.nbctl("get", "NB_Global", ".", "external_ids")
 
 
+def cut_off_replication(node: Node) -> None:
+    """Point the node's northbound backup at the "nowhere" address, as the agent itself points
+    a backup (ovsdb.make_backup), and wait until it no longer replicates. Not with
+    set-active-ovsdb-server and connect-active-ovsdb-server alone: from OVS 3.3 (seen on 3.5)
+    a server already replicating keeps its session through those two (the new target took
+    effect with the probe-interval setting make_backup sends next); OVS 3.1 restarted it."""
+    northbound, nowhere = databases(str(node.rundir))[0], f"tcp:{NOWHERE}:{NB_PORT}"
+    make_backup(northbound, nowhere, probe_ms=5000)
+    wait_for(f"{node.name} to follow {nowhere}", lambda: sync_status(northbound).sync_from == nowhere)
+
+
 def test_planned_switchover_copies_the_writes_the_successor_missed(lab2):
     """The successor's replication session was cut off (in a real cluster: the VIP left the
     promoted node with updates in flight); the writes acknowledged since must still be on
     the new promoted node: it copies the demoted node's final data before promoting."""
     a, b = promoted_pair(lab2)
-    b.appctl("nb", "ovsdb-server/set-active-ovsdb-server", f"tcp:{NOWHERE}:{NB_PORT}")
-    b.appctl("nb", "ovsdb-server/connect-active-ovsdb-server")
+    cut_off_replication(b)
     a.nbctl("ls-add", "missed-by-node2")
     assert "missed-by-node2" not in b.switches()
     res = lab2.promote(b, [], old=a)
@@ -248,8 +259,7 @@ def test_standby_of_the_promoted_node_keeps_the_writes_the_successor_missed(lab2
     another node in a later transition, when the demoted node's data is gone from the
     network. The backups copied it in the post-demote notification."""
     a, b = promoted_pair(lab2)
-    b.appctl("nb", "ovsdb-server/set-active-ovsdb-server", f"tcp:{NOWHERE}:{NB_PORT}")
-    b.appctl("nb", "ovsdb-server/connect-active-ovsdb-server")
+    cut_off_replication(b)
     a.nbctl("ls-add", "missed-before-standby")
     assert "missed-before-standby" not in b.switches()
     res = lab2.promote(b, [], old=a, stop_old=True)
@@ -570,7 +580,9 @@ def test_ssl_replication_and_listening(lab2, tmp_path):
     assert a.nbctl("--bare", "--columns=target", "list", "Connection") == f"pssl:6641:{a.addr}"
     a.nbctl("ls-add", "over-ssl")
     wait_for("replication over SSL", lambda: "over-ssl" in b.switches())
-    assert b.appctl("nb", "ovsdb-server/sync-status").stdout.split("\n")[1] == f"replicating: ssl:{a.addr}:6641"
+    # Read by field, not by line: since OVS 3.3 each database's block starts with "database:".
+    status = parse_sync_status(b.appctl("nb", "ovsdb-server/sync-status").stdout)
+    assert (status.role, status.sync_from, status.replicating) == ("backup", f"ssl:{a.addr}:6641", True)
     a.nbctl("ls-add", "last-over-ssl")
     assert lab2.promote(b, [], old=a).rc == 0  # the switchover's barrier over SSL too
     assert "last-over-ssl" in b.switches()
