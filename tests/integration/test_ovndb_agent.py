@@ -13,11 +13,12 @@ import signal
 import subprocess
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
 from ocf_agents.ovs.ovsdb import databases, make_backup, parse_sync_status, sync_status
-from ovndb_harness import NB_PORT, NOWHERE, Lab, Node, have_ovn, wait_for
+from ovndb_harness import NB_PORT, NOWHERE, RESOURCE, Lab, Node, have_ovn, wait_for
 
 pytestmark = [
     pytest.mark.skipif(not have_ovn(), reason="needs ovsdb-server, ovn-ctl, ovn-nbctl and crm_attribute"),
@@ -587,6 +588,39 @@ def test_ssl_replication_and_listening(lab2, tmp_path):
     assert lab2.promote(b, [], old=a).rc == 0  # the switchover's barrier over SSL too
     assert "last-over-ssl" in b.switches()
     assert_proven_by_the_barrier(b, a)
+
+
+def pacemaker_feature_set() -> str:
+    """The CIB feature set of the installed Pacemaker, the one it hands agents as
+    ``OCF_RESKEY_crm_feature_set`` (3.16.1 with Debian 12's Pacemaker 2.1.5, 3.20 with Debian
+    13's 3.0.0): what an empty CIB made by its own cibadmin says."""
+    empty = subprocess.run(["cibadmin", "--empty"], capture_output=True, text=True, check=True, timeout=10)
+    feature_set = ET.fromstring(empty.stdout).get("crm_feature_set")
+    assert feature_set, empty.stdout
+    return feature_set
+
+
+def cib_promotion_score(node: Node) -> str | None:
+    """The node's promotion score as the CIB holds it, read from the XML rather than through
+    the tool that wrote it: the transient ``master-<resource>`` attribute of its node_state."""
+    xpath = (f"status/node_state[@uname='{node.name}']/transient_attributes/instance_attributes/"
+             f"nvpair[@name='master-{RESOURCE}']")
+    found = ET.parse(node.cib).getroot().find(xpath)
+    return None if found is None else found.get("value")
+
+
+def test_the_promotion_score_goes_through_crm_attribute_promotion_into_the_cib(lab2):
+    """With the feature set the installed Pacemaker gives, the score is written by
+    ``crm_attribute --promotion``, never by crm_master (deprecated from Pacemaker 3.0), lands in
+    the CIB's status section where the scheduler reads it, and is removed by stop."""
+    a = lab2.nodes[0]
+    feature_set = pacemaker_feature_set()
+    assert a.run("start", crm_feature_set=feature_set).rc == 0
+    assert cib_promotion_score(a) == "1"  # a backup waiting on the nowhere address
+    assert a.run("stop", crm_feature_set=feature_set).rc == 0
+    assert cib_promotion_score(a) is None
+    log = (a.root / "agent.log").read_text()
+    assert f"crm_attribute --promotion={RESOURCE}" in log and "crm_master" not in log
 
 
 def test_scores_are_keyed_by_the_physical_host_in_a_bundle(lab2):
