@@ -29,7 +29,7 @@ PKG_FILES := $(shell find ocf_agents -name '*.py' -not -path '*/__pycache__/*' 2
 # The ocf-agents command: the .deb's launcher, run by $(1), importing the library from $(2).
 launcher = sed -e '1s|.*|\#!$(1)|' -e 's|^LIBRARY = ""|LIBRARY = "$(2)"|' debian/ocf-agents.launcher
 
-.PHONY: all deps test install uninstall clean demo docs deb bench bench-failover
+.PHONY: all deps test install uninstall clean demo docs deb bench bench-failover test-debian13
 
 all:
 	@echo "targets: deps test install uninstall clean"
@@ -107,3 +107,9 @@ bench: deps
 FAILOVER_ARGS ?=
 bench-failover: deps
 	$(VENV)/bin/python -m bench.failover $(FAILOVER_ARGS)
+
+# The Debian 13 (trixie) tier: the tests in a debootstrapped trixie root, cached in
+# /var/cache/ocf-agents/debian13 (root; skipped with a message naming what cannot be had).
+# PYTEST_ARGS go to pytest in the root. See tools/test-debian13.
+test-debian13:
+	tools/test-debian13 $(PYTEST_ARGS)

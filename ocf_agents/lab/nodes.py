@@ -205,11 +205,14 @@ def crash(node: Node) -> None:
 
 
 def exec_argv(node: Node, argv: list[str]) -> list[str]:
-    """``argv`` run inside the node's network, mount, UTS and PID namespaces."""
+    """``argv`` run inside the node's network, mount, UTS and PID namespaces, with INIT's root
+    and working directories (-r -w): entering a mount namespace otherwise puts a process at
+    the namespace's real root, which is another system's when the lab runs chrooted (the
+    Debian 13 tier: the host's crm_mon then looked for the node's pacemakerd and failed)."""
     pid = init_pid(node)
     if pid is None:
         raise LabError(f"{node.name} is not running (ocf-agents lab start {node.name})")
-    return ["nsenter", "-t", str(pid), "-n", "-m", "-u", "-p", "--", *argv]
+    return ["nsenter", "-t", str(pid), "-n", "-m", "-u", "-p", "-r", "-w", "--", *argv]
 
 
 def node_run(node: Node, argv: list[str], *, check: bool = True, timeout: float = 60.0,

@@ -1,4 +1,4 @@
-"""A :class:`~.model.Setup` as crmsh commands (crmsh 4.x with Pacemaker 2.1 role names).
+"""A :class:`~.model.Setup` as crmsh commands (crmsh 4.x and 5.x, Pacemaker 2.1 role names).
 
 One ``crm configure`` command per element, each a complete argv, so the output can be pasted
 as it is or run one by one (``CIB_file=FILE`` makes crmsh work on a file, as pcs ``-f`` does).
@@ -9,13 +9,16 @@ from __future__ import annotations
 from .model import INFINITY, Colocation, Group, Order, Primitive, Promotable, Setup
 
 CRM = ("crm", "configure")
+# What pcs leaves to Pacemaker's defaults but crmsh 5 sets otherwise on every new clone
+# (interleave=true; crmsh 4 left it unset): stated, so both renderings give the same cluster.
+PCS_DEFAULTS = ("interleave=false",)
 
 
 def render(setup: Setup) -> list[tuple[str, ...]]:
     commands: list[tuple[str, ...]] = []
     for resource in setup.resources:
         if isinstance(resource, Promotable):
-            meta = ("promotable=true",) + tuple(f"{k}={v}" for k, v in resource.meta)
+            meta = ("promotable=true",) + tuple(f"{k}={v}" for k, v in resource.meta) + PCS_DEFAULTS
             commands += [primitive_argv(resource.primitive),
                          CRM + ("clone", resource.id, resource.primitive.id, "meta") + meta]
         elif isinstance(resource, Group):

@@ -16,6 +16,7 @@ crm_attribute calls with no cluster running.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -349,13 +350,18 @@ def test_crm_resource_shows_the_installed_meta_data(installed: Path, metadata: s
 
 
 def test_pcs_describes_the_installed_agent(installed: Path) -> None:
+    """What every pcs shows: the title, each parameter, state_dir marked required, and the
+    descriptions. Not the layout: pcs 0.11 (Debian 12) prints "  name: description", pcs
+    0.12 (Debian 13) "  name" with an indented "Description: ..." line under it."""
     result = run(["pcs", "resource", "describe", f"ocf:{PROVIDER}:{AGENT.name}"])
     assert result.returncode == 0, result.stderr
     title = f"ocf:{PROVIDER}:{AGENT.name} - Sample promotable agent of the ocf_agents test suite"
     assert result.stdout.startswith(title)
-    assert "state_dir (required): Directory holding one <resource>.state file" in result.stdout
+    assert re.search(r"^  state_dir \(required\)", result.stdout, re.MULTILINE)
+    assert "Directory holding one <resource>.state file per resource" in result.stdout
     for name in ("promoted_score", "unpromoted_score", "record_notifications"):
-        assert f"  {name}: " in result.stdout
+        assert re.search(rf"^  {name}(:|$)", result.stdout, re.MULTILINE), name
+    assert "Score published while promoted; must exceed unpromoted_score." in result.stdout
 
 
 def test_uninstalling_leaves_nothing() -> None:

@@ -181,6 +181,7 @@ class PortLab:
     tmp: Path
     interfaces: list[str] = field(default_factory=list)
     ifstate_existed: bool = field(default_factory=IFSTATE_DIR.exists)  # ifup creates it
+    etc_dirs_made: list[Path] = field(default_factory=list)  # by etc_file, for remove_etc_state
 
     def new_interface(self) -> str:
         """A fresh interface name for one test, so tests never see each other's ports."""
@@ -220,7 +221,13 @@ class PortLab:
     def etc_file(self, path: str, text: str) -> None:
         """/etc/PATH as programs see it in the namespace: ``ip netns exec`` mounts each
         directory of /etc/netns/NAME over the one of that name in /etc (removed afterwards by
-        :meth:`remove_etc_state`)."""
+        :meth:`remove_etc_state`). It binds only over a directory that exists: Debian 13's
+        iproute2 keeps its files in /usr/share/iproute2 and has no /etc/iproute2, so an empty
+        one is made for the bind and removed afterwards."""
+        target = Path("/etc") / Path(path).parts[0]
+        if not target.exists():
+            target.mkdir(mode=0o755)
+            self.etc_dirs_made.append(target)
         file = Path("/etc/netns") / self.ns.name / path
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_text(text)
@@ -262,6 +269,9 @@ class PortLab:
         shutil.rmtree(Path("/etc/netns") / self.ns.name, ignore_errors=True)
         with contextlib.suppress(OSError):
             Path("/etc/netns").rmdir()  # only when no one else keeps files there
+        for made in self.etc_dirs_made:
+            with contextlib.suppress(OSError):
+                made.rmdir()  # only when still empty
         for name in self.interfaces:
             (IFSTATE_DIR / f"ifstate.{name}").unlink(missing_ok=True)
         if not self.ifstate_existed:

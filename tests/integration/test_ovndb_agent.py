@@ -14,10 +14,12 @@ import signal
 import subprocess
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
-from ovndb_harness import NB_PORT, NOWHERE, SB_PORT, Lab, Node, Result, have_ovn, wait_for
+from ocf_agents.ovs.ovsdb import databases, make_backup, parse_sync_status, sync_status
+from ovndb_harness import NB_PORT, NOWHERE, RESOURCE, SB_PORT, Lab, Node, Result, have_ovn, wait_for
 
 pytestmark = [
     pytest.mark.skipif(not have_ovn(), reason="needs ovsdb-server, ovn-ctl, ovn-nbctl and crm_attribute"),
@@ -253,13 +255,23 @@ def test_servers_that_turned_active_on_their_own_offer_nothing_when_demoted(lab2
     assert held_barrier(b) == promotions  # no barrier of its own
 
 
+def cut_off_replication(node: Node) -> None:
+    """Point the node's northbound backup at the "nowhere" address, as the agent itself points
+    a backup (ovsdb.make_backup), and wait until it no longer replicates. Not with
+    set-active-ovsdb-server and connect-active-ovsdb-server alone: from OVS 3.3 (seen on 3.5)
+    a server already replicating keeps its session through those two (the new target took
+    effect with the probe-interval setting make_backup sends next); OVS 3.1 restarted it."""
+    northbound, nowhere = databases(str(node.rundir))[0], f"tcp:{NOWHERE}:{NB_PORT}"
+    make_backup(northbound, nowhere, probe_ms=5000)
+    wait_for(f"{node.name} to follow {nowhere}", lambda: sync_status(northbound).sync_from == nowhere)
+
+
 def test_planned_switchover_copies_the_writes_the_successor_missed(lab2):
     """The successor's replication session was cut off (in a real cluster: the VIP left the
     promoted node with updates in flight); the writes acknowledged since must still be on
     the new promoted node: it copies the demoted node's final data before promoting."""
     a, b = promoted_pair(lab2)
-    b.appctl("nb", "ovsdb-server/set-active-ovsdb-server", f"tcp:{NOWHERE}:{NB_PORT}")
-    b.appctl("nb", "ovsdb-server/connect-active-ovsdb-server")
+    cut_off_replication(b)
     a.nbctl("ls-add", "missed-by-node2")
     assert "missed-by-node2" not in b.switches()
     res = lab2.promote(b, [], old=a)
@@ -275,8 +287,7 @@ def test_standby_of_the_promoted_node_keeps_the_writes_the_successor_missed(lab2
     another node in a later transition, when the demoted node's data is gone from the
     network. The backups copied it in the post-demote notification."""
     a, b = promoted_pair(lab2)
-    b.appctl("nb", "ovsdb-server/set-active-ovsdb-server", f"tcp:{NOWHERE}:{NB_PORT}")
-    b.appctl("nb", "ovsdb-server/connect-active-ovsdb-server")
+    cut_off_replication(b)
     a.nbctl("ls-add", "missed-before-standby")
     assert "missed-before-standby" not in b.switches()
     res = lab2.promote(b, [], old=a, stop_old=True)
@@ -696,11 +707,46 @@ def test_ssl_replication_and_listening(lab2, tmp_path):
     assert a.nbctl("--bare", "--columns=target", "list", "Connection") == f"pssl:6641:{a.addr}"
     a.nbctl("ls-add", "over-ssl")
     wait_for("replication over SSL", lambda: "over-ssl" in b.switches())
-    assert b.appctl("nb", "ovsdb-server/sync-status").stdout.split("\n")[1] == f"replicating: ssl:{a.addr}:6641"
+    # Read by field, not by line: since OVS 3.3 each database's block starts with "database:".
+    status = parse_sync_status(b.appctl("nb", "ovsdb-server/sync-status").stdout)
+    assert (status.role, status.sync_from, status.replicating) == ("backup", f"ssl:{a.addr}:6641", True)
     a.nbctl("ls-add", "last-over-ssl")
     assert lab2.promote(b, [], old=a).rc == 0  # the switchover's barrier over SSL too
     assert "last-over-ssl" in b.switches()
     assert_proven_by_the_barrier(b, a)
+
+
+def pacemaker_feature_set() -> str:
+    """The CIB feature set of the installed Pacemaker, the one it hands agents as
+    ``OCF_RESKEY_crm_feature_set`` (3.16.1 with Debian 12's Pacemaker 2.1.5, 3.20 with Debian
+    13's 3.0.0): what an empty CIB made by its own cibadmin says."""
+    empty = subprocess.run(["cibadmin", "--empty"], capture_output=True, text=True, check=True, timeout=10)
+    feature_set = ET.fromstring(empty.stdout).get("crm_feature_set")
+    assert feature_set, empty.stdout
+    return feature_set
+
+
+def cib_promotion_score(node: Node) -> str | None:
+    """The node's promotion score as the CIB holds it, read from the XML rather than through
+    the tool that wrote it: the transient ``master-<resource>`` attribute of its node_state."""
+    xpath = (f"status/node_state[@uname='{node.name}']/transient_attributes/instance_attributes/"
+             f"nvpair[@name='master-{RESOURCE}']")
+    found = ET.parse(node.cib).getroot().find(xpath)
+    return None if found is None else found.get("value")
+
+
+def test_the_promotion_score_goes_through_crm_attribute_promotion_into_the_cib(lab2):
+    """With the feature set the installed Pacemaker gives, the score is written by
+    ``crm_attribute --promotion``, never by crm_master (deprecated from Pacemaker 3.0), lands in
+    the CIB's status section where the scheduler reads it, and is removed by stop."""
+    a = lab2.nodes[0]
+    feature_set = pacemaker_feature_set()
+    assert a.run("start", crm_feature_set=feature_set).rc == 0
+    assert cib_promotion_score(a) == "1"  # a backup waiting on the nowhere address
+    assert a.run("stop", crm_feature_set=feature_set).rc == 0
+    assert cib_promotion_score(a) is None
+    log = (a.root / "agent.log").read_text()
+    assert f"crm_attribute --promotion={RESOURCE}" in log and "crm_master" not in log
 
 
 def test_scores_are_keyed_by_the_physical_host_in_a_bundle(lab2):

@@ -19,6 +19,8 @@ from .helpers import empty_cib, setup_cli
 from .sim import only_node, promoted_node, set_promotion_scores, simulate
 
 PRIMITIVE, CLONE, VIP = "ovndb_servers", "ovndb_servers-clone", "ovndb_servers-vip"
+# Meta attributes at Pacemaker's default, which one tool writes and the other leaves implicit.
+PACEMAKER_DEFAULTS = {("interleave", "false")}
 PORT_GROUP = "vip0-port-group"
 PORT_MEMBERS = ("vip0-port", "vip0-port-ip", "vip0-port-ip6")
 
@@ -151,7 +153,8 @@ def normalized(cib: Path) -> dict:
             if element.tag not in ("primitive", "clone", "group"):
                 continue
             params = {nv.get("name"): nv.get("value") for nv in element.findall("instance_attributes/nvpair")}
-            meta = {nv.get("name"): nv.get("value") for nv in element.findall("meta_attributes/nvpair")}
+            meta = {nv.get("name"): nv.get("value") for nv in element.findall("meta_attributes/nvpair")
+                    if (nv.get("name"), nv.get("value")) not in PACEMAKER_DEFAULTS}
             monitors = sorted((op.get("name"), op.get("interval"), op.get("role"))
                               for op in element.findall("operations/op") if op.get("interval") not in ("0", "0s"))
             members = [child.get("id") for child in element if child.tag == "primitive"]

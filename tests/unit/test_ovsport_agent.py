@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import pytest
 
@@ -133,7 +134,10 @@ def test_start_adds_the_port_in_one_transaction(fp, agent) -> None:
     ]
 
 
-def test_a_start_whose_bring_up_fails_removes_the_port(fp, agent) -> None:
+def test_a_start_whose_bring_up_fails_removes_the_port(fp, agent, monkeypatch) -> None:
+    """ifup is faked, so the host need not have ifupdown (a Debian 13 root without it gave 5,
+    "not installed", before the bring-up): the agent's check for the programs finds them."""
+    monkeypatch.setattr(shutil, "which", lambda program: f"/usr/sbin/{program}")
     fp.register(vsctl(fp, "br-exists", "br0"))
     fp.register(query(fp), stdout=port_query(bridge=None))
     fp.register(vsctl(fp, "--", fp.any()))
