@@ -71,20 +71,20 @@ def test_a_client_on_the_node_being_promoted_is_refused_then_writes_there_unawar
     before = [w for w in writes if w.finished < promote_began]
     assert before and not any(w.acked for w in before)
     assert all(READ_ONLY in w.outcome for w in before), {w.outcome for w in before}
-    assert early.running() and any(c >= promote_began for c in early.connections)
+    assert early.running()
     assert not early.missing(b.switches(), writes)
 
 
-def test_a_client_that_never_reconnects_is_cut_off_by_the_demote_not_kept_read_only(
+def test_a_client_that_never_reconnects_is_never_acknowledged_by_the_demoted_node(
         lab2: Lab, client_on: Connect) -> None:
-    """A client on the old promoted node that does not reconnect by itself: the demote
-    ends its session (ovsdb-server closes its clients' sessions when it turns read-only; our
-    demote changes no listening remote outside load-balancer mode), so the client is left
-    without one and writes nothing more (a connected
-    client writes every 50 ms), rather than being kept on a read-only server. A write in
-    flight then ends "try again", never acknowledged; every write it had acknowledged is in
-    the new promoted node's database. (A client that reconnects to the old node's own
-    address is refused read-only: test_ovndb_agent.py.)"""
+    """A client on the old promoted node that does not reconnect by itself is never told a
+    write succeeded once the node is demoted, and never left guessing: OVS 3.1's server ends
+    its clients' sessions when it turns read-only (our demote changes no listening remote
+    outside load-balancer mode), so the client is left without a session and writes nothing
+    more (a write in flight ends "try again"); from OVS 3.3 the session goes on and every
+    write is refused with the "read only" error. Every write it had acknowledged is in the new
+    promoted node's database. (A client that reconnects to the old node's own address is
+    refused read-only too: test_ovndb_agent.py.)"""
     a, b = promoted_pair(lab2)
     once = client_on(a, "once", reconnect=False)
     wait_for("a first acknowledged write", lambda: once.first_ack_after(0.0), limit=15)
@@ -93,8 +93,8 @@ def test_a_client_that_never_reconnects_is_cut_off_by_the_demote_not_kept_read_o
     time.sleep(QUIET_S)
 
     writes = once.snapshot()
-    assert not [w for w in writes if w.finished >= switched]
-    assert writes[-1].outcome in ("success", "try again")
-    assert not any(READ_ONLY in w.outcome for w in writes)
+    after = [w for w in writes if w.finished >= switched]
+    assert all(READ_ONLY in w.outcome or w.outcome == "try again" for w in after), \
+        {w.outcome for w in after}
     assert once.running() and len(once.connections) == 1
     assert not once.missing(b.switches(), writes)
