@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ocf_agents.lab import agents, layout
+from ocf_agents.lab import lab as lab_mod
 from ocf_agents.lab.chassis import Chassis, all_chassis, boot_plan, external_ids
 from ocf_agents.lab.drill import StepResult, resources, samplers
 from ocf_agents.lab.drill.binding import (DOWN, MISSING, UNKNOWN, UP, ProbePort, parse_bound,
@@ -32,6 +33,14 @@ def test_chassis_addresses_and_names_are_the_labs_and_clash_with_nothing() -> No
         assert c.netns.startswith(layout.PREFIX) and c.host_link.startswith(layout.LINK_PREFIX)
         assert len(c.host_link) <= IFNAMSIZ
     assert Chassis(1) != Node(1) and Chassis(1).dir != Node(1).dir
+
+
+@pytest.mark.parametrize("count", [-1, 10])
+def test_a_chassis_count_out_of_range_is_refused_before_anything_is_made(count: int) -> None:
+    """``lab up --chassis N``: refused with the option and the value in one line, before the
+    lab checks the host or looks for a lab already up (so it says the same with one up)."""
+    with pytest.raises(layout.LabError, match=rf"^--chassis must be 0 to 9, not {count}$"):
+        lab_mod.up(3, chassis_count=count, say=lambda _: None)
 
 
 def test_a_chassis_is_registered_as_the_integration_guide_says() -> None:
