@@ -155,11 +155,23 @@ def test_metadata_works_with_an_empty_environment_and_declares_the_protocol(
         assert actions == {"on", "off", "reboot", "status", "monitor", "list", "metadata"}
 
 
+# Runs $1 with an empty tmpfs over the directory $0, in a mount namespace of its own: no lab's
+# device can answer there (the arguments are passed as arguments, never put into the text).
+WITHOUT_DEVICE = 'mount -t tmpfs -o mode=0700 tmpfs "$0" && exec "$1"'
+
+
 def test_agent_without_a_device_fails_with_exit_1_saying_where_it_looked(launcher: Path) -> None:
-    if fence_agent.FENCE_SOCKET.exists():
-        pytest.skip("a lab is up here: its device would answer (this test needs none)")
-    proc = run_launcher(launcher, "action=off\nport=node1\n")
-    assert proc.returncode == EXIT_FAILED
+    """Where no device listens, the agent fails (1) naming the socket it tried. When a lab is
+    up here (its device listening), the agent runs where the device's directory is empty."""
+    directory = fence_agent.FENCE_SOCKET.parent
+    if directory.exists():
+        argv = ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                WITHOUT_DEVICE, str(directory), str(launcher)]
+    else:
+        argv = [str(launcher)]
+    proc = subprocess.run(argv, input="action=off\nport=node1\n", capture_output=True, text=True,
+                          timeout=30, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+    assert proc.returncode == EXIT_FAILED, proc.stderr
     assert f"fence device at {fence_agent.FENCE_SOCKET} does not answer" in proc.stderr
 
 
