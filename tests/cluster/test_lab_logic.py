@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ocf_agents.lab.cluster import cluster_properties, corosync_conf, parse_crm_mon
-from ocf_agents.lab.drill import Drill, StepResult, summary
+from ocf_agents.lab.drill import Drill, StepResult, summary, watch
 from ocf_agents.lab.drill.results import LONG_LIVED, ONE_SHOT, ClientTally
 from ocf_agents.lab.idl_writer import LongLivedWriter
 from ocf_agents.lab.layout import nodes
@@ -141,3 +141,25 @@ def test_drill_options_refuse_what_is_not_a_positive_number(option, value, capsy
         build_parser().parse_args(["drill", option, value])
     assert exited.value.code == 2
     assert f"{value!r} is not a whole number above 0" in capsys.readouterr().err
+
+
+def test_a_write_acknowledged_while_the_database_is_read_is_not_counted_lost(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The drill's count takes the acknowledged writes first, then reads the database: a
+    write the server commits after answering the read, and acknowledges while the read's
+    process is still exiting, is not in what was read, but was not lost either (before the
+    fix such writes were counted lost in 35 of 150 counts on a steady lab)."""
+    writer = writer_with(Write(1, 0.0, 0.1, True), Write(2, 0.2, 0.3, True))
+
+    def read_while_acknowledging() -> set[str]:
+        writer.writes.append(Write(3, 0.4, 0.5, True))  # committed after the server answered
+        return {"w-1"}
+
+    monkeypatch.setattr(watch, "switches_in_nb", read_while_acknowledging)
+    drill = drill_with([])
+    drill.agent, drill.clients = "ours", {ONE_SHOT: writer}
+    result = StepResult("switchover")
+    drill.count_lost(result, since=0.0)
+    assert result.clients[ONE_SHOT].lost == 1  # w-2: acknowledged before the read, missing
+    assert drill.known_lost[ONE_SHOT] == {2}
+    assert result.clients[ONE_SHOT].acked == 2
