@@ -39,9 +39,14 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the tier runs as root
 
 
 def run_script(args: list[str], cache: Path, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
-    """The real script with ``args``, keeping its root in ``cache`` (never the shared one)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("OCFA_D13_")}
-    environment.update({"PATH": SYSTEM_PATH, "OCFA_D13_CACHE": str(cache), **env})
+    """The real script with ``args``, keeping its root in ``cache`` (never the shared one).
+
+    No proxy: the loopback mirror must be asked directly, never through a proxy elsewhere
+    (no_proxy also overrides one set in /etc/wgetrc, which debootstrap's wget reads).
+    """
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith("OCFA_D13_") and not k.lower().endswith("_proxy")}
+    environment.update({"PATH": SYSTEM_PATH, "OCFA_D13_CACHE": str(cache), "no_proxy": "127.0.0.1", **env})
     return subprocess.run([str(SCRIPT), *args], env=environment, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=timeout)
 
