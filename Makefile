@@ -112,4 +112,4 @@ bench-failover: deps
 # /var/cache/ocf-agents/debian13 (root; skipped with a message naming what cannot be had).
 # PYTEST_ARGS go to pytest in the root. See tools/test-debian13.
 test-debian13:
-	tools/test-debian13 $(PYTEST_ARGS)
+	tools/test-debian13 -- $(PYTEST_ARGS)
