@@ -6,6 +6,7 @@ Every test leaves every node running (a fenced node is booted again).
 
 from __future__ import annotations
 
+import re
 import stat
 import time
 import xml.etree.ElementTree as ET
@@ -55,9 +56,10 @@ def test_the_device_is_registered_and_its_files_are_private(lab3: Lab) -> None:
     node = lab3.nodes[0]
     assert lab3.run(node, ["crm_attribute", "--type", "crm_config", "--name",
                            "stonith-enabled", "--query", "--quiet"]).stdout.strip() == "true"
-    holders = wait_until("the fence device started",
-                         lambda: (v := lab3.view(node)) and v.nodes_with(FENCE_RESOURCE), 30)
-    runs_it = lab3.node(holders[0])
+    holder = wait_until("the fence device started", lambda: re.findall(
+        r"is running on: (\S+)", lab3.run(node, ["crm_resource", "--locate", "--resource",
+                                                  FENCE_RESOURCE], check=False).stdout), 30)
+    runs_it = lab3.node(holder[0])
     assert FENCE_RESOURCE in lab3.run(runs_it, ["stonith_admin", "--list-registered"]).stdout
     assert AGENT_NAME in lab3.run(node, ["stonith_admin", "--list-installed"]).stdout
     assert stat.S_IMODE(FENCE_DIR.stat().st_mode) == 0o700
