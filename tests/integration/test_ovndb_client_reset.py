@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from ovndb_harness import AGENT, NB_PORT, RESOURCE, Node, make_cib, wait_for
+from ovndb_harness import AGENT, NB_PORT, RESOURCE, Lab, Node, have_ovn, make_cib, wait_for
 from ovs_netns import Namespace, stop_process
 
 from ocf_agents.lab.idl_writer import LongLivedWriter, why_unavailable
@@ -67,10 +67,11 @@ class Segment:
         self.hub.run(["ip", "link", "del", port])
 
 
-def established(ns: Namespace, peer: str, port: int) -> list[tuple[str, int]]:
-    """(local address, local port) of ``ns``'s established sessions to ``peer:port``, as ss
-    sees them."""
-    out = ns.run(["ss", "-Htn", "state", "established", "dst", f"{peer}:{port}"]).stdout
+def established(ns: Namespace | None, peer: str, port: int) -> list[tuple[str, int]]:
+    """(local address, local port) of the established sessions to ``peer:port`` in ``ns``
+    (None: the test's own namespace), as ss sees them."""
+    argv = ["ss", "-Htn", "state", "established", "dst", f"{peer}:{port}"]
+    out = (ns.run(argv) if ns else subprocess.run(argv, capture_output=True, text=True, check=True)).stdout
     local = [line.split()[2] for line in out.splitlines() if line.split()]
     return [(addr, int(p)) for addr, _, p in (word.rpartition(":") for word in local)]
 
@@ -155,3 +156,50 @@ def test_a_client_of_a_crashed_node_is_reset_by_the_vips_new_holder(crash: dict)
     assert f"not resetting published session ('192.0.2.1', 1, {NB_PORT + 100})" in log
     assert subprocess.run(["crm_attribute", "-N", "old", "-n", ATTRIBUTE, "-l", "forever", "-G", "-q"],
                           env=dict(os.environ, CIB_file=str(cib)), capture_output=True).returncode != 0
+
+
+@pytest.fixture
+def promoted_alone() -> Iterator[Node]:
+    """One node promoted with its databases on master_ip (its own address, as a VIP would be)."""
+    if not have_ovn():
+        pytest.skip("needs OVN's ovsdb tools, ovn-ctl and Pacemaker's crm_attribute")
+    lab = Lab(1)
+    try:
+        (node,) = lab.nodes
+        node.params.update(listen_on_master_ip_only="yes", master_ip=node.addr)
+        assert node.run("start").rc == 0
+        assert lab.promote(node, []).rc == 0
+        yield node
+    finally:
+        lab.close()
+
+
+def published(node: Node) -> str | None:
+    done = subprocess.run(["crm_attribute", "-N", node.name, "-n", ATTRIBUTE, "-l", "forever", "-G", "-q"],
+                          env=dict(os.environ, CIB_file=str(node.cib)), capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def test_the_promoted_monitor_publishes_its_long_lived_clients_until_stop(promoted_alone: Node) -> None:
+    """A client session seen by two promoted monitors in a row is published as
+    ``ip,port,server_port`` in the node's permanent attribute; with reset_clients=no nothing
+    is; stop removes it."""
+    node = promoted_alone
+    reason = why_unavailable()
+    if reason:
+        pytest.skip(reason)
+    writer = LongLivedWriter("held", remote=f"tcp:{node.addr}:{NB_PORT}", wrap=lambda argv: argv)
+    writer.start()
+    try:
+        wait_for("an acknowledged write", lambda: writer.first_ack_after(0.0), limit=15)
+        ((address, port),) = established(None, node.addr, NB_PORT)
+        for _ in range(2):
+            assert node.run("monitor", interval_ms=15000, reset_clients="no").rc == 8
+        assert published(node) is None
+        for _ in range(2):
+            assert node.run("monitor", interval_ms=15000).rc == 8
+        assert f"{address},{port},{NB_PORT}" in (published(node) or "").split()
+    finally:
+        writer.stop()
+    assert node.run("demote").rc == 0 and node.run("stop").rc == 0
+    assert published(node) is None
