@@ -175,8 +175,8 @@ METADATA = MetaData(
             "yes (with listen_on_master_ip_only=yes): the promoted node's monitor publishes "
             "its clients' long-lived sessions to master_ip (client address and port, at most "
             "128, in a permanent node attribute <resource>-clients, written only when they "
-            "change), and a new promoted node, once master_ip is up on it, sends each session "
-            "of the other nodes' clients a TCP SYN from master_ip: the client answers it, this "
+            "change), and a new promoted node, once master_ip is up on it, announces it and "
+            "sends each session of the other nodes' clients a TCP SYN from it: the client answers it, this "
             "node answers that with a reset, and the client reconnects at once instead of "
             "retransmitting into a crashed node for 6 to 13 s. Needs raw sockets (root). no: "
             "nothing is published or sent (docs/guide.md).",
