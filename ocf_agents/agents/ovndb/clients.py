@@ -22,6 +22,7 @@ import sys
 import time
 
 from ocf_agents.net import tcp
+from ocf_agents.ocf.cluster import ClusterUnreachable
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
 if TYPE_CHECKING:
@@ -76,19 +77,32 @@ def publish(cfg: Config) -> None:
     if (seen, steady) == (last_seen, published):
         return
     if steady != published:
-        if steady:
-            cfg.ctx.cluster.set_node_attribute(attribute(cfg), steady, lifetime=LIFETIME)
-        else:
-            cfg.ctx.cluster.delete_node_attribute(attribute(cfg), lifetime=LIFETIME)
-    cfg.files.clients.write(f"{seen}\n{steady}")
+        try:
+            _write(cfg, steady)
+            published = steady
+        except ClusterUnreachable as err:  # a monitor does not fail for it: the next one tries again
+            cfg.ctx.log.warning(f"{err.reason}; the clients' sessions are published at the next monitor")
+    cfg.files.clients.write(f"{seen}\n{published}")
+
+
+def _write(cfg: Config, peers: str, node: str | None = None) -> None:
+    """Set (or, for none, delete) the permanent attribute of this node, or of ``node``."""
+    if peers:
+        cfg.ctx.cluster.set_node_attribute(attribute(cfg), peers, node=node, lifetime=LIFETIME)
+    else:
+        cfg.ctx.cluster.delete_node_attribute(attribute(cfg), node=node, lifetime=LIFETIME)
 
 
 def forget(cfg: Config) -> None:
     """On start and stop: this node's servers hold no session now, and a published set left
     from before would have its clients reset by the next promoted node for nothing."""
     cfg.files.clients.remove()
-    if cfg.reset_clients:
-        cfg.ctx.cluster.delete_node_attribute(attribute(cfg), lifetime=LIFETIME)
+    if not cfg.reset_clients:
+        return
+    try:
+        _write(cfg, "")
+    except ClusterUnreachable as err:
+        cfg.ctx.log.warning(f"{err.reason}; this node's published clients stay until its next start or stop")
 
 
 def start_helper(cfg: Config) -> None:
@@ -107,12 +121,14 @@ def reset_others(cfg: Config) -> int:
     session the other nodes published (their attributes are removed once used). Bounded by
     the budget (the promote's timeout); what it did is logged."""
     from ocf_agents.net import challenge, route
-    from ocf_agents.ocf.codes import Rc
+    from ocf_agents.ocf.codes import GenericError, Rc
 
+    if not cfg.reset_clients:
+        return Rc.SUCCESS
     me = cfg.ctx.cluster.node_name()
     published = {node: parse_peers(value) for node, value in
                  cfg.ctx.cluster.permanent_attributes(attribute(cfg)).items() if node != me}
-    if not cfg.reset_clients or not any(published.values()):
+    if not any(published.values()):
         return Rc.SUCCESS
     ip = str(cfg.master_ip)
     cfg.ctx.budget.wait_for(f"master_ip {ip} to be up here", lambda: route.address_is_assigned(ip), 0.05)
@@ -121,11 +137,14 @@ def reset_others(cfg: Config) -> int:
     for round_ in range(ROUNDS):
         if round_:
             time.sleep(min(ROUND_GAP, cfg.ctx.budget.remaining()))
-        challenge.send_syns(ip, peers)
+        try:
+            challenge.send_syns(ip, peers)
+        except OSError as err:
+            raise GenericError(f"could not send the SYNs from master_ip {ip}: {err}") from None
     cfg.ctx.log.info(f"announced master_ip {ip} on {where}, sent {ROUNDS} SYNs from it to each of {len(peers)} "
                      f"sessions of the clients of {', '.join(sorted(published))}: they reconnect to this node")
     for node in published:
-        cfg.ctx.cluster.delete_node_attribute(attribute(cfg), node=node, lifetime=LIFETIME)
+        _write(cfg, "", node)
     return Rc.SUCCESS
 
 
