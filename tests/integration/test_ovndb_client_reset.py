@@ -209,3 +209,26 @@ def test_the_promoted_monitor_publishes_its_long_lived_clients_until_stop(promot
         writer.stop()
     assert node.run("demote").rc == 0 and node.run("stop").rc == 0
     assert published(node) is None
+
+
+def test_a_cluster_that_cannot_take_the_sessions_fails_no_monitor(promoted_alone: Node) -> None:
+    """When the attribute cannot be written (no CIB answers), the promoted monitor still
+    says promoted and logs why; the next monitor that can write it publishes the session."""
+    node = promoted_alone
+    reason = why_unavailable()
+    if reason:
+        pytest.skip(reason)
+    writer = LongLivedWriter("held", remote=f"tcp:{node.addr}:{NB_PORT}", wrap=lambda argv: argv)
+    writer.start()
+    try:
+        wait_for("an acknowledged write", lambda: writer.first_ack_after(0.0), limit=15)
+        ((address, port),) = established(None, node.addr, NB_PORT)
+        assert node.run("monitor", interval_ms=15000).rc == 8
+        env = dict(node.env(interval_ms=15000), CIB_file=str(node.root / "no-such-dir" / "cib.xml"))
+        assert subprocess.run([str(AGENT), "monitor"], env=env).returncode == 8
+        assert published(node) is None
+        assert "the clients' sessions are published at the next monitor" in (node.root / "agent.log").read_text()
+        assert node.run("monitor", interval_ms=15000).rc == 8
+        assert f"{address},{port},{NB_PORT}" in (published(node) or "").split()
+    finally:
+        writer.stop()
