@@ -51,19 +51,16 @@ def valid_peer(ip: str, peer: tuple[str, int, int], ports: Iterable[int]) -> str
     return None
 
 
-def send_syns(ip: str, peers: Iterable[tuple[str, int, int]]) -> int:
+def send_syns(ip: str, peers: Iterable[tuple[str, int, int]]) -> None:
     """Send one SYN from ``ip`` to each peer (peer ip, peer port, local port), from its local
-    port; the number sent. ``ip`` must be local (the raw socket is bound to it); raises
-    OSError when it is not, or without the privilege to open a raw socket."""
+    port. ``ip`` must be local (the raw socket is bound to it); raises OSError when it is
+    not, or without the privilege to open a raw socket."""
     family = _family(ip)
     sock = socket.socket(family, socket.SOCK_RAW, socket.IPPROTO_TCP)
     try:
         sock.bind((ip, 0))
-        sent = 0
         for address, port, local_port in peers:
             sock.sendto(syn_segment(ip, local_port, address, port), (address, 0))
-            sent += 1
-        return sent
     finally:
         sock.close()
 

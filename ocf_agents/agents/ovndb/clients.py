@@ -23,6 +23,7 @@ import time
 
 from ocf_agents.net import tcp
 from ocf_agents.ocf.cluster import ClusterUnreachable
+from ocf_agents.ocf.codes import GenericError, OCFError, Rc
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
 if TYPE_CHECKING:
@@ -121,7 +122,6 @@ def reset_others(cfg: Config) -> int:
     session the other nodes published (their attributes are removed once used). Bounded by
     the budget (the promote's timeout); what it did is logged."""
     from ocf_agents.net import challenge, route
-    from ocf_agents.ocf.codes import GenericError, Rc
 
     if not cfg.reset_clients:
         return Rc.SUCCESS
@@ -159,14 +159,14 @@ def _announce(cfg: Config, ip: str) -> str | None:
     from ocf_agents.net.announce import gratuitous_arp, send, unsolicited_advertisement
     from ocf_agents.net.link import Links
 
-    link = Links(cfg.ctx.runner).holding(ip)
-    if link is None:
-        return None
-    frame = unsolicited_advertisement(link.mac, ip) if ":" in ip else gratuitous_arp(link.mac, ip)
     try:
+        link = Links(cfg.ctx.runner).holding(ip)
+        if link is None:
+            return None
+        frame = unsolicited_advertisement(link.mac, ip) if ":" in ip else gratuitous_arp(link.mac, ip)
         send(link.name, [frame])
-    except OSError as err:
-        cfg.ctx.log.warning(f"could not announce master_ip {ip} on {link.name}: {err}")
+    except (OCFError, OSError) as err:  # IPaddr2's own announcement will do, a little later
+        cfg.ctx.log.warning(f"could not announce master_ip {ip}: {getattr(err, 'reason', err)}")
         return None
     return link.name
 
