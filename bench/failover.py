@@ -2,7 +2,7 @@
 Pacemaker's Stateful (the floor) in turn (``make bench-failover``).
 
 Each run is a fresh lab (``ocf-agents lab up --agent X``), the drill's bring-up and its
-crash-promoted step, then ``lab down``: the promoted node's whole PID namespace is killed, and
+crash-promoted step, then ``lab down``: the promoted node is cut off and its whole PID namespace killed, and
 the time runs to the first write acknowledged through the VIP by the new promoted node (the
 drill's writer, with attempts overlapping every WRITER_SPACING seconds while the VIP has no
 server behind it, so that the moment is seen within that). Beside it, the drill's long-lived

@@ -43,7 +43,8 @@ def _node_verb(verb: str, done: str) -> Callable[[argparse.Namespace], int]:
 def _drill(args: argparse.Namespace) -> int:
     from .drill import run_drill  # the drill needs the agents; the lab alone does not
     return run_drill(lab_mod.Lab.load(), only=args.only, ports=args.ports,
-                     client_probe_ms=args.client_probe_ms, client_rto_max_ms=args.client_rto_max_ms)
+                     client_probe_ms=args.client_probe_ms, client_rto_max_ms=args.client_rto_max_ms,
+                     client_remotes=args.client_remotes)
 
 
 def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -127,4 +128,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     drill.add_argument("--client-rto-max-ms", type=positive, metavar="MS",
                        help="cap the clients' TCP retransmission timeout (net.ipv4.tcp_rto_max_ms "
                             "in the client namespace, Linux 6.15+), as docs/guide.md recommends")
+    drill.add_argument("--client-remotes", type=positive, default=1, metavar="N",
+                       help="the VIP listed N times in the long-lived client's remote: the OVSDB "
+                            "library reconnects without back-off N-1 times per process "
+                            "(docs/guide.md)")
     drill.set_defaults(func=_guarded(_drill))

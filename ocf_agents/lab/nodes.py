@@ -24,7 +24,7 @@ from .agents import STATEFUL, floor_boot_steps
 from .cluster import corosync_conf, seed_cib
 from .layout import (HOST_IFACE, HOST_ROUTE_METRIC, OVS_BRIDGE, PREFIX_LEN, UPLINK, LabError,
                      Node)
-from .network import OWN_INTERFACE_ARP, create_node_network, link_sysctls, remove_node_network
+from .network import OWN_INTERFACE_ARP, create_node_network, link_sysctls, remove_node_network, set_cut_off
 from .proc import Result, run, wait_until
 
 # node directory -> where it is bound inside the node, and its owner.
@@ -197,8 +197,11 @@ def kill(node: Node) -> None:
 
 
 def crash(node: Node) -> None:
-    """Power the node off: kill it, then give it a fresh network namespace, so that no
-    address it held (a VIP) outlives it."""
+    """Power the node off: cut its links, kill it, then give it a fresh network namespace, so
+    that no address it held (a VIP) outlives it. The links go first: killed processes have
+    their sockets closed by a kernel that lives on, which sends their peers a FIN or a reset,
+    and a host that loses power sends nothing (its clients find out by themselves)."""
+    set_cut_off(node, True)
     kill(node)
     remove_node_network(node)
     create_node_network(node)

@@ -39,6 +39,19 @@ def _addresses(info: list[dict], family: str) -> tuple[str, ...]:
     return tuple(a["local"] for a in _usable(info) if a.get("family") == family)
 
 
+def _link(dev: dict) -> Link:
+    """A device as one element of ``ip -j addr show`` describes it."""
+    info = dev.get("addr_info", [])
+    return Link(
+        name=dev.get("ifname", ""),
+        mac=dev.get("address", "").lower(),
+        up="UP" in dev.get("flags", []),
+        ipv4=_addresses(info, "inet"),
+        ipv6=_addresses(info, "inet6"),
+        cidrs=tuple(f"{a['local']}/{a['prefixlen']}" for a in _usable(info) if a.get("scope") == "global"),
+    )
+
+
 class Links:
     """Reads and changes network devices for one agent invocation."""
 
@@ -53,15 +66,13 @@ class Links:
                 return None
             raise GenericError(result.describe())
         (dev,) = json.loads(result.stdout)
-        info = dev.get("addr_info", [])
-        return Link(
-            name=name,
-            mac=dev.get("address", "").lower(),
-            up="UP" in dev.get("flags", []),
-            ipv4=_addresses(info, "inet"),
-            ipv6=_addresses(info, "inet6"),
-            cidrs=tuple(f"{a['local']}/{a['prefixlen']}" for a in _usable(info) if a.get("scope") == "global"),
-        )
+        return _link(dev)
+
+    def holding(self, ip: str) -> Link | None:
+        """The device that holds the address ``ip`` (usable: not tentative), or None."""
+        result = self.runner.check([IP, "-j", "addr", "show", "to", ip])
+        return next((link for link in map(_link, json.loads(result.stdout or "[]"))
+                     if ip in link.ipv4 + link.ipv6), None)
 
     def bring_up(self, name: str, method: str) -> None:
         """``ip link set dev NAME up``, or ``ifup NAME`` when ``method`` is ifupdown."""

@@ -32,3 +32,31 @@ def source_address(ip: str) -> str | None:
         return None
     finally:
         sock.close()
+
+
+IFA_F_TENTATIVE = 0x40  # an IPv6 address still in duplicate address detection: not usable yet
+
+
+def address_is_assigned(ip: str) -> bool:
+    """True when ``ip`` is one of this host's addresses, primary or secondary (an IPv6 one
+    past duplicate address detection), as the kernel lists them in /proc.
+
+    Not :func:`address_is_local`'s route lookup: for an address added beside another in the
+    same subnet, as IPaddr2 adds a VIP, the kernel picks the first address as the source and
+    the lookup cannot tell the two apart.
+    """
+    if ":" in ip:
+        wanted = socket.inet_pton(socket.AF_INET6, ip).hex()
+        return any(cols[0] == wanted and not int(cols[4], 16) & IFA_F_TENTATIVE
+                   for cols in _table_rows("/proc/net/if_inet6") if len(cols) >= 5)
+    rows = _table_rows("/proc/net/fib_trie")
+    return any(cols[-1] == ip and rows[i + 1][-2:] == ["host", "LOCAL"]
+               for i, cols in enumerate(rows[:-1]) if cols[:1] == ["|--"])
+
+
+def _table_rows(path: str) -> list[list[str]]:
+    try:
+        with open(path, encoding="ascii") as f:
+            return [line.split() for line in f]
+    except OSError:
+        return []

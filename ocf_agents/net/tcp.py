@@ -1,6 +1,6 @@
 """The kernel's TCP tables (``/proc/PID/net/tcp`` and ``tcp6``): whether a process has an
 established connection to a peer right now, and how much of what went over it is not yet
-acknowledged or read.
+acknowledged or read; which peers are connected to a local address and port.
 
 Read from ``/proc`` rather than asked of ``ss``: a monitor runs every few seconds on every
 node, and a program's start costs more than the read. A connection is the process's own only
@@ -17,7 +17,7 @@ from ocf_agents.ocf.record import Record
 
 TYPE_CHECKING = False  # typing is imported by type checkers only (see ocf_agents/ocf/record.py)
 if TYPE_CHECKING:
-    from typing import Sequence
+    from typing import Collection, Sequence
 
 ESTABLISHED = "01"  # the "st" column of an established connection
 V4_MAPPED = bytes(10) + b"\xff\xff"
@@ -81,24 +81,49 @@ def _network_namespace(pid: int) -> str:
         return f"pid {pid}"
 
 
-def _established(pid: int, table: str, peers: set[tuple[str, int]]) -> list[tuple[str, TcpConnection]]:
-    """(socket inode, connection) of the established connections to ``peers`` in the socket
-    table ``table`` (tcp or tcp6) of the process's network namespace."""
+def _established_rows(pid: int | str, table: str) -> list[list[str]]:
+    """The columns of each established connection's row in the socket table ``table`` (tcp
+    or tcp6) of the process's network namespace; none when the table cannot be read."""
     try:
         with open(f"/proc/{pid}/net/{table}", encoding="ascii") as f:
             lines = f.read().splitlines()[1:]
     except OSError:
         return []
+    return [cols for cols in (line.split() for line in lines) if len(cols) >= 10 and cols[3] == ESTABLISHED]
+
+
+def _established(pid: int, table: str, peers: set[tuple[str, int]]) -> list[tuple[str, TcpConnection]]:
+    """(socket inode, connection) of the established connections to ``peers`` in the socket
+    table ``table`` (tcp or tcp6) of the process's network namespace."""
     rows = []
-    for line in lines:
-        cols = line.split()
-        if len(cols) < 10 or cols[3] != ESTABLISHED:
-            continue
+    for cols in _established_rows(pid, table):
         remote = decode_address(cols[2])
         if remote in peers:
             tx, rx = (int(x, 16) for x in cols[4].split(":"))
             rows.append((cols[9], TcpConnection(decode_address(cols[1]), remote, tx, rx)))
     return rows
+
+
+def peers_of(ip: str, ports: Collection[int]) -> set[tuple[str, int, int]]:
+    """``(peer ip, peer port, local port)`` of every established connection to ``ip`` on one
+    of ``ports`` in this process's network namespace: the clients a server on that address
+    holds right now.
+
+    The addresses are compared in the table's own (hexadecimal) form, so that only the
+    matching rows are decoded: a promoted node's monitor asks this every time, and a busy
+    southbound database has a row per chassis.
+    """
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    wanted = {f"{_encode(family, ip)}:{port:04X}": port for port in ports}
+    table = "tcp6" if family == socket.AF_INET6 else "tcp"
+    return {(*decode_address(cols[2]), wanted[cols[1]]) for cols in _established_rows("self", table)
+            if cols[1] in wanted}
+
+
+def _encode(family: int, ip: str) -> str:
+    """An address as /proc/net/tcp{,6} shows it (the inverse of :func:`decode_address`)."""
+    packed = socket.inet_pton(family, ip)
+    return "".join(packed[i : i + 4][::-1].hex().upper() for i in range(0, len(packed), 4))
 
 
 def _socket_inodes(pid: int) -> set[str]:

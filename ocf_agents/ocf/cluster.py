@@ -136,6 +136,28 @@ class Cluster:
         argv = ["crm_attribute", "-N", node or self.node_name(), "-n", name, "-l", lifetime, "-D"]
         self._update(argv, f"delete node attribute {name}")
 
+    def permanent_attributes(self, name: str) -> dict[str, str]:
+        """Every node's permanent attribute ``name`` (node name -> value), read at once.
+
+        Permanent attributes live in the CIB's configuration: unlike transient and private
+        ones, they outlive their node's loss, fencing and reboot.
+        """
+        import xml.etree.ElementTree as ElementTree  # here: no other call needs it
+
+        result = self.runner.run(["cibadmin", "--query", "--scope", "nodes"])
+        if not result.ok:
+            raise ClusterUnreachable(f"Could not read the nodes' attributes: {result.describe()}")
+        try:
+            nodes = ElementTree.fromstring(result.stdout)
+        except ElementTree.ParseError as err:
+            raise ClusterUnreachable(f"Could not read the nodes' attributes: cibadmin printed no XML ({err})") from None
+        values = {}
+        for node in nodes.iter("node"):
+            for pair in node.findall("instance_attributes/nvpair"):
+                if pair.get("name") == name and node.get("uname"):
+                    values[node.get("uname", "")] = pair.get("value", "")
+        return values
+
     def private_attribute(self, name: str, node: str | None = None) -> str | None:
         """A private node attribute of this node (or ``node``), None when unset or empty.
 

@@ -199,6 +199,22 @@ class Runner:
             self.log.debug(result.describe())
         return result
 
+    def spawn(self, argv: Sequence[str]) -> int:
+        """Start ``argv`` detached and return its pid without waiting: in a session of its
+        own, with no terminal and none of the agent's pipes (pacemaker-execd reads the
+        action's output until every copy of its pipes is closed). For a helper that must
+        outlive the action: it bounds its own time."""
+        import subprocess
+
+        argv = tuple(str(a) for a in argv)
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+        except FileNotFoundError:
+            raise NotInstalledError(f"Program {argv[0]!r} is not installed on this host") from None
+        self.log.trace(f"{' '.join(argv)} -> started as pid {proc.pid}")
+        return proc.pid
+
     def check(self, argv: Sequence[str], **kwargs) -> Result:
         """Run ``argv`` and raise :class:`GenericError` with its complaint if it fails."""
         result = self.run(argv, **kwargs)

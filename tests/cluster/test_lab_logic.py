@@ -132,7 +132,7 @@ def test_summary_gives_both_clients_outage_and_losses_per_step() -> None:
     assert crash.acked == 40 and crash.lost == 0  # the one-shot writer's, as always
 
 
-@pytest.mark.parametrize("option", ["--ports", "--client-probe-ms", "--client-rto-max-ms"])
+@pytest.mark.parametrize("option", ["--ports", "--client-probe-ms", "--client-rto-max-ms", "--client-remotes"])
 @pytest.mark.parametrize("value", ["-5", "0", "many"])
 def test_drill_options_refuse_what_is_not_a_positive_number(option, value, capsys) -> None:
     from ocf_agents.cli import build_parser

@@ -6,6 +6,8 @@ Finding a connection in the tables with real sockets is in tests/unit/test_ovsdb
 
 from __future__ import annotations
 
+import socket
+
 from ocf_agents.net import route, tcp
 
 
@@ -23,3 +25,23 @@ def test_local_addresses_are_told_from_remote_ones_without_sending_anything():
 def test_the_source_address_towards_an_address_of_this_host_is_that_address():
     assert route.source_address("127.0.0.1") == "127.0.0.1"
     assert route.source_address("::1") == "::1"
+
+
+def test_a_servers_clients_are_read_from_the_table_with_the_local_port_they_reach():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    client = socket.create_connection(server.getsockname())
+    accepted, _ = server.accept()
+    try:
+        port = server.getsockname()[1]
+        assert tcp.peers_of("127.0.0.1", [port]) == {(*client.getsockname(), port)}
+        assert tcp.peers_of("127.0.0.1", [port + 1 if port < 65535 else port - 1]) == set()
+    finally:
+        for sock in (accepted, client, server):
+            sock.close()
+
+
+def test_an_address_assigned_to_this_host_is_told_from_one_it_only_routes_to():
+    assert route.address_is_assigned("127.0.0.1") and route.address_is_assigned("::1")
+    assert not route.address_is_assigned("198.51.100.77") and not route.address_is_assigned("2001:db8::77")

@@ -210,3 +210,22 @@ def test_calls_not_at_once_run_in_turn_with_the_same_errors() -> None:
 
 def test_no_calls_no_results() -> None:
     assert concurrently() == []
+
+
+def test_a_spawned_helper_runs_in_a_session_of_its_own_without_the_agents_output(runner: Runner) -> None:
+    """pacemaker-execd waits for the end of the action's output: a helper left holding it
+    would make the action last as long as the helper."""
+    read_end, write_end = os.pipe()
+    saved = os.dup(1)
+    try:
+        os.dup2(write_end, 1)
+        pid = runner.spawn(["sh", "-c", "echo held; sleep 0.2"])
+        os.dup2(saved, 1)
+        os.close(write_end)
+        assert os.getsid(pid) == pid
+        assert os.read(read_end, 100) == b""  # end of file: nobody else holds the write end
+        assert os.waitpid(pid, 0)[1] == 0
+    finally:
+        os.dup2(saved, 1)
+        for fd in (saved, read_end):
+            os.close(fd)

@@ -275,3 +275,15 @@ def test_the_election_compares_barriers_first_and_times_only_when_they_do_not_de
         held, their_ms, my_barrier, wins):
     theirs = Published(Position(their_ms, False, 1000), None, None, held)
     assert outranks(theirs, MINE, my_barrier) is wins
+
+
+def test_published_clients_are_bounded_ordered_and_read_back_leaving_out_garbage():
+    from ocf_agents.agents.ovndb import clients
+
+    peers = {(f"10.0.{i // 250}.{i % 250 + 1}", 40000 + i, 6642 if i % 2 else 6641) for i in range(300)}
+    text = clients.format_peers(peers)
+    back = clients.parse_peers(text)
+    assert len(back) == clients.MAX_PEERS and set(back) <= peers
+    assert [p[2] for p in back] == sorted(p[2] for p in back)  # the northbound's sessions first
+    assert clients.parse_peers("10.0.0.1,1,6641 junk fd00::1,2,6642 10.0.0.2,x,6641") == [
+        ("10.0.0.1", 1, 6641), ("fd00::1", 2, 6642)]

@@ -33,8 +33,10 @@ AGENT = Agent(
         "promote": f"{__name__}.promotion:promote",
         "demote": f"{__name__}.promotion:demote",
         "notify": f"{__name__}.notify:notify",
+        # Not Pacemaker's: the helper promote starts (clients.py).
+        "reset-clients": f"{__name__}.clients:reset_others",
     },
     configure=Config,
     validate=check_host,
-    root_actions=frozenset({"start", "stop", "promote", "demote"}),
+    root_actions=frozenset({"start", "stop", "promote", "demote", "reset-clients"}),
 )

@@ -48,6 +48,8 @@ class Config:
         self.lb_mode = not p["listen_on_master_ip_only"]
         self.listen_ip = str(p["listen_ip"] or "0.0.0.0") if self.lb_mode else self.master_ip
         self.manage_northd = bool(p["manage_northd"])
+        # Clients reach the promoted node through master_ip only when the servers listen there.
+        self.reset_clients = bool(p["reset_clients"]) and not self.lb_mode
         self.probe = int(p["inactive_probe_interval"])
         self.probe_to_promoted = int(p["inactive_probe_interval_to_master"])
         self.rundir = str(p["ovn_rundir"])

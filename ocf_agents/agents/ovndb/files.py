@@ -64,6 +64,9 @@ class NodeFiles:
         self.handoff = NodeFile(rundir, "ovndb-servers.handoff")
         # A demoted node's hand-off offer: the barrier it committed, or "-" (handoff.py).
         self.offer = NodeFile(rundir, "ovndb-servers.offer")
+        # The clients' sessions the promoted node's last monitor saw, and those it published
+        # (clients.py).
+        self.clients = NodeFile(rundir, "ovndb-servers.clients")
         # How fresh this node's data is (position.py).
         self.position = NodeFile(dbdir, "ovndb-servers.position")
         # The position an election refused: no restart may raise its score again (score.py).
@@ -71,6 +74,7 @@ class NodeFiles:
 
     def clear_on_stop(self) -> None:
         """What must not outlive the servers: the role, the score cache, the hand-off offer
-        (its listeners go with the servers). The position and the outranked mark stay."""
-        for file in (self.role, self.score, self.handoff, self.offer):
+        (its listeners go with the servers), the clients seen. The position and the
+        outranked mark stay."""
+        for file in (self.role, self.score, self.handoff, self.offer, self.clients):
             file.remove()

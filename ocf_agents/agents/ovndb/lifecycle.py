@@ -8,7 +8,7 @@ from ocf_agents.ocf.cluster import ClusterUnreachable
 from ocf_agents.ocf.codes import OCFError, Rc
 from ocf_agents.ovs import ovsdb
 
-from . import handoff, score
+from . import clients, handoff, score
 from .position import published_by, read_position, record_position
 from .replication import (
     check_nowhere,
@@ -36,6 +36,7 @@ def start(cfg: Config) -> int:
     wait for Pacemaker to promote it again), servers in a broken state are restarted.
     """
     check_nowhere(cfg)
+    clients.forget(cfg)
     promoted = present_promoted(cfg.ctx)
     address = promoted_address(cfg, promoted)
     cfg.files.role.remove()
@@ -144,6 +145,7 @@ def stop(cfg: Config) -> int:
     cfg.files.clear_on_stop()
     try:
         cfg.ctx.cluster.delete_promotion_score()
+        clients.forget(cfg)
     except ClusterUnreachable as err:
         cfg.ctx.log.warning(f"{err.reason}; the servers are stopped all the same")
     return Rc.SUCCESS

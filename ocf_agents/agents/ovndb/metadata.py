@@ -169,6 +169,20 @@ METADATA = MetaData(
             type="boolean",
             default="yes",
         ),
+        Parameter(
+            "reset_clients",
+            "Reset the lost promoted node's clients",
+            "yes (with listen_on_master_ip_only=yes): the promoted node's monitor publishes "
+            "its clients' long-lived sessions to master_ip (client address and port, at most "
+            "128, in a permanent node attribute <resource>-clients, written only when they "
+            "change), and a new promoted node, once master_ip is up on it, announces it and "
+            "sends each session of the other nodes' clients a TCP SYN from it: the client answers it, this "
+            "node answers that with a reset, and the client reconnects at once instead of "
+            "retransmitting into a crashed node for 6 to 13 s. Needs raw sockets (root). no: "
+            "nothing is published or sent (docs/guide.md).",
+            type="boolean",
+            default="yes",
+        ),
         *_ssl_files("nb", "northbound"),
         *_ssl_files("sb", "southbound"),
         Parameter(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ocf_agents.ocf.codes import FailedPromotedError, GenericError, Rc
 
-from . import score
+from . import clients, score
 from .position import record_position
 from .state import read_state
 
@@ -30,6 +30,7 @@ def monitor(cfg: Config) -> int:
         note_restarts(cfg, state)
         record_position(cfg, promoted=True)
         score.set_score(cfg, score.PROMOTED, required=False)
+        clients.publish(cfg)
     elif rc == Rc.SUCCESS:
         if state.all_connected:
             record_position(cfg, promoted=False)

@@ -8,7 +8,7 @@ from ocf_agents.net import route
 from ocf_agents.ocf.codes import GenericError, Rc
 from ocf_agents.ovs import ovsdb
 
-from . import barrier, handoff, score
+from . import barrier, clients, handoff, score
 from .election import elect
 from .files import NodeFile
 from .monitor import note_restarts
@@ -52,6 +52,7 @@ def promote(cfg: Config) -> int:
         cfg.start_northd()
     wait_until(cfg, "both databases active" + (" and ovn-northd running" if cfg.manage_northd else ""),
                lambda st: st.all_active and (st.northd_running or not cfg.manage_northd))
+    clients.start_helper(cfg)
     note_restarts(cfg, read_state(cfg))
     hint_nonlocal_bind(cfg)
     cfg.files.candidates.remove()

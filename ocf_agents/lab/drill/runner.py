@@ -15,7 +15,7 @@ from ..idl_writer import LongLivedWriter
 from ..lab import Lab
 from ..layout import LabError
 from ..nodes import init_pid
-from ..writer import Writer
+from ..writer import Writer, nb_db
 from .control import ControlPlane
 from .results import StepFailed, StepResult, StepSkipped
 from .watch import SETTLED_TIMEOUT, Watch
@@ -29,11 +29,12 @@ class Runner(Watch):
     def __init__(self, lab: Lab,
                  say: Callable[[str], None] = lambda line: print(line, flush=True),
                  writer_spacing: float | None = None, ports: int = 0,
-                 client_probe_ms: int | None = None) -> None:
+                 client_probe_ms: int | None = None, client_remotes: int = 1) -> None:
         prefix = f"drill{int(time.time())}"
         self.ports = ports  # logical switch ports loaded at the bring-up (load.py)
+        remote = ",".join([nb_db()] * client_remotes)
         super().__init__(lab, Writer(prefix, spacing=writer_spacing),
-                         LongLivedWriter(f"{prefix}-idl", probe_ms=client_probe_ms), say)
+                         LongLivedWriter(f"{prefix}-idl", remote=remote, probe_ms=client_probe_ms), say)
         self.control = ControlPlane(lab, prefix)
         self.results: list[StepResult] = []
 

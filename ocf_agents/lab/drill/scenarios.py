@@ -364,17 +364,19 @@ class Drill(Runner):
 
 
 def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0,
-              client_probe_ms: int | None = None, client_rto_max_ms: int | None = None) -> int:
+              client_probe_ms: int | None = None, client_rto_max_ms: int | None = None,
+              client_remotes: int = 1) -> int:
     """``ocf-agents drill``: the steps and the summary (on a database of ``ports`` logical
-    switch ports, the long-lived client probing every ``client_probe_ms``, the clients' TCP
-    retransmission timeout capped at ``client_rto_max_ms``); the exit status."""
+    switch ports, the long-lived client probing every ``client_probe_ms`` with the VIP
+    ``client_remotes`` times in its remote, the clients' TCP retransmission timeout capped at
+    ``client_rto_max_ms``); the exit status."""
     unknown = set(only or ()) - set(Drill.STEPS)
     if unknown:
         raise LabError(f"unknown step {', '.join(sorted(unknown))} "
                        f"(steps: {', '.join(Drill.STEPS)})")
     if client_rto_max_ms is not None:
         set_client_rto_max(client_rto_max_ms)
-    drill = Drill(lab, ports=ports, client_probe_ms=client_probe_ms)
+    drill = Drill(lab, ports=ports, client_probe_ms=client_probe_ms, client_remotes=client_remotes)
     ok = drill.run_all(only)
     print("\n" + summary(drill))
     return 0 if ok else 1

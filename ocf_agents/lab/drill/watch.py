@@ -24,12 +24,13 @@ from ..layout import LabError, Node
 from ..proc import wait_until
 from ..writer import Write, Writer, Writes, switches_in_nb
 from .probes import replicating
-from .resources import OVNDB, OVNDB_VIP_RSC, UNPROMOTED_MONITOR_S
+from .resources import OVNDB, OVNDB_VIP_RSC, PROMOTED_MONITOR_S, UNPROMOTED_MONITOR_S
 from .results import CLIENTS, LONG_LIVED, ONE_SHOT, StepFailed, StepResult
 
 T = TypeVar("T")
 CONVERGE_TIMEOUT = 60.0
 SETTLED_TIMEOUT = 30.0  # a step starts from a settled cluster, or fails at once
+SESSION_AGE_S = 2 * PROMOTED_MONITOR_S + 1  # a step's long-lived session is at least this old
 STALE_SCORE = int(METADATA.parameter("stale_score").default)
 # A cut-off backup keeps the replicating score while its last connected position is within the
 # agent's grace (Position.within_grace: 2 monitor intervals + GRACE_SLACK_MS); its next
@@ -107,11 +108,17 @@ class Watch:
 
     def settled(self) -> Node:
         """The promoted node a step starts from; a step on an unsettled cluster (an earlier
-        step left it broken) fails at once, saying so."""
+        step left it broken) fails at once, saying so. The step starts once the long-lived
+        client's session is older than two promoted monitors, as a real client's is (it
+        holds it for days): the promoted node has then seen it twice, which is when our
+        agent publishes it for the reset after a crash (reset_clients, docs/guide.md)."""
         try:
-            return self.promoted(timeout=SETTLED_TIMEOUT)
+            node = self.promoted(timeout=SETTLED_TIMEOUT)
         except StepFailed as err:
             raise StepFailed(f"cluster not settled before the step: {err}") from None
+        if self.long_lived.connections:
+            time.sleep(max(0.0, self.long_lived.connections[-1] + SESSION_AGE_S - time.monotonic()))
+        return node
 
     def wait_replicating(self, nodes: list[Node], timeout: float = CONVERGE_TIMEOUT) -> None:
         """Until ``nodes`` replicate from the VIP (at once for the floor, which has no
