@@ -354,6 +354,65 @@ def test_a_failed_promoted_node_keeps_a_copy_of_writes_its_successor_never_recei
     assert "unreplicated" in out
 
 
+def unreplicated_copies(node: Node) -> list[str]:
+    """The names of the copies ``node``'s start kept of its northbound database."""
+    return sorted(path.name for path in (node.root / "db").glob("ovnnb_db.db.unreplicated-*"))
+
+
+def rejoin(lab: Lab, old: Node, new: Node) -> None:
+    """``old`` failed while promoted, was stopped, ``new`` was promoted alone; ``old``
+    starts as ``new``'s backup and replicates it."""
+    old.kill_all()
+    assert old.run("stop").rc == 0
+    assert lab.promote(new, []).rc == 0
+    joining = lab.notify_vars("pre", "start", start=[old], active=[new], promoted=[new])
+    assert old.run("start", notify=joining, master_ip=new.addr).rc == 0
+    wait_for(f"{old.name} to replicate {new.name}", lambda: old.score() == "5")
+
+
+def test_a_failed_promoted_node_keeps_a_copy_when_its_successor_missed_its_last_barrier(lab2):
+    """node2's replication is cut off, then node1 commits a newer barrier (a demote and a
+    promotion of its own) and takes a write, and fails. Their time positions are within
+    the tolerance (seconds apart, monitors of 10 s), so by time alone node1's data would
+    not count as newer; by data it is: node2 was promoted without node1's last barrier."""
+    a, b = promoted_pair(lab2)
+    first = held_barrier(a)
+    cut_off_replication(b, ("nb", "sb"))
+    assert a.run("demote", master_ip=a.addr).rc == 0
+    assert a.run("promote", master_ip=a.addr).rc == 0
+    last = held_barrier(a)
+    assert last != first and held_barrier(b) == first
+    a.nbctl("ls-add", "unreplicated")
+    assert a.run("monitor", master_ip=a.addr, **MONITOR).rc == 8
+    assert abs(recorded_ms(a) - recorded_ms(b)) < 10000  # equal by time
+    rejoin(lab2, a, b)
+    assert "unreplicated" not in a.switches()
+    assert len(unreplicated_copies(a)) == 1
+    assert f"(barrier {last} here, {first} there;" in (a.root / "agent.log").read_text()
+
+
+def test_a_failed_promoted_node_compares_times_with_the_barrier_its_successor_was_promoted_with(lab2):
+    """node2 holds node1's promotion barrier, its replication is then cut off, node1 takes a
+    write and records its position more than the tolerance later (monitors of 1 s). Same
+    barrier, so the times decide: node1's data is newer and a copy is kept. node2's
+    promotion commits a newer barrier of its own; node1 must compare with the barrier
+    node2 was promoted with, not with that one."""
+    a, b = lab2.nodes
+    fast = {"interval_ms": 1000}  # time positions count as equal within 1 interval + 1 s
+    start_all(lab2, a, b)
+    assert lab2.promote(a, [b]).rc == 0
+    wait_for("node2 to hold node1's promotion barrier", lambda: held_barrier(b) == held_barrier(a))
+    wait_for("node2 to replicate", lambda: b.run("monitor", master_ip=a.addr, **fast).rc == 0 and b.score() == "5")
+    cut_off_replication(b, ("nb", "sb"))
+    a.nbctl("ls-add", "unreplicated")
+    time.sleep(2.5)
+    assert a.run("monitor", master_ip=a.addr, **fast).rc == 8
+    assert recorded_ms(a) - recorded_ms(b) > 2 * 1000
+    rejoin(lab2, a, b)
+    assert "unreplicated" not in a.switches()
+    assert len(unreplicated_copies(a)) == 1
+
+
 def test_sigsegv_of_a_promoted_server_is_noticed_while_down_and_logged_after_restart(lab2):
     a, _ = promoted_pair(lab2)
     old = a.pid("nb")

@@ -78,6 +78,15 @@ def held(cfg: Config) -> Barrier | None:
     return None if None in barriers else min(barriers, key=rank)
 
 
+def held_in_files(cfg: Config) -> Barrier | None:
+    """:func:`held` of a node whose servers may not run (a failed promoted node's start),
+    read from its database files. Where the key was last removed (no barrier is ever
+    removed by the agent) this is the removed barrier: a newer data position than the
+    node's, which only makes a failed promoted node keep a copy it did not need."""
+    barriers = [parse(ovsdb.last_map_value(cfg.db_file(db), KEY)) for db in cfg.dbs]
+    return None if None in barriers else min(barriers, key=rank)
+
+
 def holds(cfg: Config, barrier: str) -> bool:
     """Both databases of this node hold ``barrier`` (as published) in their own copy."""
     try:

@@ -81,10 +81,19 @@ def elect(cfg: Config) -> str | None:
 
 
 def outranks(theirs: Published, mine: Position, my_barrier: Barrier | None) -> bool:
-    """A candidate's data is clearly fresher than this node's: a later barrier, or the same
-    barrier (or none published: an earlier version) and a clearly newer time position."""
+    """A candidate's data is clearly fresher than this node's."""
+    return compare(theirs, mine, my_barrier) > 0
+
+
+def compare(theirs: Published, mine: Position, my_barrier: Barrier | None) -> int:
+    """Whose data is clearly fresher: 1 another node's (as it published it), -1 this node's
+    (its time position and barrier), 0 neither. A later barrier wins; with the same barrier
+    (or none published: an earlier version) a clearly newer time position. The election and
+    a failed promoted node's start (lifecycle.keep_unreplicated_copy) decide alike."""
     ranks = _barrier_ranks(theirs, my_barrier)
-    return ranks[0] > ranks[1] if ranks else theirs.position.clearly_fresher(mine)
+    if ranks:
+        return 1 if ranks[0] > ranks[1] else -1
+    return 1 if theirs.position.clearly_fresher(mine) else -1 if mine.clearly_fresher(theirs.position) else 0
 
 
 def why(theirs: Published, mine: Position, my_barrier: Barrier | None) -> str:
