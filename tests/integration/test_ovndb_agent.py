@@ -645,6 +645,29 @@ def test_a_successor_that_missed_the_barrier_copies_before_the_election_and_is_p
     assert "copied the demoted node's final data" in (b.root / "agent.log").read_text()
 
 
+def test_a_successor_holding_the_final_barrier_is_promoted_though_its_time_position_is_older(lab2):
+    """The successor receives the demote's barrier, then its session is cut off (as the
+    demoted node's inactivity probe cut a successor busy loading 100 000 ports in the bench),
+    so its pre-promote notification records no fresh position: its last record is older than
+    the demoted node's by more than the tolerance (monitors of 1 s). It holds the demoted
+    node's last commit, so it holds all its data: promoted, not refused by the times."""
+    a, b = lab2.nodes
+    fast = {"interval_ms": 1000}  # time positions count as equal within 1 interval + 1 s
+    start_all(lab2, a, b)
+    assert lab2.promote(a, [b]).rc == 0
+    wait_for("node2 to replicate", lambda: b.run("monitor", master_ip=a.addr, **fast).rc == 0 and b.score() == "5")
+    assert a.run("monitor", master_ip=a.addr, **fast).rc == 8
+    a.nbctl("ls-add", "last-write")
+    time.sleep(2.5)
+    demote_for(lab2, a, b)
+    wait_for("node2 to hold node1's final barrier", lambda: held_barrier(b) == held_barrier(a))
+    cut_off_replication(b, ("nb", "sb"))
+    assert recorded_ms(a) - recorded_ms(b) > 2 * 1000  # by time alone, node1 is clearly fresher
+    res = promote_after_demote(lab2, a, b)
+    assert res.rc == 0, res
+    assert "last-write" in b.switches() and b.roles() == ("active", "active")
+
+
 def test_a_successor_whose_hand_off_failed_is_refused_rather_than_promoted_with_less_data(lab2):
     """The demoted node stops answering right after its demote (SIGSTOP): the successor, cut
     off before the barrier, neither finds it nor copies the final data, and still holds an

@@ -15,7 +15,7 @@ import pytest
 from ocf_agents.agents.ovndb import barrier, state
 from ocf_agents.agents.ovndb.barrier import Barrier
 from ocf_agents.agents.ovndb.config import Db
-from ocf_agents.agents.ovndb.election import compare, outranks
+from ocf_agents.agents.ovndb.election import compare, holds_final_data, outranks
 from ocf_agents.agents.ovndb.metadata import METADATA
 from ocf_agents.agents.ovndb.monitor import classify
 from ocf_agents.agents.ovndb.position import GRACE_SLACK_MS, Position, Published, parse_position, parse_published
@@ -277,6 +277,21 @@ def test_the_election_compares_barriers_first_and_times_only_when_they_do_not_de
     theirs = Published(Position(their_ms, False, 1000), None, None, held)
     assert compare(theirs, MINE, my_barrier) == fresher
     assert outranks(theirs, MINE, my_barrier) is (fresher > 0)
+
+
+@pytest.mark.parametrize(
+    "address, offer, my_barrier, holds",
+    [
+        ("10.99.0.1", "2:50000:node1", MY_BARRIER, True),  # the demoted node's last commit
+        ("10.99.0.1", "3:60000:node1", MY_BARRIER, False),  # a later one: not received
+        ("10.99.0.1", "-", MY_BARRIER, False),  # no barrier offered: the copy decides
+        ("10.99.0.1", "2:50000:node1", None, False),
+        (None, None, MY_BARRIER, False),  # not a demoted node
+    ],
+)
+def test_holding_a_demoted_nodes_offered_barrier_is_holding_its_final_data(address, offer, my_barrier, holds):
+    theirs = Published(Position(200_000, True, 1000), address, offer, offer)
+    assert holds_final_data(theirs, my_barrier) is holds
 
 
 # As ovsdb-server 3.1 writes them: set, set again, then the key removed (the removed value named).

@@ -47,30 +47,33 @@ def prepare(cfg: Config, n: Notification) -> None:
         cfg.files.candidates.write(" ".join(candidates))
 
 
-def elect(cfg: Config) -> str | None:
+def elect(cfg: Config) -> tuple[str | None, Barrier | None]:
     """In promote: hold a demoted candidate's final data first (a planned switchover:
     handoff.py), then refuse to promote this node when another candidate's data is still
     clearly fresher (:func:`outranks`), and raise that node's score. A successor whose
     hand-off failed (the barrier did not come, the copy did not finish) holds an older
     barrier than the demoted node: refused, rather than promoted with less data. Returns the
-    barrier the demoted node offered, if any.
+    barrier the demoted node offered, if any, and the barrier this node holds (read with a
+    patient timeout: after a copy the server is busy loading it, and a barrier not read
+    counts as none, which would refuse this node).
 
     Without notifications nobody noted candidates, there is nothing to compare and the
     promotion goes ahead.
     """
     candidates = (cfg.files.candidates.take() or "").split()
     if not candidates:
-        return None
+        return None, barrier.held(cfg, cfg.patient_timeout())
     published = dict(zip(candidates, cfg.ctx.cluster.concurrently(
         *[lambda node=node: position.published_by(cfg, node) for node in candidates])))
     offering = [node for node in candidates if published[node].offering]
     offered = published[max(offering, key=lambda node: published[node].position.ms)] if offering else None
     if offered is not None:
         handoff.receive_final_data(cfg, offered)
-    mine, my_barrier = position.read_position(cfg), barrier.held(cfg)
-    fresher = [node for node in candidates if outranks(published[node], mine, my_barrier)]
+    mine, my_barrier = position.read_position(cfg), barrier.held(cfg, cfg.patient_timeout())
+    fresher = [node for node in candidates
+               if not holds_final_data(published[node], my_barrier) and outranks(published[node], mine, my_barrier)]
     if not fresher:
-        return offered.barrier if offered else None
+        return (offered.barrier if offered else None), my_barrier
     best = max(fresher, key=lambda node: (barrier.rank(barrier.parse(published[node].held)),
                                          published[node].position.ms))
     cfg.ctx.cluster.set_promotion_score(int(cfg.ctx.params[score.REPLICATING]), node=best)
@@ -78,6 +81,15 @@ def elect(cfg: Config) -> str | None:
     score.set_score(cfg, score.STALE, required=True)
     raise GenericError(f"Not promoting {cfg.ctx.cluster.node_name()}: node {best} has fresher data "
                        f"({why(published[best], mine, my_barrier)}); its promotion score is raised instead")
+
+
+def holds_final_data(theirs: Published, my_barrier: Barrier | None) -> bool:
+    """This node holds the barrier a demoted node offered: that node's last commit when it
+    turned read-only (handoff.confirm_barrier), so this node holds all its data. Its time
+    position, recorded at its demote after the barrier, must not outrank this node's then:
+    a successor whose last connected record is older (its session dropped after the barrier
+    arrived, seen while a 100 000-port copy loaded) is as fresh as the demoted node."""
+    return theirs.barrier is not None and my_barrier is not None and str(my_barrier) == theirs.barrier
 
 
 def outranks(theirs: Published, mine: Position, my_barrier: Barrier | None) -> bool:

@@ -68,8 +68,7 @@ def promote(cfg: Config) -> int:
 def activate(cfg: Config) -> Barrier | None:
     """The election (with a switchover's hand-off), both servers active, the promotion's
     barrier; returns the barrier this node held before its own: the data it is promoted with."""
-    offered = elect(cfg)
-    held = barrier.held(cfg)
+    offered, held = elect(cfg)
     for db in cfg.dbs:
         cfg.active_conf(db).remove()
         ovsdb.make_active(db.database, cfg.patient_timeout())
