@@ -668,6 +668,28 @@ def test_a_successor_holding_the_final_barrier_is_promoted_though_its_time_posit
     assert "last-write" in b.switches() and b.roles() == ("active", "active")
 
 
+def test_the_old_node_follows_the_new_promoted_node_though_its_server_answers_late(lab2):
+    """After a switchover the old node's northbound server does not answer for 3 s (as one
+    busy sending a 100 000-port copy did in the bench, where the old node was then left
+    pointed at nowhere for good). Its post-promote notification waits for it and re-points
+    it at the new promoted node all the same."""
+    a, b = promoted_pair(lab2)
+    demote_for(lab2, a, b)
+    assert promote_after_demote(lab2, a, b).rc == 0
+    b.nbctl("ls-add", "after-switchover")
+    post = lab2.notify_vars("post", "promote", promote=[b], active=[a, b], promoted=[b])
+    pid = a.pid("nb")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        notified = threading.Thread(target=a.run, args=("notify",), kwargs={"notify": post, "master_ip": b.addr})
+        notified.start()
+        time.sleep(3)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    notified.join()
+    wait_for("node1 to replicate node2", lambda: "after-switchover" in a.switches())
+
+
 def test_a_successor_whose_hand_off_failed_is_refused_rather_than_promoted_with_less_data(lab2):
     """The demoted node stops answering right after its demote (SIGSTOP): the successor, cut
     off before the barrier, neither finds it nor copies the final data, and still holds an
