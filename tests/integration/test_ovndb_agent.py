@@ -690,6 +690,30 @@ def test_the_old_node_follows_the_new_promoted_node_though_its_server_answers_la
     wait_for("node1 to replicate node2", lambda: "after-switchover" in a.switches())
 
 
+def test_a_successor_whose_server_answers_late_is_promoted_all_the_same(lab2):
+    """The successor's northbound server does not answer for 3 s as its promote begins (as
+    one still loading a 100 000-port copy from its post-demote notification did in the bench,
+    where the promote failed at once with "northbound not-answering"). The promote waits for
+    it and promotes."""
+    a, b = promoted_pair(lab2)
+    a.nbctl("ls-add", "last-write")
+    demote_for(lab2, a, b)
+    pre = lab2.notify_vars("pre", "promote", promote=[b], demote=[a], active=[a, b])
+    assert b.run("notify", notify=pre, master_ip=b.addr).rc == 0
+    pid = b.pid("nb")
+    results = []
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        promoting = threading.Thread(target=lambda: results.append(b.run("promote", notify=pre, master_ip=b.addr)))
+        promoting.start()
+        time.sleep(3)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    promoting.join()
+    assert results[0].rc == 0, results[0]
+    assert "last-write" in b.switches() and b.roles() == ("active", "active")
+
+
 def test_a_successor_whose_hand_off_failed_is_refused_rather_than_promoted_with_less_data(lab2):
     """The demoted node stops answering right after its demote (SIGSTOP): the successor, cut
     off before the barrier, neither finds it nor copies the final data, and still holds an

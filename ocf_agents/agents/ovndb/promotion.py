@@ -14,7 +14,7 @@ from .files import NodeFile
 from .monitor import note_restarts
 from .position import publish, read_position, record_position
 from .replication import db_remote, listen_as_backup, listen_remote, point_backups, present_promoted, promoted_address
-from .state import read_state, wait_until
+from .state import read_state, read_state_patiently, wait_until
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def promote(cfg: Config) -> int:
     Synchronous: returns once both databases accept writes. "Already promoted" succeeds
     and is recorded again (a node reset while promoted must not loop).
     """
-    state = read_state(cfg)
+    state = read_state_patiently(cfg)  # a successor may still be loading a copy (post-demote)
     if not state.all_answering:
         raise GenericError(f"Cannot promote: {state.describe()}")
     held = barrier.held(cfg) if state.all_active else activate(cfg)
