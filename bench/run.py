@@ -30,6 +30,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale-runs", default="5,3,2",
                         help="runs per agent for each size, comma-separated (the last repeats)")
     parser.add_argument("--output", type=Path, default=Path("build/bench"), help="directory of the results")
+    parser.add_argument("--repoint-delay", type=float, default=0.0, metavar="SECONDS",
+                        help="hold the old node's post-promote notification back until the client's first write "
+                             "on the new node and this long (default 0: at once, as Pacemaker runs it)")
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     runs = [int(s) for s in args.scale_runs.split(",") if s.strip()] or [1]
@@ -67,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         seeds.mkdir(parents=True, exist_ok=True)
         switchovers = max(1, args.runs // 2)
         with Pair() as pair:
-            bench = Bench(pair, rec, log)
+            bench = Bench(pair, rec, log, args.repoint_delay)
             phases = [
                 ("empty databases: bootstrap", lambda: bench.load(None)),
                 (f"monitor x{args.runs}", lambda: bench.monitors(args.runs)),

@@ -77,10 +77,14 @@ class Recorder:
 
 
 class Bench:
-    def __init__(self, pair: Pair, recorder: Recorder, log=print) -> None:
+    def __init__(self, pair: Pair, recorder: Recorder, log=print, repoint_delay: float = 0.0) -> None:
         self.pair = pair
         self.rec = recorder
         self.log = log
+        # seconds the old node's post-promote notification (where both agents re-point it at
+        # the new promoted node, a new replication session) is held back after the client's
+        # first write on the new node: does re-pointing later shorten the client's outage?
+        self.repoint_delay = repoint_delay
         self.one, self.two = pair.nodes
         self.promoted = self.one
 
@@ -114,7 +118,7 @@ class Bench:
         prefix = f"{WRITER_PREFIX}{len(self.rec.switchovers)}-"
         with ClientWriter(self.pair.client_namespace, (VIP, NB_PORT), prefix) as client:
             client.wait_ack(time.monotonic())  # the client is writing to the old node
-            total, vip_arrived = self.transition(agent, old, new, size, kind)
+            total, vip_arrived = self.transition(agent, old, new, size, kind, client)
             self.promoted = new
             client.wait_ack(time.monotonic())  # ... and, the VIP moved, to the new one
             try:
@@ -136,10 +140,12 @@ class Bench:
             self.rec.failures.append(f"{agent} switchover ({kind}, size {size}): {len(missing)} acknowledged "
                                      f"writes lost: {missing[:10]}")
 
-    def transition(self, agent: str, old: Node, new: Node, size: int | None, kind: str) -> tuple[float, float]:
+    def transition(self, agent: str, old: Node, new: Node, size: int | None, kind: str,
+                   client: ClientWriter) -> tuple[float, float]:
         """The agent calls of a switchover, recorded (labelled by ``kind``), with the VIP's
         moves between them; returns the sum of their wall times and when the VIP reached the
-        new node (``time.monotonic()``)."""
+        new node (``time.monotonic()``). With a ``repoint_delay``, the old node's post-promote
+        notification waits for the ``client``'s first write on the new node, and that long."""
         lists = dict(active=[old, new], promoted=[old], unpromoted=[new], demote=[old], promote=[new])
         total = 0.0
 
@@ -166,9 +172,11 @@ class Bench:
         call(new, "promote", notify_vars("pre", "promote", **lists), "promote")
         new.set_vip(True)
         vip_arrived = time.monotonic()
-        for node in (old, new):
-            role = "promoted node" if node is new else "other node"
-            call(node, "notify", notify_vars("post", "promote", **lists), f"notify post-promote ({role})")
+        call(new, "notify", notify_vars("post", "promote", **lists), "notify post-promote (promoted node)")
+        if self.repoint_delay:
+            client.wait_ack(vip_arrived)
+            time.sleep(self.repoint_delay)
+        call(old, "notify", notify_vars("post", "promote", **lists), "notify post-promote (other node)")
         return total, vip_arrived
 
     def bootstrap(self) -> None:

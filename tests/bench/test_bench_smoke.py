@@ -65,3 +65,16 @@ def test_one_run_of_every_step_with_both_agents(tmp_path: Path) -> None:
                 f"| {PORTS} ports | settle |", "- our outage - OVN's (medians):", "- our hand-over - OVN's (medians):"):
         assert row in report
     assert _bench_namespaces() == before
+
+
+def test_the_copy_stall_measurement_runs_and_leaves_nothing_behind() -> None:
+    """bench.copy_stall: a row per size, the backup caught up, no server left running."""
+    if not shutil.which("ovsdb-server") or not os.path.exists("/usr/share/ovn/ovn-nb.ovsschema"):
+        pytest.skip("needs ovsdb-server and ovn-central's northbound schema")
+    proc = subprocess.run([sys.executable, "-m", "bench.copy_stall", "--sizes", str(PORTS)], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [line.split("|")[1:-1] for line in proc.stdout.splitlines() if line.startswith(f"| {PORTS} |")]
+    assert len(rows) == 1 and len(rows[0]) == 5
+    left = subprocess.run(["pgrep", "-f", "ocfa-copy-stall-"], capture_output=True, text=True).stdout
+    assert left == ""

@@ -354,6 +354,65 @@ def test_a_failed_promoted_node_keeps_a_copy_of_writes_its_successor_never_recei
     assert "unreplicated" in out
 
 
+def unreplicated_copies(node: Node) -> list[str]:
+    """The names of the copies ``node``'s start kept of its northbound database."""
+    return sorted(path.name for path in (node.root / "db").glob("ovnnb_db.db.unreplicated-*"))
+
+
+def rejoin(lab: Lab, old: Node, new: Node) -> None:
+    """``old`` failed while promoted, was stopped, ``new`` was promoted alone; ``old``
+    starts as ``new``'s backup and replicates it."""
+    old.kill_all()
+    assert old.run("stop").rc == 0
+    assert lab.promote(new, []).rc == 0
+    joining = lab.notify_vars("pre", "start", start=[old], active=[new], promoted=[new])
+    assert old.run("start", notify=joining, master_ip=new.addr).rc == 0
+    wait_for(f"{old.name} to replicate {new.name}", lambda: old.score() == "5")
+
+
+def test_a_failed_promoted_node_keeps_a_copy_when_its_successor_missed_its_last_barrier(lab2):
+    """node2's replication is cut off, then node1 commits a newer barrier (a demote and a
+    promotion of its own) and takes a write, and fails. Their time positions are within
+    the tolerance (seconds apart, monitors of 10 s), so by time alone node1's data would
+    not count as newer; by data it is: node2 was promoted without node1's last barrier."""
+    a, b = promoted_pair(lab2)
+    first = held_barrier(a)
+    cut_off_replication(b, ("nb", "sb"))
+    assert a.run("demote", master_ip=a.addr).rc == 0
+    assert a.run("promote", master_ip=a.addr).rc == 0
+    last = held_barrier(a)
+    assert last != first and held_barrier(b) == first
+    a.nbctl("ls-add", "unreplicated")
+    assert a.run("monitor", master_ip=a.addr, **MONITOR).rc == 8
+    assert abs(recorded_ms(a) - recorded_ms(b)) < 10000  # equal by time
+    rejoin(lab2, a, b)
+    assert "unreplicated" not in a.switches()
+    assert len(unreplicated_copies(a)) == 1
+    assert f"(barrier {last} here, {first} there;" in (a.root / "agent.log").read_text()
+
+
+def test_a_failed_promoted_node_compares_times_with_the_barrier_its_successor_was_promoted_with(lab2):
+    """node2 holds node1's promotion barrier, its replication is then cut off, node1 takes a
+    write and records its position more than the tolerance later (monitors of 1 s). Same
+    barrier, so the times decide: node1's data is newer and a copy is kept. node2's
+    promotion commits a newer barrier of its own; node1 must compare with the barrier
+    node2 was promoted with, not with that one."""
+    a, b = lab2.nodes
+    fast = {"interval_ms": 1000}  # time positions count as equal within 1 interval + 1 s
+    start_all(lab2, a, b)
+    assert lab2.promote(a, [b]).rc == 0
+    wait_for("node2 to hold node1's promotion barrier", lambda: held_barrier(b) == held_barrier(a))
+    wait_for("node2 to replicate", lambda: b.run("monitor", master_ip=a.addr, **fast).rc == 0 and b.score() == "5")
+    cut_off_replication(b, ("nb", "sb"))
+    a.nbctl("ls-add", "unreplicated")
+    time.sleep(2.5)
+    assert a.run("monitor", master_ip=a.addr, **fast).rc == 8
+    assert recorded_ms(a) - recorded_ms(b) > 2 * 1000
+    rejoin(lab2, a, b)
+    assert "unreplicated" not in a.switches()
+    assert len(unreplicated_copies(a)) == 1
+
+
 def test_sigsegv_of_a_promoted_server_is_noticed_while_down_and_logged_after_restart(lab2):
     a, _ = promoted_pair(lab2)
     old = a.pid("nb")
@@ -584,6 +643,75 @@ def test_a_successor_that_missed_the_barrier_copies_before_the_election_and_is_p
     assert res.rc == 0, res
     assert "missed-by-node2" in b.switches() and b.roles() == ("active", "active")
     assert "copied the demoted node's final data" in (b.root / "agent.log").read_text()
+
+
+def test_a_successor_holding_the_final_barrier_is_promoted_though_its_time_position_is_older(lab2):
+    """The successor receives the demote's barrier, then its session is cut off (as the
+    demoted node's inactivity probe cut a successor busy loading 100 000 ports in the bench),
+    so its pre-promote notification records no fresh position: its last record is older than
+    the demoted node's by more than the tolerance (monitors of 1 s). It holds the demoted
+    node's last commit, so it holds all its data: promoted, not refused by the times."""
+    a, b = lab2.nodes
+    fast = {"interval_ms": 1000}  # time positions count as equal within 1 interval + 1 s
+    start_all(lab2, a, b)
+    assert lab2.promote(a, [b]).rc == 0
+    wait_for("node2 to replicate", lambda: b.run("monitor", master_ip=a.addr, **fast).rc == 0 and b.score() == "5")
+    assert a.run("monitor", master_ip=a.addr, **fast).rc == 8
+    a.nbctl("ls-add", "last-write")
+    time.sleep(2.5)
+    demote_for(lab2, a, b)
+    wait_for("node2 to hold node1's final barrier", lambda: held_barrier(b) == held_barrier(a))
+    cut_off_replication(b, ("nb", "sb"))
+    assert recorded_ms(a) - recorded_ms(b) > 2 * 1000  # by time alone, node1 is clearly fresher
+    res = promote_after_demote(lab2, a, b)
+    assert res.rc == 0, res
+    assert "last-write" in b.switches() and b.roles() == ("active", "active")
+
+
+def test_the_old_node_follows_the_new_promoted_node_though_its_server_answers_late(lab2):
+    """After a switchover the old node's northbound server does not answer for 3 s (as one
+    busy sending a 100 000-port copy did in the bench, where the old node was then left
+    pointed at nowhere for good). Its post-promote notification waits for it and re-points
+    it at the new promoted node all the same."""
+    a, b = promoted_pair(lab2)
+    demote_for(lab2, a, b)
+    assert promote_after_demote(lab2, a, b).rc == 0
+    b.nbctl("ls-add", "after-switchover")
+    post = lab2.notify_vars("post", "promote", promote=[b], active=[a, b], promoted=[b])
+    pid = a.pid("nb")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        notified = threading.Thread(target=a.run, args=("notify",), kwargs={"notify": post, "master_ip": b.addr})
+        notified.start()
+        time.sleep(3)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    notified.join()
+    wait_for("node1 to replicate node2", lambda: "after-switchover" in a.switches())
+
+
+def test_a_successor_whose_server_answers_late_is_promoted_all_the_same(lab2):
+    """The successor's northbound server does not answer for 3 s as its promote begins (as
+    one still loading a 100 000-port copy from its post-demote notification did in the bench,
+    where the promote failed at once with "northbound not-answering"). The promote waits for
+    it and promotes."""
+    a, b = promoted_pair(lab2)
+    a.nbctl("ls-add", "last-write")
+    demote_for(lab2, a, b)
+    pre = lab2.notify_vars("pre", "promote", promote=[b], demote=[a], active=[a, b])
+    assert b.run("notify", notify=pre, master_ip=b.addr).rc == 0
+    pid = b.pid("nb")
+    results = []
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        promoting = threading.Thread(target=lambda: results.append(b.run("promote", notify=pre, master_ip=b.addr)))
+        promoting.start()
+        time.sleep(3)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    promoting.join()
+    assert results[0].rc == 0, results[0]
+    assert "last-write" in b.switches() and b.roles() == ("active", "active")
 
 
 def test_a_successor_whose_hand_off_failed_is_refused_rather_than_promoted_with_less_data(lab2):

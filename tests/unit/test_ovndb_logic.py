@@ -15,7 +15,7 @@ import pytest
 from ocf_agents.agents.ovndb import barrier, state
 from ocf_agents.agents.ovndb.barrier import Barrier
 from ocf_agents.agents.ovndb.config import Db
-from ocf_agents.agents.ovndb.election import outranks
+from ocf_agents.agents.ovndb.election import compare, holds_final_data, outranks
 from ocf_agents.agents.ovndb.metadata import METADATA
 from ocf_agents.agents.ovndb.monitor import classify
 from ocf_agents.agents.ovndb.position import GRACE_SLACK_MS, Position, Published, parse_position, parse_published
@@ -257,24 +257,69 @@ MY_BARRIER = Barrier(2, 50_000, "node1")
 
 
 @pytest.mark.parametrize(
-    "held, their_ms, my_barrier, wins",
+    "held, their_ms, my_barrier, fresher",
     [
-        ("3:60000:node2", 0, MY_BARRIER, True),  # a later barrier, though an older time
-        ("1:40000:node1", 200_000, MY_BARRIER, False),  # missed writes: a clearly newer time does not help
-        ("-", 200_000, MY_BARRIER, False),  # holds no barrier at all
-        ("node1:90000", 200_000, MY_BARRIER, False),  # the first version's barrier ranks below counted ones
-        ("2:50000:node1", 200_000, MY_BARRIER, True),  # the same barrier: the times decide
-        ("2:50000:node1", 101_500, MY_BARRIER, False),
-        (None, 200_000, MY_BARRIER, True),  # an earlier version published none: the times decide
-        (None, 101_500, MY_BARRIER, False),
-        ("-", 200_000, None, True),  # neither holds a barrier: the times decide
-        ("1:40000:node1", 0, None, True),
+        ("3:60000:node2", 0, MY_BARRIER, 1),  # a later barrier, though an older time
+        ("1:40000:node1", 200_000, MY_BARRIER, -1),  # missed writes: a clearly newer time does not help
+        ("-", 200_000, MY_BARRIER, -1),  # holds no barrier at all
+        ("node1:90000", 200_000, MY_BARRIER, -1),  # the first version's barrier ranks below counted ones
+        ("2:50000:node1", 200_000, MY_BARRIER, 1),  # the same barrier: the times decide
+        ("2:50000:node1", 101_500, MY_BARRIER, 0),
+        ("2:50000:node1", 10_000, MY_BARRIER, -1),
+        (None, 200_000, MY_BARRIER, 1),  # an earlier version published none: the times decide
+        (None, 101_500, MY_BARRIER, 0),
+        ("-", 200_000, None, 1),  # neither holds a barrier: the times decide
+        ("1:40000:node1", 0, None, 1),
     ],
 )
 def test_the_election_compares_barriers_first_and_times_only_when_they_do_not_decide(
-        held, their_ms, my_barrier, wins):
+        held, their_ms, my_barrier, fresher):
     theirs = Published(Position(their_ms, False, 1000), None, None, held)
-    assert outranks(theirs, MINE, my_barrier) is wins
+    assert compare(theirs, MINE, my_barrier) == fresher
+    assert outranks(theirs, MINE, my_barrier) is (fresher > 0)
+
+
+@pytest.mark.parametrize(
+    "address, offer, my_barrier, holds",
+    [
+        ("10.99.0.1", "2:50000:node1", MY_BARRIER, True),  # the demoted node's last commit
+        ("10.99.0.1", "3:60000:node1", MY_BARRIER, False),  # a later one: not received
+        ("10.99.0.1", "-", MY_BARRIER, False),  # no barrier offered: the copy decides
+        ("10.99.0.1", "2:50000:node1", None, False),
+        (None, None, MY_BARRIER, False),  # not a demoted node
+    ],
+)
+def test_holding_a_demoted_nodes_offered_barrier_is_holding_its_final_data(address, offer, my_barrier, holds):
+    theirs = Published(Position(200_000, True, 1000), address, offer, offer)
+    assert holds_final_data(theirs, my_barrier) is holds
+
+
+# As ovsdb-server 3.1 writes them: set, set again, then the key removed (the removed value named).
+BARRIER_RECORDS = [
+    '{"NB_Global":{"de69":{"external_ids":["map",[["ovndb-servers-barrier","1:5:a"]]]}},"_is_diff":true}',
+    '{"NB_Global":{"de69":{"external_ids":["map",[["ovndb-servers-barrier","2:6:b"],["x","y"]]]}},"_is_diff":true}',
+]
+
+
+@pytest.mark.parametrize(
+    "records, value",
+    [
+        (BARRIER_RECORDS, "2:6:b"),
+        (BARRIER_RECORDS + [BARRIER_RECORDS[1]], "2:6:b"),  # a removal names the value it removed
+        (BARRIER_RECORDS[:1], "1:5:a"),
+        (['{"NB_Global":{"de69":{"external_ids":["map",[["other","1"]]]}}}'], None),
+        (['{"NB_Global":{"de69":{"external_ids":["map",[["ovndb-servers-barrier","a\\"b"]]]}}}'], None),
+        ([], None),  # an empty file
+    ],
+)
+def test_a_database_file_is_searched_for_the_last_value_of_a_key(tmp_path, records, value):
+    path = tmp_path / "ovnnb_db.db"
+    path.write_text("".join(f"OVSDB JSON {len(r)} 0\n{r}\n" for r in records))
+    assert ovsdb.last_map_value(str(path), barrier.KEY) == value
+
+
+def test_a_missing_database_file_holds_no_value(tmp_path):
+    assert ovsdb.last_map_value(str(tmp_path / "missing.db"), barrier.KEY) is None
 
 
 def test_published_clients_are_bounded_ordered_and_read_back_leaving_out_garbage():

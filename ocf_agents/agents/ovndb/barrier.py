@@ -62,19 +62,29 @@ def parse(text: str | None) -> Barrier | None:
     return Barrier(0, int(ms), node) if node and _number(ms) else None
 
 
-def _each(cfg: Config) -> list[Barrier | None]:
+def _each(cfg: Config, timeout: float | None = None) -> list[Barrier | None]:
     """The barrier each database of this node holds in its own copy (a backup answers reads)."""
-    return [parse(ovsdb.global_external_id(db.database, KEY, cfg.timeout())) for db in cfg.dbs]
+    return [parse(ovsdb.global_external_id(db.database, KEY, timeout or cfg.timeout())) for db in cfg.dbs]
 
 
-def held(cfg: Config) -> Barrier | None:
+def held(cfg: Config, timeout: float | None = None) -> Barrier | None:
     """This node's data position: the older of its two databases' barriers (both must hold
-    it), None when either holds none or does not answer."""
+    it), None when either holds none or does not answer within ``timeout`` (default: the
+    usual request's)."""
     try:
-        barriers = _each(cfg)
+        barriers = _each(cfg, timeout)
     except ovsdb.OvsdbError as err:
         cfg.ctx.log.warning(f"could not read the barrier this node holds: {err}")
         return None
+    return None if None in barriers else min(barriers, key=rank)
+
+
+def held_in_files(cfg: Config) -> Barrier | None:
+    """:func:`held` of a node whose servers may not run (a failed promoted node's start),
+    read from its database files. Where the key was last removed (no barrier is ever
+    removed by the agent) this is the removed barrier: a newer data position than the
+    node's, which only makes a failed promoted node keep a copy it did not need."""
+    barriers = [parse(ovsdb.last_map_value(cfg.db_file(db), KEY)) for db in cfg.dbs]
     return None if None in barriers else min(barriers, key=rank)
 
 

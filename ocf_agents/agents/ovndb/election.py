@@ -47,30 +47,33 @@ def prepare(cfg: Config, n: Notification) -> None:
         cfg.files.candidates.write(" ".join(candidates))
 
 
-def elect(cfg: Config) -> str | None:
+def elect(cfg: Config) -> tuple[str | None, Barrier | None]:
     """In promote: hold a demoted candidate's final data first (a planned switchover:
     handoff.py), then refuse to promote this node when another candidate's data is still
     clearly fresher (:func:`outranks`), and raise that node's score. A successor whose
     hand-off failed (the barrier did not come, the copy did not finish) holds an older
     barrier than the demoted node: refused, rather than promoted with less data. Returns the
-    barrier the demoted node offered, if any.
+    barrier the demoted node offered, if any, and the barrier this node holds (read with a
+    patient timeout: after a copy the server is busy loading it, and a barrier not read
+    counts as none, which would refuse this node).
 
     Without notifications nobody noted candidates, there is nothing to compare and the
     promotion goes ahead.
     """
     candidates = (cfg.files.candidates.take() or "").split()
     if not candidates:
-        return None
+        return None, barrier.held(cfg, cfg.patient_timeout())
     published = dict(zip(candidates, cfg.ctx.cluster.concurrently(
         *[lambda node=node: position.published_by(cfg, node) for node in candidates])))
     offering = [node for node in candidates if published[node].offering]
     offered = published[max(offering, key=lambda node: published[node].position.ms)] if offering else None
     if offered is not None:
         handoff.receive_final_data(cfg, offered)
-    mine, my_barrier = position.read_position(cfg), barrier.held(cfg)
-    fresher = [node for node in candidates if outranks(published[node], mine, my_barrier)]
+    mine, my_barrier = position.read_position(cfg), barrier.held(cfg, cfg.patient_timeout())
+    fresher = [node for node in candidates
+               if not holds_final_data(published[node], my_barrier) and outranks(published[node], mine, my_barrier)]
     if not fresher:
-        return offered.barrier if offered else None
+        return (offered.barrier if offered else None), my_barrier
     best = max(fresher, key=lambda node: (barrier.rank(barrier.parse(published[node].held)),
                                          published[node].position.ms))
     cfg.ctx.cluster.set_promotion_score(int(cfg.ctx.params[score.REPLICATING]), node=best)
@@ -80,11 +83,29 @@ def elect(cfg: Config) -> str | None:
                        f"({why(published[best], mine, my_barrier)}); its promotion score is raised instead")
 
 
+def holds_final_data(theirs: Published, my_barrier: Barrier | None) -> bool:
+    """This node holds the barrier a demoted node offered: that node's last commit when it
+    turned read-only (handoff.confirm_barrier), so this node holds all its data. Its time
+    position, recorded at its demote after the barrier, must not outrank this node's then:
+    a successor whose last connected record is older (its session dropped after the barrier
+    arrived, seen while a 100 000-port copy loaded) is as fresh as the demoted node."""
+    return theirs.barrier is not None and my_barrier is not None and str(my_barrier) == theirs.barrier
+
+
 def outranks(theirs: Published, mine: Position, my_barrier: Barrier | None) -> bool:
-    """A candidate's data is clearly fresher than this node's: a later barrier, or the same
-    barrier (or none published: an earlier version) and a clearly newer time position."""
+    """A candidate's data is clearly fresher than this node's."""
+    return compare(theirs, mine, my_barrier) > 0
+
+
+def compare(theirs: Published, mine: Position, my_barrier: Barrier | None) -> int:
+    """Whose data is clearly fresher: 1 another node's (as it published it), -1 this node's
+    (its time position and barrier), 0 neither. A later barrier wins; with the same barrier
+    (or none published: an earlier version) a clearly newer time position. The election and
+    a failed promoted node's start (lifecycle.keep_unreplicated_copy) decide alike."""
     ranks = _barrier_ranks(theirs, my_barrier)
-    return ranks[0] > ranks[1] if ranks else theirs.position.clearly_fresher(mine)
+    if ranks:
+        return 1 if ranks[0] > ranks[1] else -1
+    return 1 if theirs.position.clearly_fresher(mine) else -1 if mine.clearly_fresher(theirs.position) else 0
 
 
 def why(theirs: Published, mine: Position, my_barrier: Barrier | None) -> str:

@@ -8,7 +8,8 @@ from ocf_agents.ocf.cluster import ClusterUnreachable
 from ocf_agents.ocf.codes import OCFError, Rc
 from ocf_agents.ovs import ovsdb
 
-from . import clients, handoff, score
+from . import barrier, clients, handoff, score
+from .election import compare
 from .position import published_by, read_position, record_position
 from .replication import (
     check_nowhere,
@@ -71,12 +72,19 @@ def start(cfg: Config) -> int:
 def keep_unreplicated_copy(cfg: Config, promoted: str | None) -> None:
     """A node that failed while promoted may hold writes its successor never received (its
     backups were cut off). Joining as a backup replaces its databases with the successor's,
-    so copy them first (``<db file>.unreplicated-<position>``) and say so in the log."""
+    so copy them first (``<db file>.unreplicated-<position>``) and say so in the log.
+
+    Fresher as the election counts it (election.compare), against the position and barrier
+    the successor published when it was promoted: this node holds a later barrier (the
+    successor missed at least that commit, whatever the times say), or the same one and a
+    clearly newer time position. This node's barrier is read from its files: its servers
+    are usually down here."""
     mine = read_position(cfg)
     if promoted is None or not mine.promoted:
         return
-    theirs = published_by(cfg, promoted).position
-    if not mine.clearly_fresher(theirs):
+    theirs = published_by(cfg, promoted)
+    held = barrier.held_in_files(cfg)
+    if compare(theirs, mine, held) >= 0:
         return
     import shutil  # here: every other call of the agent would pay for it
 
@@ -89,7 +97,8 @@ def keep_unreplicated_copy(cfg: Config, promoted: str | None) -> None:
                                                      "wb") as dst:
             shutil.copyfileobj(src, dst)
         cfg.ctx.log.warning(f"this node's {db.title} data is newer than promoted node {promoted}'s "
-                            f"(position {mine.ms} > {theirs.ms}): kept a copy in {copy} before replicating")
+                            f"(barrier {held or 'none'} here, {theirs.held or 'unknown'} there; position "
+                            f"{mine.ms} here, {theirs.position.ms} there): kept a copy in {copy} before replicating")
 
 
 def start_arguments(cfg: Config, address: str | None) -> list[str]:

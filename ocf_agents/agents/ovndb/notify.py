@@ -17,7 +17,7 @@ from ocf_agents.ovs.unixctl import UnixctlError
 
 from . import election, handoff
 from .replication import point_backups, promoted_address
-from .state import read_state
+from .state import read_state_patiently
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def notify(cfg: Config) -> int:
 def follow_new_promoted(cfg: Config, n: Notification) -> None:
     if cfg.ctx.cluster.node_name() in n.promote.unames:
         return
-    state = read_state(cfg)
+    state = read_state_patiently(cfg)  # else a busy server is left replicating from nowhere for good
     if not state.all_answering:
         return
     handoff.withdraw(cfg)

@@ -14,10 +14,11 @@ from .files import NodeFile
 from .monitor import note_restarts
 from .position import publish, read_position, record_position
 from .replication import db_remote, listen_as_backup, listen_remote, point_backups, present_promoted, promoted_address
-from .state import read_state, wait_until
+from .state import read_state, read_state_patiently, wait_until
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
 if TYPE_CHECKING:
+    from .barrier import Barrier
     from .config import Config
 
 # The cluster property naming the last promoted node, in the property set OVN's agent keeps it
@@ -33,15 +34,10 @@ def promote(cfg: Config) -> int:
     Synchronous: returns once both databases accept writes. "Already promoted" succeeds
     and is recorded again (a node reset while promoted must not loop).
     """
-    state = read_state(cfg)
+    state = read_state_patiently(cfg)  # a successor may still be loading a copy (post-demote)
     if not state.all_answering:
         raise GenericError(f"Cannot promote: {state.describe()}")
-    if not state.all_active:
-        offered = elect(cfg)
-        for db in cfg.dbs:
-            cfg.active_conf(db).remove()
-            ovsdb.make_active(db.database, cfg.patient_timeout())
-        mark_promotion(cfg, offered)
+    held = barrier.held(cfg) if state.all_active else activate(cfg)
     cfg.files.role.write("{}")
     for db in cfg.dbs:
         ovsdb.ensure_global_row(db.database, cfg.timeout())
@@ -58,12 +54,11 @@ def promote(cfg: Config) -> int:
     cfg.files.candidates.remove()
     cfg.files.offer.remove()
     handoff.listen(cfg)
-    # Published with the position this node was promoted with: a failed predecessor that
-    # rejoins compares its own with it (lifecycle.keep_unreplicated_copy).
+    # Published with the position and barrier this node was promoted with: a failed
+    # predecessor that rejoins compares its own with them (lifecycle.keep_unreplicated_copy).
     promoted_with = read_position(cfg)
     record_position(cfg, promoted=True)
     cluster = cfg.ctx.cluster
-    held = barrier.held(cfg)
     cluster.concurrently(
         lambda: cluster.set_cluster_property(REPL_INFO, cluster.node_name(), set_id=REPL_INFO_SET),
         lambda: score.set_score(cfg, score.PROMOTED, required=True),
@@ -71,15 +66,26 @@ def promote(cfg: Config) -> int:
     return Rc.SUCCESS
 
 
-def mark_promotion(cfg: Config, offered: str | None) -> None:
+def activate(cfg: Config) -> Barrier | None:
+    """The election (with a switchover's hand-off), both servers active, the promotion's
+    barrier; returns the barrier this node held before its own: the data it is promoted with."""
+    offered, held = elect(cfg)
+    for db in cfg.dbs:
+        cfg.active_conf(db).remove()
+        ovsdb.make_active(db.database, cfg.patient_timeout())
+    mark_promotion(cfg, held, offered)
+    return held
+
+
+def mark_promotion(cfg: Config, held: Barrier | None, offered: str | None) -> None:
     """Commit a barrier as soon as the servers are active: every backup that replicates from
     this node then holds a newer barrier than one that missed this node's data or holds
     another branch of it (a fail-over), and the election tells them apart by data, not by
     time. Not when this node holds the barrier the demoted node ``offered`` (a switchover):
     the demote offers a barrier only when it was that node's last commit, and this node was
     its read-only replica until now, so a second barrier would mark the same data and cost
-    every client monitoring the global rows one more update."""
-    held = barrier.held(cfg)
+    every client monitoring the global rows one more update. ``held``: the barrier this node
+    held as it turned active."""
     if held is None or str(held) != offered:
         barrier.commit(cfg, "the backups' data positions are compared by time only until the next barrier")
 

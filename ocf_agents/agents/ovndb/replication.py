@@ -66,11 +66,13 @@ def check_nowhere(cfg: Config) -> None:
 
 def point_backups(cfg: Config, address: str | None) -> None:
     """Make both servers backups of ``address`` (or of nowhere), as ovn-ctl's demote does:
-    the active-server file too, so that ovn-ctl and a restarted server agree."""
+    the active-server file too, so that ovn-ctl and a restarted server agree. Patient: a
+    server busy sending or loading a whole copy of a large database answers nothing for
+    seconds, and a backup left pointed at nowhere would never replicate again."""
     for db in cfg.dbs:
         target = source(cfg, db, address)
         cfg.active_conf(db).write(target)
-        ovsdb.make_backup(db.database, target, cfg.probe_to_promoted, cfg.timeout())
+        ovsdb.make_backup(db.database, target, cfg.probe_to_promoted, cfg.patient_timeout())
 
 
 def listen_remote(cfg: Config, db: Db) -> str:

@@ -115,6 +115,23 @@ def read_state(cfg: Config) -> State:
     return State((servers[0], servers[1]), northd is not None)
 
 
+def read_state_patiently(cfg: Config) -> State:
+    """The state once every running server answers, waiting up to cfg.patient_timeout(): a
+    server busy sending or loading a whole copy of a large database answers nothing for
+    seconds (seen at 100 000 ports). A server that does not run is not waited for; the last
+    state read when the wait ends."""
+    last: list[State] = []
+
+    def settled() -> State | None:
+        last[:] = [read_state(cfg)]
+        return last[0] if all(s.status is not None or not s.running for s in last[0].servers) else None
+
+    try:
+        return cfg.ctx.budget.wait_for("the databases to answer", settled, 0.1, limit=cfg.patient_timeout())
+    except OCFError:
+        return last[0]
+
+
 def wait_until(cfg: Config, what: str, condition: Callable[[State], bool]) -> State:
     """Poll the state until ``condition`` holds, within the action's budget."""
     last: list[State] = []
