@@ -182,11 +182,10 @@ def published(node: Node) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def test_the_promoted_monitor_publishes_its_long_lived_clients_until_stop(promoted_alone: Node) -> None:
-    """A client session seen by two promoted monitors in a row is published as
-    ``ip,port,server_port`` in the node's permanent attribute, one seen by a single monitor is
-    not; with reset_clients=no nothing is; stop removes it."""
-    node = promoted_alone
+@contextlib.contextmanager
+def held_session(node: Node) -> Iterator[tuple[str, int]]:
+    """The drill's long-lived IDL client holding one session to ``node``'s northbound server
+    (skipped without the OVS Python IDL): its client address and port."""
     reason = why_unavailable()
     if reason:
         pytest.skip(reason)
@@ -195,6 +194,17 @@ def test_the_promoted_monitor_publishes_its_long_lived_clients_until_stop(promot
     try:
         wait_for("an acknowledged write", lambda: writer.first_ack_after(0.0), limit=15)
         ((address, port),) = established(None, node.addr, NB_PORT)
+        yield address, port
+    finally:
+        writer.stop()
+
+
+def test_the_promoted_monitor_publishes_its_long_lived_clients_until_stop(promoted_alone: Node) -> None:
+    """A client session seen by two promoted monitors in a row is published as
+    ``ip,port,server_port`` in the node's permanent attribute, one seen by a single monitor is
+    not; with reset_clients=no nothing is; stop removes it."""
+    node = promoted_alone
+    with held_session(node) as (address, port):
         for _ in range(2):
             assert node.run("monitor", interval_ms=15000, reset_clients="no").rc == 8
         assert published(node) is None
@@ -205,8 +215,6 @@ def test_the_promoted_monitor_publishes_its_long_lived_clients_until_stop(promot
             words = (published(node) or "").split()
         assert f"{address},{port},{NB_PORT}" in words
         assert not [word for word in words if word.split(",")[1] == str(brief_port)]
-    finally:
-        writer.stop()
     assert node.run("demote").rc == 0 and node.run("stop").rc == 0
     assert published(node) is None
 
@@ -215,14 +223,7 @@ def test_a_cluster_that_cannot_take_the_sessions_fails_no_monitor(promoted_alone
     """When the attribute cannot be written (no CIB answers), the promoted monitor still
     says promoted and logs why; the next monitor that can write it publishes the session."""
     node = promoted_alone
-    reason = why_unavailable()
-    if reason:
-        pytest.skip(reason)
-    writer = LongLivedWriter("held", remote=f"tcp:{node.addr}:{NB_PORT}", wrap=lambda argv: argv)
-    writer.start()
-    try:
-        wait_for("an acknowledged write", lambda: writer.first_ack_after(0.0), limit=15)
-        ((address, port),) = established(None, node.addr, NB_PORT)
+    with held_session(node) as (address, port):
         assert node.run("monitor", interval_ms=15000).rc == 8
         env = dict(node.env(interval_ms=15000), CIB_file=str(node.root / "no-such-dir" / "cib.xml"))
         assert subprocess.run([str(AGENT), "monitor"], env=env).returncode == 8
@@ -230,5 +231,3 @@ def test_a_cluster_that_cannot_take_the_sessions_fails_no_monitor(promoted_alone
         assert "the clients' sessions are published at the next monitor" in (node.root / "agent.log").read_text()
         assert node.run("monitor", interval_ms=15000).rc == 8
         assert f"{address},{port},{NB_PORT}" in (published(node) or "").split()
-    finally:
-        writer.stop()
