@@ -138,6 +138,7 @@ def validate(*options: str) -> subprocess.CompletedProcess:
         (["master_ip=127.0.11.1", "nb_master_port=99999"], 6, "nb_master_port='99999'"),
         (["master_ip=127.0.11.1", "sb_master_protocol=http"], 6, "sb_master_protocol='http'"),
         (["master_ip=127.0.11.1", "manage_northd=perhaps"], 6, "manage_northd='perhaps'"),
+        (["master_ip=127.0.11.1", "reset_clients=sometimes"], 6, "reset_clients='sometimes'"),
         (["master_ip=127.0.11.1", "ovn_ctl=/nonexistent"], 5, "ovn_ctl='/nonexistent'"),
     ],
 )
