@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import ovsdb_rpc
+from .options import counts
 from .writer import INTERVAL, WRITE_TIMEOUT, Write, outage
 
 LEAD_IN = 1.0  # seconds of writes before the backup starts
@@ -165,12 +166,12 @@ def report(stalls: list[Stall]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.copy_stall", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000", help="logical switch ports, comma-separated")
+    parser.add_argument("--sizes", type=counts, default="1000,10000,100000", help="logical switch ports, comma-separated")
     parser.add_argument("--runs", type=int, default=1, help="runs per size")
     args = parser.parse_args(argv)
     stalls = []
     with tempfile.TemporaryDirectory(prefix="ocfa-copy-stall-") as tmp:
-        for ports in (int(s) for s in args.sizes.split(",") if s.strip()):
+        for ports in args.sizes:
             seed = Path(tmp) / f"seed-{ports}.db"
             ovsdb_rpc.make_seed(ports, seed)
             for run in range(args.runs):

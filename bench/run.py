@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import ovsdb_rpc, report
 from .pair import SEND_ARP, THEIRS, BenchError, Pair
+from .options import counts, seconds
 from .scenarios import Bench, Recorder
 
 NEEDED = ("ovsdb-server", "ovs-appctl", "ovsdb-tool", "ip", "nsenter", "cibadmin", "crm_attribute")
@@ -25,17 +26,16 @@ NEEDED = ("ovsdb-server", "ovs-appctl", "ovsdb-tool", "ip", "nsenter", "cibadmin
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="runs per agent of each base step (default 10)")
-    parser.add_argument("--sizes", default="1000,10000,100000",
+    parser.add_argument("--sizes", type=counts, default="1000,10000,100000",
                         help="northbound sizes in logical switch ports, comma-separated ('' for none)")
-    parser.add_argument("--scale-runs", default="5,3,2",
+    parser.add_argument("--scale-runs", type=counts, default="5,3,2",
                         help="runs per agent for each size, comma-separated (the last repeats)")
     parser.add_argument("--output", type=Path, default=Path("build/bench"), help="directory of the results")
-    parser.add_argument("--repoint-delay", type=float, default=0.0, metavar="SECONDS",
+    parser.add_argument("--repoint-delay", type=seconds, default=0.0, metavar="SECONDS",
                         help="hold the old node's post-promote notification back until the client's first write "
                              "on the new node and this long (default 0: at once, as Pacemaker runs it)")
     args = parser.parse_args(argv)
-    args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    runs = [int(s) for s in args.scale_runs.split(",") if s.strip()] or [1]
+    runs = args.scale_runs or [1]
     args.scale_runs = [runs[min(i, len(runs) - 1)] for i in range(len(args.sizes))]
     return args
 
