@@ -77,16 +77,44 @@ def live_pid(pidfile: str, program: str) -> int | None:
             pid = int(f.read().strip())
     except (OSError, ValueError):
         return None
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
-            stat = f.read()
-    except OSError:
+    stat = _proc_stat(pid)
+    if stat is None:
         return None
     comm = stat[stat.find("(") + 1 : stat.rfind(")")]
     state = stat[stat.rfind(")") + 2 : stat.rfind(")") + 3]
     if state in ("Z", "X") or comm != program[:15]:
         return None
     return pid
+
+
+def is_working(pid: int, seconds: float) -> bool:
+    """True when the process used CPU within the next ``seconds``: a server that does not
+    answer but works is busy (building a replica's first reply, loading a whole copy: seconds
+    at 20 000 ports and more), one that does not work is stopped or hung."""
+    import time  # here: only a monitor that found a server silent needs it
+
+    before = _cpu_ticks(pid)
+    time.sleep(seconds)
+    after = _cpu_ticks(pid)
+    return before is not None and after is not None and after > before
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    """User and system time the process has used, in clock ticks (fields 14 and 15 of
+    /proc/PID/stat, counted after the parenthesised command name, which may hold spaces)."""
+    stat = _proc_stat(pid)
+    if stat is None:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _proc_stat(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
 
 
 def kill_server(pid: int) -> None:

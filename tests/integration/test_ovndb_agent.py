@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from ocf_agents.ovs import jsonrpc
 from ocf_agents.ovs.ovsdb import databases, make_backup, parse_sync_status, sync_status
 from ovndb_harness import NB_PORT, NOWHERE, RESOURCE, SB_PORT, Lab, Node, Result, have_ovn, wait_for
 
@@ -452,6 +453,68 @@ def test_control_socket_that_does_not_answer_is_an_error_within_the_budget(lab2)
         assert res.rc == 1 and "northbound not-answering" in res.reason
     finally:
         os.kill(pid, signal.SIGCONT)
+
+
+def occupy(node: Node, db: str, seconds: float) -> threading.Thread:
+    """Keep ``node``'s real server busy in one main-loop iteration for about ``seconds``, as
+    building a replica's first reply of a large database does: a read-only transaction of
+    selects whose every row matches thousands of clauses. Calibrated on one select first
+    (machines differ tenfold); returns the thread waiting for the answer."""
+    name = "OVN_Northbound" if db == "nb" else "OVN_Southbound"
+    table = "Logical_Switch" if db == "nb" else "Chassis_Private"
+    sock = str(node.rundir / f"ovn{db}_db.sock")
+    jsonrpc.call(sock, "transact", [name] + [{"op": "insert", "table": table, "row": {"name": f"busy{i}"}}
+                                            for i in range(2000)], 1, 30)
+    select = {"op": "select", "table": table, "columns": ["name"],
+              "where": [["name", "!=", f"none{j}"] for j in range(20000)]}
+    started = time.monotonic()
+    jsonrpc.call(sock, "transact", [name, select], 2, 30)
+    count = max(1, round(seconds / (time.monotonic() - started)))
+    thread = threading.Thread(target=jsonrpc.call, args=(sock, "transact", [name] + [select] * count, 3, 120))
+    thread.start()
+    time.sleep(0.2)  # sent and being executed
+    return thread
+
+
+def test_a_promoted_server_busy_longer_than_a_request_is_waited_for_not_called_broken(lab2):
+    """A promoted southbound server builds a replica's first reply for seconds at 20 000 ports
+    with ovn-northd, answering nobody; the monitor called that "broken" (9) and Pacemaker's
+    recovery made the cluster busier, until nobody was promoted (the lab's 20 000-port
+    switchover). The monitor waits for a server that works, and says so."""
+    a, _ = promoted_pair(lab2)
+    busy = occupy(a, "sb", 6.0)  # three times one request's timeout
+    try:
+        res = a.run("monitor", interval_ms=15000)
+    finally:
+        busy.join()
+    assert res.rc == 8, res
+    assert "southbound server does not answer: waiting up to" in (a.root / "agent.log").read_text()
+
+
+def test_a_demote_waits_for_a_busy_promoted_server(lab2):
+    """Pacemaker's recovery demoted the promoted node while its southbound server was busy
+    (the same lab run), and the demote failed with "southbound not-answering"."""
+    a, b = promoted_pair(lab2)
+    busy = occupy(a, "sb", 6.0)
+    try:
+        res = a.run("demote", timeout_ms=50000)  # the meta-data's timeout: patient a quarter of it
+    finally:
+        busy.join()
+    assert res.rc == 0, res
+    assert a.roles() == ("backup", "backup")
+
+
+def test_a_silent_server_that_does_not_work_is_reported_without_waiting(lab2):
+    """The patience is for servers that work: a stopped (or hung) one is what it was."""
+    a, _ = promoted_pair(lab2)
+    pid = a.pid("sb")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        res = a.run("monitor", interval_ms=15000)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert res.rc == 9 and "southbound not-answering" in res.reason, res
+    assert "waiting up to" not in (a.root / "agent.log").read_text()
 
 
 def test_stop_kills_servers_that_do_not_answer_within_the_budget(lab2):

@@ -11,7 +11,7 @@ from ocf_agents.ocf.codes import FailedPromotedError, GenericError, Rc
 
 from . import clients, score
 from .position import record_position
-from .state import read_state
+from .state import busy, read_state_patiently
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
 if TYPE_CHECKING:
@@ -22,7 +22,12 @@ if TYPE_CHECKING:
 def monitor(cfg: Config) -> int:
     """7 stopped, 0 both backups, 8 both active (and ovn-northd when managed), 9 a promoted
     instance that is broken, 1 anything else that runs."""
-    state = read_state(cfg)
+    # A server building a replica's first reply or loading a whole copy answers nothing for
+    # seconds while it works: calling it broken made Pacemaker restart a busy cluster (seen at
+    # 20 000 ports with ovn-northd). Wait for a busy one, up to three quarters of the budget
+    # (the rest is for the scores); a silent server that does not work (hung, stopped) is
+    # reported at once.
+    state = read_state_patiently(cfg, cfg.ctx.budget.remaining() * 3 / 4, busy)
     # A probe of a node where nothing runs says so, whatever the node was before.
     promoted = cfg.files.role.exists() and not (cfg.ctx.is_probe and state.none_running)
     rc = classify(state, promoted, cfg.manage_northd)

@@ -24,6 +24,8 @@ BACKUP = "backup"
 NOT_RUNNING = "not-running"
 NOT_ANSWERING = "not-answering"
 
+BUSY_SAMPLE = 0.25  # seconds over which a silent server must use CPU to count as busy
+
 
 class Server(Record):
     """What one database server looks like right now."""
@@ -115,21 +117,35 @@ def read_state(cfg: Config) -> State:
     return State((servers[0], servers[1]), northd is not None)
 
 
-def read_state_patiently(cfg: Config) -> State:
-    """The state once every running server answers, waiting up to cfg.patient_timeout(): a
-    server busy sending or loading a whole copy of a large database answers nothing for
-    seconds (seen at 100 000 ports). A server that does not run is not waited for; the last
+def read_state_patiently(cfg: Config, limit: float | None = None,
+                         worth_waiting: Callable[[Server], bool] = lambda server: True) -> State:
+    """The state once every running server answers, waiting up to ``limit`` seconds
+    (cfg.patient_timeout() by default): a server busy sending or loading a whole copy of a
+    large database answers nothing for seconds (seen at 20 000 ports and more). A server
+    that does not run is not waited for, nor one that ``worth_waiting`` rejects; the last
     state read when the wait ends."""
+    limit = cfg.patient_timeout() if limit is None else limit
     last: list[State] = []
 
     def settled() -> State | None:
+        first = not last
         last[:] = [read_state(cfg)]
-        return last[0] if all(s.status is not None or not s.running for s in last[0].servers) else None
+        waiting = [s for s in last[0].servers if s.running and s.status is None and worth_waiting(s)]
+        if waiting and first:
+            names = " and ".join(s.db.title for s in waiting)
+            cfg.ctx.log.info(f"{names} server does not answer: waiting up to {limit:.1f}s for it "
+                             f"(busy with a large database?)")
+        return None if waiting else last[0]
 
     try:
-        return cfg.ctx.budget.wait_for("the databases to answer", settled, 0.1, limit=cfg.patient_timeout())
+        return cfg.ctx.budget.wait_for("the databases to answer", settled, 0.1, limit=limit)
     except OCFError:
         return last[0]
+
+
+def busy(server: Server) -> bool:
+    """A running server that works (uses CPU) while it does not answer: busy, not hung."""
+    return server.pid is not None and ovsdb.is_working(server.pid, BUSY_SAMPLE)
 
 
 def wait_until(cfg: Config, what: str, condition: Callable[[State], bool]) -> State:
