@@ -21,14 +21,17 @@ def child() -> Iterator[Callable[[str], subprocess.Popen]]:
     started: list[subprocess.Popen] = []
 
     def start(code: str) -> subprocess.Popen:
-        proc = subprocess.Popen([sys.executable, "-c", code])
+        """Run ``code`` once the interpreter has started (its start uses CPU too)."""
+        proc = subprocess.Popen([sys.executable, "-c", f"print(flush=True)\n{code}"], stdout=subprocess.PIPE)
         started.append(proc)
+        proc.stdout.readline()
         return proc
 
     yield start
     for proc in started:
         proc.kill()
         proc.wait()
+        proc.stdout.close()
 
 
 def test_a_process_using_cpu_is_working(child):
