@@ -60,7 +60,7 @@ def _state(nb: str, sb: str, northd: bool = False) -> state.State:
     def server(key: str, role: str) -> state.Server:
         db = Db(ovsdb.Database(key, "S", "G", "/run"), 6641, "tcp", ("", "", ""))
         status = ovsdb.SyncStatus(role, None, False) if role in (state.ACTIVE, state.BACKUP) else None
-        return state.Server(db, None if role == state.NOT_RUNNING else 1, status, None)
+        return state.Server(db, None if role == state.NOT_RUNNING else 1, status, None, busy=role == state.BUSY)
 
     return state.State((server("nb", nb), server("sb", sb)), northd)
 
@@ -82,6 +82,14 @@ def _state(nb: str, sb: str, northd: bool = False) -> state.State:
         ("backup", "not-running", False, False, False, Rc.ERR_GENERIC),
         ("not-answering", "backup", False, False, False, Rc.ERR_GENERIC),
         ("not-running", "not-running", False, True, True, Rc.ERR_GENERIC),
+        # a busy server (working, not answering) holds the role the node's servers should have
+        ("busy", "backup", False, False, False, Rc.SUCCESS),
+        ("busy", "busy", False, False, False, Rc.SUCCESS),
+        ("active", "busy", True, True, True, Rc.RUNNING_PROMOTED),
+        ("busy", "busy", True, False, False, Rc.RUNNING_PROMOTED),
+        ("busy", "active", False, False, False, Rc.ERR_GENERIC),  # found active unpromoted: mixed
+        ("busy", "backup", True, False, False, Rc.FAILED_PROMOTED),
+        ("busy", "not-running", True, False, False, Rc.FAILED_PROMOTED),
     ],
 )
 def test_monitor_table(nb, sb, promoted, northd_managed, northd, expected):

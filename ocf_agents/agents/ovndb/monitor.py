@@ -10,8 +10,8 @@ from __future__ import annotations
 from ocf_agents.ocf.codes import FailedPromotedError, GenericError, Rc
 
 from . import clients, score
-from .position import record_position
-from .state import busy, read_state_patiently
+from .position import now_ms, record_position
+from .state import ACTIVE, BACKUP, NOT_ANSWERING, busy, read_state
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
 if TYPE_CHECKING:
@@ -19,15 +19,16 @@ if TYPE_CHECKING:
     from .state import State
 
 
+# How long a server may work without answering before the monitor calls it broken: the
+# longest busy spell seen was 18 s (a backup loading a 20 000-port southbound copy in a lab on
+# two loaded cores); a server silent for a minute is stuck, whatever its CPU does.
+BUSY_LIMIT_MS = 60_000
+
+
 def monitor(cfg: Config) -> int:
     """7 stopped, 0 both backups, 8 both active (and ovn-northd when managed), 9 a promoted
     instance that is broken, 1 anything else that runs."""
-    # A server building a replica's first reply or loading a whole copy answers nothing for
-    # seconds while it works: calling it broken made Pacemaker restart a busy cluster (seen at
-    # 20 000 ports with ovn-northd). Wait for a busy one, up to three quarters of the budget
-    # (the rest is for the scores); a silent server that does not work (hung, stopped) is
-    # reported at once.
-    state = read_state_patiently(cfg, cfg.ctx.budget.remaining() * 3 / 4, busy)
+    state = mark_busy(cfg, read_state(cfg))
     # A probe of a node where nothing runs says so, whatever the node was before.
     promoted = cfg.files.role.exists() and not (cfg.ctx.is_probe and state.none_running)
     rc = classify(state, promoted, cfg.manage_northd)
@@ -54,15 +55,51 @@ def classify(state: State, promoted: bool, manage_northd: bool) -> int:
         if promoted:
             raise FailedPromotedError(f"The promoted databases are gone ({state.describe()})")
         return Rc.NOT_RUNNING
-    if state.all_backups and not promoted:
+    roles = state.roles_taking_busy_as(ACTIVE if promoted else BACKUP)
+    if roles == {BACKUP} and not promoted:
         return Rc.SUCCESS
-    if state.all_active:
+    if roles == {ACTIVE}:
         if manage_northd and not state.northd_running:
             raise FailedPromotedError(f"ovn-northd is not running on the promoted node ({state.describe()})")
         return Rc.RUNNING_PROMOTED
     if promoted:
         raise FailedPromotedError(f"The promoted instance is broken: {state.describe()}")
     raise GenericError(f"The databases are in a mixed or half-dead state: {state.describe()}")
+
+
+def mark_busy(cfg: Config, state: State) -> State:
+    """The state, a server that does not answer but works marked busy, for up to BUSY_LIMIT_MS
+    since a monitor first found it so (the pids and times in cfg.files.busy).
+
+    ovsdb-server answers nobody while it builds a replica's first reply or loads a whole copy:
+    seconds at 20 000 ports, 18 s seen in a loaded lab. Calling that broken made Pacemaker
+    stop and restart busy servers, which made the cluster busier, until nobody was promoted
+    (the lab's 20 000-port switchover); waiting for them held the node's one action slot
+    that a loaded Pacemaker gives it, and the VIP's start waited. A server that does not work
+    (hung, stopped) is reported at once, and one busy for longer than the limit too.
+    """
+    silent = [s for s in state.servers if s.role == NOT_ANSWERING]
+    if not silent:
+        cfg.files.busy.remove()
+        return state
+    now = now_ms()
+    seen = dict(w.split("@") for w in (cfg.files.busy.read() or "").split() if "@" in w)
+    since = {s.pid: int(seen.get(str(s.pid), now)) for s in silent if busy(s)}
+    if since:
+        cfg.files.busy.write(" ".join(f"{pid}@{ms}" for pid, ms in since.items()))
+    else:
+        cfg.files.busy.remove()
+    marked = []
+    for server in state.servers:
+        if server.pid in since:
+            quiet_s = (now - since[server.pid]) / 1000
+            if now - since[server.pid] <= BUSY_LIMIT_MS:
+                server = server._replace(busy=True)
+            cfg.ctx.log.warning(f"{server.db.title} server (pid {server.pid}) has not answered for {quiet_s:.0f}s "
+                                f"but works{'' if server.busy else ': longer than a busy server may'} "
+                                f"(limit {BUSY_LIMIT_MS // 1000}s)")
+        marked.append(server)
+    return state._replace(servers=tuple(marked))
 
 
 def note_restarts(cfg: Config, state: State) -> None:
@@ -84,6 +121,6 @@ def note_restarts(cfg: Config, state: State) -> None:
 
 def _warn_not_replicating(cfg: Config, state: State) -> None:
     for server in state.servers:
-        if server.connection is None and server.source_ip != cfg.nowhere_ip:
+        if server.connection is None and not server.busy and server.source_ip != cfg.nowhere_ip:
             cfg.ctx.log.warning(f"{server.db.title} backup is not connected to "
                                 f"{server.status.sync_from if server.status else '?'}: its data may be stale")

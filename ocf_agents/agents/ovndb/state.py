@@ -23,6 +23,7 @@ ACTIVE = "active"
 BACKUP = "backup"
 NOT_RUNNING = "not-running"
 NOT_ANSWERING = "not-answering"
+BUSY = "busy"  # running, not answering, but working (only the monitor looks: see monitor.py)
 
 BUSY_SAMPLE = 0.25  # seconds over which a silent server must use CPU to count as busy
 
@@ -34,6 +35,7 @@ class Server(Record):
     pid: int | None
     status: ovsdb.SyncStatus | None
     connection: TcpConnection | None  # a backup's live link to its active server
+    busy: bool = False  # not answering, but working: the monitor checked
 
     @property
     def running(self) -> bool:
@@ -43,7 +45,9 @@ class Server(Record):
     def role(self) -> str:
         if self.pid is None:
             return NOT_RUNNING
-        return self.status.role if self.status is not None else NOT_ANSWERING
+        if self.status is None:
+            return BUSY if self.busy else NOT_ANSWERING
+        return self.status.role
 
     @property
     def source_ip(self) -> str | None:
@@ -61,6 +65,11 @@ class State(Record):
     @property
     def roles(self) -> set[str]:
         return {s.role for s in self.servers}
+
+    def roles_taking_busy_as(self, role: str) -> set[str]:
+        """The roles, a busy server taken to hold ``role``: it cannot tell, and only this
+        agent's own actions change a server's role."""
+        return {role if r == BUSY else r for r in self.roles}
 
     @property
     def all_answering(self) -> bool:
@@ -145,7 +154,7 @@ def read_state_patiently(cfg: Config, limit: float | None = None,
 
 def busy(server: Server) -> bool:
     """A running server that works (uses CPU) while it does not answer: busy, not hung."""
-    return server.pid is not None and ovsdb.is_working(server.pid, BUSY_SAMPLE)
+    return server.pid is not None and server.status is None and ovsdb.is_working(server.pid, BUSY_SAMPLE)
 
 
 def wait_until(cfg: Config, what: str, condition: Callable[[State], bool]) -> State:
