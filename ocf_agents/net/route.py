@@ -8,14 +8,53 @@ reason: ``socket.py`` pulls ``enum`` and ``selectors``.
 from __future__ import annotations
 
 import _socket as socket
+import struct
+
+# rtnetlink (linux/netlink.h, linux/rtnetlink.h): a route lookup, as ``ip route get`` asks it.
+RTM_NEWROUTE, RTM_GETROUTE = 24, 26
+NLM_F_REQUEST = 1
+RTA_DST = 1
+RTN_LOCAL = 2  # the route type of an address this host holds: delivered here, never sent
+NLMSGHDR = struct.Struct("=IHHII")  # length, type, flags, sequence, port
+RTMSG = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, protocol, scope, type, flags
+RTATTR = struct.Struct("=HH")  # length, type
 
 
 def address_is_local(ip: str) -> bool:
-    """True when ``ip`` reaches this host: a loopback address, or one the kernel routes as
-    local (asked without sending anything, so that ip_nonlocal_bind cannot fool it)."""
-    if ip == "::1" or ip.startswith("127."):
-        return True
-    return source_address(ip) == ip  # a local address answers for itself
+    """True when ``ip`` is one of this host's addresses: primary or secondary (as IPaddr2 adds
+    a VIP), loopback (all of 127.0.0.0/8), an IPv6 one once past duplicate address detection.
+
+    The kernel's own answer, what ``ip route get`` prints as ``local``: the type of the route
+    to ``ip``. Not the source address of that route, as this once compared: for an address
+    added beside another in the same IPv4 subnet the kernel answers ``local 10.99.0.10 dev lo
+    src 10.99.0.2``. Not a bind() either, which ip_nonlocal_bind=1 lets succeed anywhere; nor
+    /proc/net/fib_trie, which lists every route of every table to be read through.
+    """
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    try:
+        packed = socket.inet_pton(family, ip)
+    except OSError:
+        return False  # not an address (a name, a scoped fe80::1%eth0): none this host holds
+    return route_type(family, packed) == RTN_LOCAL
+
+
+def route_type(family: int, packed: bytes) -> int | None:
+    """The type (RTN_*) of the route this host would take to the address ``packed``, or None
+    without one (the kernel answers an error: unreachable)."""
+    dst = RTATTR.pack(RTATTR.size + len(packed), RTA_DST) + packed
+    body = RTMSG.pack(family, 8 * len(packed), 0, 0, 0, 0, 0, 0, 0) + dst
+    request = NLMSGHDR.pack(NLMSGHDR.size + len(body), RTM_GETROUTE, NLM_F_REQUEST, 1, 0) + body
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, socket.NETLINK_ROUTE)
+    try:
+        sock.sendto(request, (0, 0))  # to the kernel, which answers before sendto returns
+        reply = sock.recv(8192)
+    except OSError:
+        return None
+    finally:
+        sock.close()
+    if len(reply) < NLMSGHDR.size + RTMSG.size or NLMSGHDR.unpack_from(reply)[1] != RTM_NEWROUTE:
+        return None
+    return int(RTMSG.unpack_from(reply, NLMSGHDR.size)[7])
 
 
 def source_address(ip: str) -> str | None:
@@ -32,31 +71,3 @@ def source_address(ip: str) -> str | None:
         return None
     finally:
         sock.close()
-
-
-IFA_F_TENTATIVE = 0x40  # an IPv6 address still in duplicate address detection: not usable yet
-
-
-def address_is_assigned(ip: str) -> bool:
-    """True when ``ip`` is one of this host's addresses, primary or secondary (an IPv6 one
-    past duplicate address detection), as the kernel lists them in /proc.
-
-    Not :func:`address_is_local`'s route lookup: for an address added beside another in the
-    same subnet, as IPaddr2 adds a VIP, the kernel picks the first address as the source and
-    the lookup cannot tell the two apart.
-    """
-    if ":" in ip:
-        wanted = socket.inet_pton(socket.AF_INET6, ip).hex()
-        return any(cols[0] == wanted and not int(cols[4], 16) & IFA_F_TENTATIVE
-                   for cols in _table_rows("/proc/net/if_inet6") if len(cols) >= 5)
-    rows = _table_rows("/proc/net/fib_trie")
-    return any(cols[-1] == ip and rows[i + 1][-2:] == ["host", "LOCAL"]
-               for i, cols in enumerate(rows[:-1]) if cols[:1] == ["|--"])
-
-
-def _table_rows(path: str) -> list[list[str]]:
-    try:
-        with open(path, encoding="ascii") as f:
-            return [line.split() for line in f]
-    except OSError:
-        return []

@@ -18,8 +18,18 @@ def test_proc_net_tcp_addresses_are_decoded():
 
 
 def test_local_addresses_are_told_from_remote_ones_without_sending_anything():
+    """The whole of 127.0.0.0/8 is this host's, though it sends to 127.0.10.9 from 127.0.0.1.
+    A secondary address beside the primary one needs a namespace: tests/integration/test_net_route.py."""
     assert route.address_is_local("127.0.10.9") and route.address_is_local("::1")
+    assert route.source_address("127.0.10.9") == "127.0.0.1"
     assert not route.address_is_local("198.51.100.77")  # TEST-NET-2: routed, never local
+    assert not route.address_is_local("2001:db8::77")  # the documentation prefix: never local
+
+
+def test_what_is_no_address_is_not_this_hosts():
+    """A name, or a scoped link-local address: nothing the kernel can look up, so not local."""
+    assert not route.address_is_local("node1") and not route.address_is_local("fe80::1%lo")
+    assert not route.address_is_local("")
 
 
 def test_the_source_address_towards_an_address_of_this_host_is_that_address():
@@ -40,8 +50,3 @@ def test_a_servers_clients_are_read_from_the_table_with_the_local_port_they_reac
     finally:
         for sock in (accepted, client, server):
             sock.close()
-
-
-def test_an_address_assigned_to_this_host_is_told_from_one_it_only_routes_to():
-    assert route.address_is_assigned("127.0.0.1") and route.address_is_assigned("::1")
-    assert not route.address_is_assigned("198.51.100.77") and not route.address_is_assigned("2001:db8::77")

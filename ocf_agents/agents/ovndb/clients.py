@@ -131,7 +131,7 @@ def reset_others(cfg: Config) -> int:
     if not any(published.values()):
         return Rc.SUCCESS
     ip = str(cfg.master_ip)
-    cfg.ctx.budget.wait_for(f"master_ip {ip} to be up here", lambda: route.address_is_assigned(ip), 0.05)
+    cfg.ctx.budget.wait_for(f"master_ip {ip} to be up here", lambda: route.address_is_local(ip), 0.05)
     peers = _checked(cfg, {peer for node_peers in published.values() for peer in node_peers})
     where = _announce(cfg, ip)
     for round_ in range(ROUNDS):
