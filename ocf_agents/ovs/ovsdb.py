@@ -87,21 +87,11 @@ def live_pid(pidfile: str, program: str) -> int | None:
     return pid
 
 
-def is_working(pid: int, seconds: float) -> bool:
-    """True when the process used CPU within the next ``seconds``: a server that does not
-    answer but works is busy (building a replica's first reply, loading a whole copy: seconds
-    at 20 000 ports and more), one that does not work is stopped or hung."""
-    import time  # here: only a monitor that found a server silent needs it
-
-    before = _cpu_ticks(pid)
-    time.sleep(seconds)
-    after = _cpu_ticks(pid)
-    return before is not None and after is not None and after > before
-
-
-def _cpu_ticks(pid: int) -> int | None:
+def cpu_ticks(pid: int) -> int | None:
     """User and system time the process has used, in clock ticks (fields 14 and 15 of
-    /proc/PID/stat, counted after the parenthesised command name, which may hold spaces)."""
+    /proc/PID/stat, counted after the parenthesised command name, which may hold spaces), or
+    None when it is gone. A server that does not answer but whose count grows is busy, not
+    hung."""
     stat = _proc_stat(pid)
     if stat is None:
         return None

@@ -1,4 +1,4 @@
-"""Whether a silent server works: ocf_agents.ovs.ovsdb.is_working against real processes this
+"""Whether a silent server works: ocf_agents.ovs.ovsdb.cpu_ticks against real processes this
 test starts (and kills by PID). Against a real ovsdb-server kept busy, and one stopped, the
 same code runs in tests/integration/test_ovndb_agent.py's monitor tests."""
 
@@ -7,13 +7,14 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from ocf_agents.ovs import ovsdb
 
-SAMPLE = 0.25  # as the monitor samples (ocf_agents/agents/ovndb/state.py BUSY_SAMPLE)
+SAMPLE = 0.25  # as the agent gives a server (ocf_agents/agents/ovndb/state.py QUICK_ANSWER)
 
 
 @pytest.fixture
@@ -34,23 +35,28 @@ def child() -> Iterator[Callable[[str], subprocess.Popen]]:
         proc.stdout.close()
 
 
-def test_a_process_using_cpu_is_working(child):
-    proc = child("while True: pass")
-    assert ovsdb.is_working(proc.pid, SAMPLE)
+def worked(pid: int) -> bool:
+    before = ovsdb.cpu_ticks(pid)
+    time.sleep(SAMPLE)
+    after = ovsdb.cpu_ticks(pid)
+    return before is not None and after is not None and after > before
 
 
-def test_a_sleeping_process_is_not_working(child):
-    proc = child("import time; time.sleep(60)")
-    assert not ovsdb.is_working(proc.pid, SAMPLE)
+def test_a_process_using_cpu_works(child):
+    assert worked(child("while True: pass").pid)
 
 
-def test_a_stopped_process_is_not_working_though_it_was_busy(child):
+def test_a_sleeping_process_does_not_work(child):
+    assert not worked(child("import time; time.sleep(60)").pid)
+
+
+def test_a_stopped_process_does_not_work_though_it_was_busy(child):
     proc = child("while True: pass")
     proc.send_signal(signal.SIGSTOP)
-    assert not ovsdb.is_working(proc.pid, SAMPLE)
+    assert not worked(proc.pid)
 
 
-def test_a_process_that_is_gone_is_not_working(child):
+def test_a_process_that_is_gone_has_no_cpu_time(child):
     proc = child("pass")
     proc.wait()
-    assert not ovsdb.is_working(proc.pid, SAMPLE)
+    assert ovsdb.cpu_ticks(proc.pid) is None

@@ -11,7 +11,7 @@ from ocf_agents.ocf.codes import FailedPromotedError, GenericError, Rc
 
 from . import clients, score
 from .position import now_ms, record_position
-from .state import ACTIVE, BACKUP, NOT_ANSWERING, busy, read_state
+from .state import ACTIVE, BACKUP, BUSY, read_state
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
 if TYPE_CHECKING:
@@ -68,35 +68,31 @@ def classify(state: State, promoted: bool, manage_northd: bool) -> int:
 
 
 def mark_busy(cfg: Config, state: State) -> State:
-    """The state, a server that does not answer but works marked busy, for up to BUSY_LIMIT_MS
-    since a monitor first found it so (the pids and times in cfg.files.busy).
+    """The state, a busy server (working, not answering: state._sync_status) kept busy for up
+    to BUSY_LIMIT_MS since a monitor first found it so (pids and times in cfg.files.busy),
+    not answering after that.
 
     ovsdb-server answers nobody while it builds a replica's first reply or loads a whole copy:
     seconds at 20 000 ports, 18 s seen in a loaded lab. Calling that broken made Pacemaker
-    stop and restart busy servers, which made the cluster busier, until nobody was promoted
-    (the lab's 20 000-port switchover); waiting for them held the node's one action slot
-    that a loaded Pacemaker gives it, and the VIP's start waited. A server that does not work
-    (hung, stopped) is reported at once, and one busy for longer than the limit too.
+    demote, stop and restart busy servers, which made the cluster busier, until nobody was
+    promoted (the lab's 20 000-port switchover). A server that does not work (hung, stopped)
+    is reported at once, and one busy for longer than the limit too.
     """
-    silent = [s for s in state.servers if s.role == NOT_ANSWERING]
-    if not silent:
+    working = [s for s in state.servers if s.role == BUSY]
+    if not working:
         cfg.files.busy.remove()
         return state
     now = now_ms()
     seen = dict(w.split("@") for w in (cfg.files.busy.read() or "").split() if "@" in w)
-    since = {s.pid: int(seen.get(str(s.pid), now)) for s in silent if busy(s)}
-    if since:
-        cfg.files.busy.write(" ".join(f"{pid}@{ms}" for pid, ms in since.items()))
-    else:
-        cfg.files.busy.remove()
+    since = {s.pid: int(seen.get(str(s.pid), now)) for s in working}
+    cfg.files.busy.write(" ".join(f"{pid}@{ms}" for pid, ms in since.items()))
     marked = []
     for server in state.servers:
         if server.pid in since:
-            quiet_s = (now - since[server.pid]) / 1000
-            if now - since[server.pid] <= BUSY_LIMIT_MS:
-                server = server._replace(busy=True)
-            cfg.ctx.log.warning(f"{server.db.title} server (pid {server.pid}) has not answered for {quiet_s:.0f}s "
-                                f"but works{'' if server.busy else ': longer than a busy server may'} "
+            quiet_ms = now - since[server.pid]
+            server = server._replace(busy=quiet_ms <= BUSY_LIMIT_MS)
+            cfg.ctx.log.warning(f"{server.db.title} server (pid {server.pid}) has not answered for "
+                                f"{quiet_ms / 1000:.0f}s but works{'' if server.busy else ': too long'} "
                                 f"(limit {BUSY_LIMIT_MS // 1000}s)")
         marked.append(server)
     return state._replace(servers=tuple(marked))

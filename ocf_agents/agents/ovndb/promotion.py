@@ -14,7 +14,7 @@ from .files import NodeFile
 from .monitor import note_restarts
 from .position import publish, read_position, record_position
 from .replication import db_remote, listen_as_backup, listen_remote, point_backups, present_promoted, promoted_address
-from .state import busy, read_state, read_state_patiently, wait_until
+from .state import read_state, read_state_patiently, wait_until
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ def demote(cfg: Config) -> int:
     """Both servers backups with their data: of the surviving promoted node if there is
     one, else of nowhere. ovn-northd is stopped when managed. A node that was promoted
     commits a barrier before turning read-only and offers it to its successor (handoff.py)."""
-    state = read_state_patiently(cfg, worth_waiting=busy)  # a promoted server may be sending a copy
+    state = read_state_patiently(cfg, worth_waiting=lambda s: s.busy)  # it may be sending a copy
     if not state.any_running:
         return Rc.NOT_RUNNING
     if not state.all_answering:
