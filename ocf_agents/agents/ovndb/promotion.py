@@ -44,6 +44,11 @@ def promote(cfg: Config) -> int:
         ovsdb.set_connection(db.database, listen_remote(cfg, db), cfg.probe, db.port, cfg.timeout())
         if cfg.lb_mode:
             ovsdb.add_remote(db.database, db_remote(db), cfg.timeout())
+    cfg.files.offer.remove()
+    # Before ovn-northd: its first request makes the southbound server build it the whole
+    # database, and a listener asked for meanwhile timed out (lab, 20 000 ports): the backups
+    # then replicated through the VIP, and the next switchover's sessions died with it.
+    handoff.listen(cfg)
     if cfg.manage_northd:
         cfg.start_northd()
     wait_until(cfg, "both databases active" + (" and ovn-northd running" if cfg.manage_northd else ""),
@@ -52,8 +57,6 @@ def promote(cfg: Config) -> int:
     note_restarts(cfg, read_state(cfg))
     hint_nonlocal_bind(cfg)
     cfg.files.candidates.remove()
-    cfg.files.offer.remove()
-    handoff.listen(cfg)
     # Published with the position and barrier this node was promoted with: a failed
     # predecessor that rejoins compares its own with them (lifecycle.keep_unreplicated_copy).
     promoted_with = read_position(cfg)
