@@ -227,10 +227,12 @@ class Lab:
             env[f"{name}_resource"] = rsc(nodes)
         return env
 
-    def promote(self, new, others, old=None, stop_old=False) -> Result:
+    def promote(self, new, others, old=None, stop_old=False, later=False) -> Result:
         """demote old (if any), post-demote notify, stop old (``stop_old``: a standby of the
         promoted node, which Pacemaker stops before promoting another), then pre-promote
-        notify, promote, post-promote notify.
+        notify, promote, post-promote notify; ``later``: the promotion in a transition of its
+        own after the demote's, as Pacemaker usually runs a move (the demote's score change
+        aborts the first), so that no demote is in its notifications.
 
         As Pacemaker does, the demote and promote actions get the transition's notify
         variables too (it adds them to a clone's start, stop, promote and demote)."""
@@ -250,7 +252,7 @@ class Lab:
             if stop_old:
                 assert old.run("stop").rc == 0
                 alive.remove(old)
-        switchover = old is not None and not stop_old  # else the demote was an earlier transition
+        switchover = old is not None and not stop_old and not later  # else an earlier transition's
         pre = self.notify_vars("pre", "promote", promote=[new], active=alive, demote=[old] if switchover else [])
         for node in alive:
             assert node.run("notify", notify=pre, master_ip=master_ip).rc == 0

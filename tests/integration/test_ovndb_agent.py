@@ -750,6 +750,31 @@ def test_a_successor_that_missed_the_barrier_copies_before_the_election_and_is_p
     assert "copied the demoted node's final data" in (b.root / "agent.log").read_text()
 
 
+def test_a_successor_that_copied_is_not_refused_for_another_backups_newer_time_position(lab3):
+    """A move to node2, whose replication was cut off: it copies node1's final data in the
+    post-demote notification. node3 received the demote's barrier over its live session, and
+    its last connected monitor ran later than node2's by more than the election's tolerance;
+    the promotion comes in a later transition, whose pre-promote notification refreshes
+    nobody's position. Both hold node1's last commit, the same data: node3's newer time must
+    not refuse node2 (in the 3-node lab it did, at every retry, while the move kept the
+    promoted role on node2: no node was promoted; tests/cluster/test_switchover_fallback.py)."""
+    a, b, c = lab3.nodes
+    fast = {"interval_ms": 1000}  # time positions count as equal within 1 interval + 1 s
+    start_all(lab3, a, b, c)
+    assert lab3.promote(a, [b, c]).rc == 0
+    for node in (b, c):
+        wait_for(f"{node.name} to replicate", lambda node=node: node.run(
+            "monitor", master_ip=a.addr, **fast).rc == 0 and node.score() == "5")
+    cut_off_replication(b, ("nb", "sb"))
+    a.nbctl("ls-add", "missed-by-node2")
+    time.sleep(2.5)
+    assert c.run("monitor", master_ip=a.addr, **fast).rc == 0
+    assert recorded_ms(c) - recorded_ms(b) > 2 * 1000  # by time alone, node3 is clearly fresher
+    res = lab3.promote(b, [c], old=a, later=True)
+    assert res.rc == 0, res
+    assert "missed-by-node2" in b.switches() and b.roles() == ("active", "active")
+
+
 def test_a_successor_holding_the_final_barrier_is_promoted_though_its_time_position_is_older(lab2):
     """The successor receives the demote's barrier, then its session is cut off (as the
     demoted node's inactivity probe cut a successor busy loading 100 000 ports in the bench),

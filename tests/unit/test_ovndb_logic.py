@@ -288,6 +288,20 @@ def test_the_election_compares_barriers_first_and_times_only_when_they_do_not_de
 
 
 @pytest.mark.parametrize(
+    "held, their_ms, fresher",
+    [
+        ("2:50000:node1", 200_000, 0),  # the same barrier: the same data, whatever the times
+        (None, 200_000, 0),  # an earlier version published none: nobody wrote after the final one
+        ("3:60000:node2", 0, 1),  # a later barrier still wins
+        ("1:40000:node1", 200_000, -1),
+    ],
+)
+def test_a_node_holding_a_demoted_nodes_final_data_is_outranked_by_a_later_barrier_only(held, their_ms, fresher):
+    theirs = Published(Position(their_ms, False, 1000), None, None, held)
+    assert compare(theirs, MINE, MY_BARRIER, by_time=False) == fresher
+
+
+@pytest.mark.parametrize(
     "address, offer, my_barrier, holds",
     [
         ("10.99.0.1", "2:50000:node1", MY_BARRIER, True),  # the demoted node's last commit

@@ -70,8 +70,9 @@ def elect(cfg: Config) -> tuple[str | None, Barrier | None]:
     if offered is not None:
         handoff.receive_final_data(cfg, offered)
     mine, my_barrier = position.read_position(cfg), barrier.held(cfg, cfg.patient_timeout())
-    fresher = [node for node in candidates
-               if not holds_final_data(published[node], my_barrier) and outranks(published[node], mine, my_barrier)]
+    by_time = not (offered and holds_final_data(offered, my_barrier))
+    fresher = [node for node in candidates if not holds_final_data(published[node], my_barrier)
+               and outranks(published[node], mine, my_barrier, by_time)]
     if not fresher:
         return (offered.barrier if offered else None), my_barrier
     best = max(fresher, key=lambda node: (barrier.rank(barrier.parse(published[node].held)),
@@ -88,23 +89,30 @@ def holds_final_data(theirs: Published, my_barrier: Barrier | None) -> bool:
     turned read-only (handoff.confirm_barrier), so this node holds all its data. Its time
     position, recorded at its demote after the barrier, must not outrank this node's then:
     a successor whose last connected record is older (its session dropped after the barrier
-    arrived, seen while a 100 000-port copy loaded) is as fresh as the demoted node."""
+    arrived, seen while a 100 000-port copy loaded) is as fresh as the demoted node. Nor
+    must any other candidate's that holds the same barrier: it holds the same data, the
+    demoted node's last commit, whichever monitor ran last (a successor that copied, its
+    replication cut off before the move, was refused for a backup's newer time in the lab)."""
     return theirs.barrier is not None and my_barrier is not None and str(my_barrier) == theirs.barrier
 
 
-def outranks(theirs: Published, mine: Position, my_barrier: Barrier | None) -> bool:
+def outranks(theirs: Published, mine: Position, my_barrier: Barrier | None, by_time: bool = True) -> bool:
     """A candidate's data is clearly fresher than this node's."""
-    return compare(theirs, mine, my_barrier) > 0
+    return compare(theirs, mine, my_barrier, by_time) > 0
 
 
-def compare(theirs: Published, mine: Position, my_barrier: Barrier | None) -> int:
+def compare(theirs: Published, mine: Position, my_barrier: Barrier | None, by_time: bool = True) -> int:
     """Whose data is clearly fresher: 1 another node's (as it published it), -1 this node's
     (its time position and barrier), 0 neither. A later barrier wins; with the same barrier
-    (or none published: an earlier version) a clearly newer time position. The election and
-    a failed promoted node's start (lifecycle.keep_unreplicated_copy) decide alike."""
+    (or none published: an earlier version) a clearly newer time position, unless not
+    ``by_time`` (this node holds a demoted node's final data: :func:`holds_final_data`). The
+    election and a failed promoted node's start (lifecycle.keep_unreplicated_copy) decide
+    alike."""
     ranks = _barrier_ranks(theirs, my_barrier)
     if ranks:
         return 1 if ranks[0] > ranks[1] else -1
+    if not by_time:
+        return 0
     return 1 if theirs.position.clearly_fresher(mine) else -1 if mine.clearly_fresher(theirs.position) else 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from typing import Callable
 
 from .. import agents
 from ..lab import Lab
@@ -78,12 +79,15 @@ class Drill(Runner):
                          f"{r.timings['first long-lived write']:.2f}s")
         self.count_lost(r, t0)
 
-    def switchover(self, r: StepResult) -> None:
+    def switchover(self, r: StepResult,
+                   before_move: Callable[[Node], None] = lambda target: None) -> None:
         """A planned move of the promoted role: demote, then promote elsewhere; no
-        acknowledged write may be lost."""
+        acknowledged write may be lost. ``before_move(target)`` runs right before the move,
+        once the target is chosen (a test withholds the hand-off's proof from it there)."""
         self.needs()
         before = self.settled()
         target = next(n for n in self.lab.nodes if n != before and replicating(self.lab, n))
+        before_move(target)
         r.promoted_before = before.name
         t0 = time.monotonic()
         self.say(r.name, f"crm_resource --move {OVNDB_CLONE} to {target.name} --promoted")
