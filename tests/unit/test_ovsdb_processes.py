@@ -35,6 +35,19 @@ def child() -> Iterator[Callable[[str], subprocess.Popen]]:
         proc.stdout.close()
 
 
+def settle(pid: int, state: str) -> None:
+    """Wait until the kernel shows the process in ``state`` (S sleeping, T stopped): a signal
+    or a sleep takes effect a moment after the call that asked for it, and a clock tick in that
+    moment would count as work."""
+    for _ in range(200):
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            stat = f.read()
+        if stat[stat.rfind(")") + 2] == state:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} never reached state {state}")
+
+
 def worked(pid: int) -> bool:
     before = ovsdb.cpu_ticks(pid)
     time.sleep(SAMPLE)
@@ -47,12 +60,15 @@ def test_a_process_using_cpu_works(child):
 
 
 def test_a_sleeping_process_does_not_work(child):
-    assert not worked(child("import time; time.sleep(60)").pid)
+    proc = child("import time; time.sleep(60)")
+    settle(proc.pid, "S")
+    assert not worked(proc.pid)
 
 
 def test_a_stopped_process_does_not_work_though_it_was_busy(child):
     proc = child("while True: pass")
     proc.send_signal(signal.SIGSTOP)
+    settle(proc.pid, "T")
     assert not worked(proc.pid)
 
 
