@@ -146,14 +146,12 @@ def _sync_status(cfg: Config, db: Db, pid: int) -> tuple[ovsdb.SyncStatus | None
         return None, False
 
 
-def read_state_patiently(cfg: Config, limit: float | None = None,
-                         worth_waiting: Callable[[Server], bool] = lambda server: True) -> State:
-    """The state once every running server answers, waiting up to ``limit`` seconds
-    (cfg.patient_timeout() by default): a server busy sending or loading a whole copy of a
-    large database answers nothing for seconds (seen at 20 000 ports and more). A server
-    that does not run is not waited for, nor one that ``worth_waiting`` rejects; the last
-    state read when the wait ends."""
-    limit = cfg.patient_timeout() if limit is None else limit
+def read_state_patiently(cfg: Config, worth_waiting: Callable[[Server], bool] = lambda server: True) -> State:
+    """The state once every running server answers, waiting up to cfg.patient_timeout(): a
+    server busy sending or loading a whole copy of a large database answers nothing for
+    seconds (seen at 20 000 ports and more). A server that does not run is not waited for,
+    nor one that ``worth_waiting`` rejects; the last state read when the wait ends."""
+    limit = cfg.patient_timeout()
     last: list[State] = []
 
     def settled() -> State | None:
