@@ -17,7 +17,7 @@ from ocf_agents.agents.ovndb.barrier import Barrier
 from ocf_agents.agents.ovndb.config import Db
 from ocf_agents.agents.ovndb.election import compare, holds_final_data, outranks
 from ocf_agents.agents.ovndb.metadata import METADATA
-from ocf_agents.agents.ovndb.monitor import classify
+from ocf_agents.agents.ovndb.monitor import classify, parse_busy
 from ocf_agents.agents.ovndb.position import GRACE_SLACK_MS, Position, Published, parse_position, parse_published
 from ocf_agents.ocf.codes import FailedPromotedError, GenericError, Rc
 from ocf_agents.ovs import ovsdb
@@ -100,6 +100,18 @@ def test_monitor_table(nb, sb, promoted, northd_managed, northd, expected):
         rc = err.rc
         assert nb in err.reason or "northd" in err.reason or "gone" in err.reason
     assert rc == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", {}),
+        ("273@1796325940000 256@1796325951000", {273: 1796325940000, 256: 1796325951000}),
+        ("273@1@2 x@5 7@ @9 -3@4 8@-1 9@1.5 {} 12@34", {12: 34}),  # damaged: only whole words count
+    ],
+)
+def test_the_busy_record_reads_pid_at_ms_words_and_nothing_else(text, expected):
+    assert parse_busy(text) == expected
 
 
 # -- compatibility with OVN's agent -----------------------------------------------------------

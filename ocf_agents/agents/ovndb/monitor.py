@@ -84,8 +84,8 @@ def mark_busy(cfg: Config, state: State) -> State:
         cfg.files.busy.remove()
         return state
     now = now_ms()
-    seen = dict(w.split("@") for w in (cfg.files.busy.read() or "").split() if "@" in w)
-    since = {s.pid: int(seen.get(str(s.pid), now)) for s in working}
+    seen = parse_busy(cfg.files.busy.read() or "")
+    since = {s.pid: seen.get(s.pid, now) for s in working}
     cfg.files.busy.write(" ".join(f"{pid}@{ms}" for pid, ms in since.items()))
     marked = []
     for server in state.servers:
@@ -97,6 +97,17 @@ def mark_busy(cfg: Config, state: State) -> State:
                                 f"(limit {BUSY_LIMIT_MS // 1000}s)")
         marked.append(server)
     return state._replace(servers=tuple(marked))
+
+
+def parse_busy(text: str) -> dict[int, int]:
+    """``PID@MS`` words (the file mark_busy writes) as {pid: ms}; any other word counts as
+    no record (a damaged file only restarts the count)."""
+    seen = {}
+    for word in text.split():
+        pid, _, ms = word.partition("@")
+        if pid.isdigit() and ms.isdigit():
+            seen[int(pid)] = int(ms)
+    return seen
 
 
 def note_restarts(cfg: Config, state: State) -> None:
