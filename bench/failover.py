@@ -36,6 +36,7 @@ from ocf_agents.lab import lab as lab_mod
 from ocf_agents.lab import network
 from ocf_agents.lab.drill import OVNDB, OVNDB_VIP_RSC, Drill, StepResult
 from ocf_agents.lab.drill.results import LONG_LIVED
+from ocf_agents.lab.drill.transitions import line_time
 from ocf_agents.lab.lab import Lab
 from ocf_agents.lab.layout import LabError
 
@@ -100,12 +101,9 @@ def log_moments(log_text: str, crashed: str, promoted: str, crash: float,
         name = next((n for n, text in wanted.items() if n not in found and text in line), None)
         if name is None:
             continue
-        try:
-            stamp = datetime.datetime.strptime(f"{year} {line[:19]}", "%Y %b %d %H:%M:%S.%f")
-        except ValueError:
-            continue
-        if stamp.timestamp() >= crash:
-            found[name] = stamp.timestamp() - crash
+        stamp = line_time(line, year)
+        if stamp is not None and stamp >= crash:
+            found[name] = stamp - crash
         if "VIP started" in found:  # the fail-over is over (a later rejoin may elect again)
             break
     return found

@@ -248,9 +248,13 @@ METADATA = MetaData(
             "replicating_score",
             "Promotion score of a replicating backup",
             "Promotion score of a backup that replicates from the promoted node, and of the "
-            "last promoted node when nobody is promoted (OVN's agent: 5 for every backup).",
+            "last promoted node when nobody is promoted (OVN's agent: 5 for every backup). "
+            "Equal to promoted_score by default: on a tie Pacemaker keeps the promoted instance "
+            "where it is (it prefers the current role), and a switchover then changes no score. "
+            "A score written while Pacemaker runs a transition aborts it: with a lower value "
+            "every switchover takes two transitions more.",
             type="integer",
-            default="5",
+            default="10",
             validate=check_score,
         ),
         Parameter(

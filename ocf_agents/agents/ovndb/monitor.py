@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ocf_agents.ocf.codes import FailedPromotedError, GenericError, Rc
 
-from . import clients, score
+from . import clients, repl_info, score
 from .position import now_ms, record_position
 from .state import ACTIVE, BACKUP, BUSY, read_state
 
@@ -37,6 +37,7 @@ def monitor(cfg: Config) -> int:
         note_restarts(cfg, state)
         record_position(cfg, promoted=True)
         score.set_score(cfg, score.PROMOTED, required=False)
+        repl_info.record(cfg)
         clients.publish(cfg)
     elif rc == Rc.SUCCESS:
         if state.all_connected:

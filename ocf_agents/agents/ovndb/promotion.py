@@ -8,7 +8,7 @@ from ocf_agents.net import route
 from ocf_agents.ocf.codes import GenericError, Rc
 from ocf_agents.ovs import ovsdb
 
-from . import barrier, clients, handoff, score
+from . import barrier, clients, handoff, repl_info, score
 from .election import elect
 from .files import NodeFile
 from .monitor import note_restarts
@@ -21,18 +21,17 @@ if TYPE_CHECKING:
     from .barrier import Barrier
     from .config import Config
 
-# The cluster property naming the last promoted node, in the property set OVN's agent keeps it
-# in: a cluster migrating from that agent has it there, and with a second copy in another set
-# crm_attribute refuses to choose.
-REPL_INFO = "OVN_REPL_INFO"
-REPL_INFO_SET = "ovn_ovsdb_master_server"
-
 
 def promote(cfg: Config) -> int:
     """Both servers active, Connection rows written, ovn-northd running when managed.
 
     Synchronous: returns once both databases accept writes. "Already promoted" succeeds
     and is recorded again (a node reset while promoted must not loop).
+
+    Nothing goes into the CIB on a switchover (a write there aborts Pacemaker's transition,
+    and the VIP's start waits for another): the score only when it changes, which with the
+    default scores it does only for a node promoted from stale; OVN_REPL_INFO after the
+    transition (repl_info.py); the data position in a private attribute.
     """
     state = read_state_patiently(cfg)  # a successor may still be loading a copy (post-demote)
     if not state.all_answering:
@@ -61,9 +60,9 @@ def promote(cfg: Config) -> int:
     # predecessor that rejoins compares its own with them (lifecycle.keep_unreplicated_copy).
     promoted_with = read_position(cfg)
     record_position(cfg, promoted=True)
+    repl_info.after_promote(cfg)
     cluster = cfg.ctx.cluster
     cluster.concurrently(
-        lambda: cluster.set_cluster_property(REPL_INFO, cluster.node_name(), set_id=REPL_INFO_SET),
         lambda: score.set_score(cfg, score.PROMOTED, required=True),
         lambda: publish(cfg, held, promoted_with))  # the address the backups replicate from (replication.py)
     return Rc.SUCCESS

@@ -89,7 +89,7 @@ class Drill(Runner):
         target = next(n for n in self.lab.nodes if n != before and replicating(self.lab, n))
         before_move(target)
         r.promoted_before = before.name
-        t0 = time.monotonic()
+        t0, r.moments["move"] = time.monotonic(), time.time()
         self.say(r.name, f"crm_resource --move {OVNDB_CLONE} to {target.name} --promoted")
         self.lab.run(self.observer(), ["crm_resource", "--move", "-r", OVNDB_CLONE, "-N",
                                        target.name, "--promoted"])
@@ -101,6 +101,7 @@ class Drill(Runner):
         r.promoted_after = after.name
         r.timings["moved"] = time.monotonic() - t0
         r.timings["first write"] = self.wait_write_after(t0)
+        self.count_transitions(r, r.moments["move"])
         self.wait_replicating([n for n in self.lab.nodes if n != after])
         self.measure_outage(r, t0)
         self.say(r.name, f"{after.name} promoted after {r.timings['moved']:.2f}s")
@@ -181,6 +182,8 @@ class Drill(Runner):
         self.say(r.name, f"{after.name} promoted; first write accepted after "
                          f"{r.timings['first write']:.2f}s")
         self.wait_fenced(r, before, r.moments["crash"])
+        r.timings["fenced to first write"] = r.timings["first write"] - r.timings["fenced"]
+        self.count_transitions(r, r.moments["crash"])
         self._rejoin(r, before)
         self.measure_outage(r, t0)
         self.count_lost(r, t0)

@@ -26,6 +26,7 @@ from ..writer import Write, Writer, Writes, switches_in_nb
 from .probes import replicating
 from .resources import OVNDB, OVNDB_VIP_RSC, PROMOTED_MONITOR_S, UNPROMOTED_MONITOR_S
 from .results import CLIENTS, LONG_LIVED, ONE_SHOT, StepFailed, StepResult
+from .transitions import count, first_time
 
 T = TypeVar("T")
 CONVERGE_TIMEOUT = 60.0
@@ -149,6 +150,27 @@ class Watch:
             result.clients[name].gap = client.longest_gap(fault, time.monotonic())
         self.say(result.name, "longest time without an acknowledged write: " + ", ".join(
             f"{name} {tally.gap:.2f}s" for name, tally in result.clients.items()))
+
+    def count_transitions(self, result: StepResult, fault: float) -> None:
+        """The transitions the DC calculated and aborted from ``fault`` (``time.time()``) to
+        the VIP's start, from every running node's pacemaker.log: facts ``transitions`` and
+        ``aborts`` (the aborts' reasons in ``aborted by``), and the timing ``VIP started``."""
+        year = time.localtime(fault).tm_year
+        vip_started = f"Result of start operation for {OVNDB_VIP_RSC} on "
+
+        def logs() -> list[str]:
+            return [log.read_text(errors="replace") for node in self.lab.nodes
+                    if (log := node.dir / "log" / "pacemaker.log").exists()]
+
+        until = wait_or_fail("the VIP's start in pacemaker.log",
+                             lambda: first_time(logs(), vip_started, fault, year), timeout=10)
+        found = count(logs(), fault, until, year)
+        result.timings["VIP started"] = until - fault
+        result.facts["transitions"] = len(found.calculated)
+        result.facts["aborts"] = len(found.aborts)
+        if found.aborts:
+            result.facts["aborted by"] = "; ".join(found.aborts)
+        self.say(result.name, f"{found} until the VIP started, {until - fault:.2f}s after the fault")
 
     def wait_fenced(self, result: StepResult, node: Node, fault: float) -> FenceEvent:
         """Until the lab's fence device has powered ``node`` off (or found it off) at the
