@@ -8,6 +8,7 @@ from typing import Callable
 
 from . import agents, chassis
 from . import lab as lab_mod
+from .drill.resources import DOCUMENTED, PROFILES
 from .layout import MAX_NODES, LabError
 
 
@@ -44,7 +45,7 @@ def _drill(args: argparse.Namespace) -> int:
     from .drill import run_drill  # the drill needs the agents; the lab alone does not
     return run_drill(lab_mod.Lab.load(), only=args.only, ports=args.ports,
                      client_probe_ms=args.client_probe_ms, client_rto_max_ms=args.client_rto_max_ms,
-                     client_remotes=args.client_remotes)
+                     client_remotes=args.client_remotes, profile=args.profile)
 
 
 def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -132,4 +133,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="the VIP listed N times in the long-lived client's remote: the OVSDB "
                             "library reconnects without back-off N-1 times per process "
                             "(docs/guide.md)")
+    drill.add_argument("--profile", choices=tuple(PROFILES), default=DOCUMENTED,
+                       help="the configuration the bring-up applies: documented (OVN's: "
+                            "notifications, IPaddr2), fast (no notifications); docs/guide.md")
     drill.set_defaults(func=_guarded(_drill))

@@ -17,8 +17,6 @@ the CIB every time), at most MAX_PEERS of them, written only when that set chang
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 
 from ocf_agents.net import tcp
@@ -111,10 +109,8 @@ def start_helper(cfg: Config) -> None:
     environment (its parameters, and its timeout as the helper's budget)."""
     if not cfg.reset_clients:
         return
-    script = os.path.realpath(sys.argv[0])
-    pid = cfg.ctx.runner.spawn([sys.executable, "-I", script, "reset-clients"])
-    cfg.ctx.log.info(f"started pid {pid} to reset the other nodes' clients once master_ip {cfg.master_ip} "
-                     "is up here")
+    cfg.ctx.spawn_action("reset-clients")
+    cfg.ctx.log.info(f"it resets the other nodes' clients once master_ip {cfg.master_ip} is up here")
 
 
 def reset_others(cfg: Config) -> int:

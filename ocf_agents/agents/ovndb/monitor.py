@@ -44,6 +44,10 @@ def monitor(cfg: Config) -> int:
             record_position(cfg, promoted=False)
         else:
             _warn_not_replicating(cfg, state)
+        if not cfg.ctx.env.notify_enabled:
+            from .follow import keep_following  # only then: the usual monitor does not load it
+
+            keep_following(cfg, state)
         score.set_score(cfg, score.backup_score(cfg, state), required=False)
     return rc
 

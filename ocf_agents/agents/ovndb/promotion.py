@@ -131,6 +131,8 @@ def demote(cfg: Config) -> int:
         record_position(cfg, promoted=True)
     if offers:
         handoff.offer(cfg, handoff.confirm_barrier(cfg, committed))
+        if not cfg.ctx.env.notify_enabled:
+            cfg.ctx.spawn_action("follow-promoted")  # what post-promote would do (follow.py)
     cfg.files.role.remove()
     kind = score.REPLICATING if was_promoted else score.backup_score(cfg, read_state(cfg))
     score.set_score(cfg, kind, required=True)

@@ -18,6 +18,7 @@ from ..nodes import init_pid
 from ..writer import Writer, nb_db
 from .control import ControlPlane
 from .results import StepFailed, StepResult, StepSkipped
+from .resources import DOCUMENTED
 from .watch import SETTLED_TIMEOUT, Watch
 
 
@@ -29,9 +30,11 @@ class Runner(Watch):
     def __init__(self, lab: Lab,
                  say: Callable[[str], None] = lambda line: print(line, flush=True),
                  writer_spacing: float | None = None, ports: int = 0,
-                 client_probe_ms: int | None = None, client_remotes: int = 1) -> None:
+                 client_probe_ms: int | None = None, client_remotes: int = 1,
+                 profile: str = DOCUMENTED) -> None:
         prefix = f"drill{int(time.time())}"
         self.ports = ports  # logical switch ports loaded at the bring-up (load.py)
+        self.profile = profile  # the configuration the bring-up applies (resources.PROFILES)
         remote = ",".join([nb_db()] * client_remotes)
         super().__init__(lab, Writer(prefix, spacing=writer_spacing),
                          LongLivedWriter(f"{prefix}-idl", remote=remote, probe_ms=client_probe_ms), say)

@@ -20,7 +20,7 @@ from .load import load_ports
 from .probes import (address_marks, client_capture, client_neighbour, client_ping,
                      flush_client_neighbours, frame_senders, interface_mac, northd_pids,
                      replicating)
-from .resources import DBS, OVNDB, OVNDB_CLONE, PORT_IFACE, PORT_RSC, apply_setup
+from .resources import DBS, DOCUMENTED, OVNDB, OVNDB_CLONE, PORT_IFACE, PORT_RSC, apply_setup
 from .results import LONG_LIVED, StepFailed, StepResult, summary
 from .runner import Runner
 from .samplers import ActiveSampler
@@ -47,7 +47,7 @@ class Drill(Runner):
         lab's agent, agents.py) with its VIP, and the OVSPort group; one node is promoted,
         the others replicate; both writing clients start."""
         t0 = time.monotonic()
-        apply_setup(self.lab, self.observer())
+        apply_setup(self.lab, self.observer(), self.profile)
         r.timings["setup commands"] = time.monotonic() - t0
         self.say(r.name, f"setup applied in {r.timings['setup commands']:.1f}s")
         t1 = time.monotonic()
@@ -372,7 +372,7 @@ class Drill(Runner):
 
 def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0,
               client_probe_ms: int | None = None, client_rto_max_ms: int | None = None,
-              client_remotes: int = 1) -> int:
+              client_remotes: int = 1, profile: str = DOCUMENTED) -> int:
     """``ocf-agents drill``: the steps and the summary (on a database of ``ports`` logical
     switch ports, the long-lived client probing every ``client_probe_ms`` with the VIP
     ``client_remotes`` times in its remote, the clients' TCP retransmission timeout capped at
@@ -383,7 +383,8 @@ def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0,
                        f"(steps: {', '.join(Drill.STEPS)})")
     if client_rto_max_ms is not None:
         set_client_rto_max(client_rto_max_ms)
-    drill = Drill(lab, ports=ports, client_probe_ms=client_probe_ms, client_remotes=client_remotes)
+    drill = Drill(lab, ports=ports, client_probe_ms=client_probe_ms, client_remotes=client_remotes,
+                  profile=profile)
     ok = drill.run_all(only)
     print("\n" + summary(drill))
     return 0 if ok else 1

@@ -41,20 +41,22 @@ class Transitions:
 
 
 def count(logs: Iterable[str], since: float, until: float, year: int) -> Transitions:
-    """The transitions calculated and aborted in ``logs`` (each a node's pacemaker.log) from
-    ``since`` to ``until`` (time.time())."""
-    found = Transitions()
+    """The transitions calculated in ``logs`` (each a node's pacemaker.log) from ``since`` to
+    ``until`` (time.time()), and the aborts of those. An abort of a transition calculated
+    before (the last one, complete) is how the fault itself starts a new one: the move's
+    constraint, a node lost."""
+    calculated: set[int] = set()
+    aborts: list[tuple[int, str]] = []
     for log in logs:
         for line in log.splitlines():
             stamp = line_time(line, year)
             if stamp is None or not since <= stamp <= until:
                 continue
             if m := CALCULATED.search(line):
-                found.calculated.append(int(m.group(1)))
+                calculated.add(int(m.group(1)))
             elif m := ABORTED.search(line):
-                found.aborts.append(f"{m.group(1)}:{m.group(2)}")
-    found.calculated = sorted(set(found.calculated))
-    return found
+                aborts.append((int(m.group(1)), m.group(2)))
+    return Transitions(sorted(calculated), [f"{n}:{why}" for n, why in aborts if n in calculated])
 
 
 def first_time(logs: Iterable[str], text: str, since: float, year: int) -> float | None:
