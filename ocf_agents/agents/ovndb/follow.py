@@ -22,8 +22,8 @@ from __future__ import annotations
 from ocf_agents.ocf.codes import OCFError, Rc
 
 from . import barrier
-from .position import publish
-from .replication import point_backups, present_promoted, promoted_address, source
+from .position import publish, published_by
+from .replication import point_backups, present_promoted, source
 from .state import read_state
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
@@ -40,16 +40,25 @@ def keep_following(cfg: Config, state: State) -> None:
     if state.all_connected:
         publish(cfg, barrier.held(cfg))
     elif not any(s.busy for s in state.servers):
-        follow(cfg, state)
+        leader = promoted_source(cfg)
+        if leader is not None:
+            follow(cfg, state, *leader)
 
 
-def follow(cfg: Config, state: State) -> bool:
-    """Point both servers at the promoted node, unless nobody else is promoted or they point
-    there already (a session being set up must not be restarted); True when re-pointed."""
+def promoted_source(cfg: Config) -> tuple[str, str] | None:
+    """The promoted node and the address it published for the backups, None while there
+    is none. Never master_ip (which a node of an earlier version would leave to the
+    backups): Pacemaker moves the VIP away before a demote, and a session to it dies before
+    the demoted node's final data reaches it. The CIB shows a promotion as soon as it is
+    pending, and the node publishes its address at the promote's end: until then, none."""
     promoted = present_promoted(cfg.ctx)
-    if promoted is None:
-        return False
-    address = promoted_address(cfg, promoted)
+    address = published_by(cfg, promoted).address if promoted is not None else None
+    return (promoted, address) if address is not None else None
+
+
+def follow(cfg: Config, state: State, promoted: str, address: str) -> bool:
+    """Point both servers at the promoted node's ``address``, unless they point there
+    already (a session being set up must not be restarted); True when re-pointed."""
     if all(s.status and s.status.sync_from == source(cfg, s.db, address) for s in state.servers):
         return False
     point_backups(cfg, address)
@@ -64,7 +73,7 @@ def follow_after_demote(cfg: Config) -> int:
     (logged) when nobody is promoted within its budget (the demote's timeout), or when this
     node was promoted again or stopped meanwhile."""
     try:
-        cfg.ctx.budget.wait_for("another node to be promoted", lambda: present_promoted(cfg.ctx), POLL)
+        leader = cfg.ctx.budget.wait_for("another node to be promoted", lambda: promoted_source(cfg), POLL)
     except OCFError as err:
         cfg.ctx.log.info(f"{err.reason}: this node's monitor will follow the next promoted node")
         return Rc.SUCCESS
@@ -73,5 +82,5 @@ def follow_after_demote(cfg: Config) -> int:
         return Rc.SUCCESS
     cfg.files.offer.remove()
     publish(cfg, barrier.held(cfg))
-    follow(cfg, state)
+    follow(cfg, state, *leader)
     return Rc.SUCCESS
