@@ -15,6 +15,7 @@ from ocf_agents.agents.ovndb import election
 from ocf_agents.agents.ovndb.barrier import parse as parse_barrier
 from ocf_agents.agents.ovndb.metadata import METADATA
 from ocf_agents.agents.ovndb.position import Published, parse_published
+from ocf_agents.agents.ovndb.state import BACKUP, Server
 from ocf_agents.ocf.codes import ParameterError
 from ocf_agents.ocf.record import Record
 
@@ -22,7 +23,6 @@ PROMOTED, UNPROMOTED, STOPPED = "Promoted", "Unpromoted", "Stopped"
 # Pacemaker before 2.1 names the roles Master and Slave; a started instance of a promotable
 # clone is unpromoted.
 ROLE_NAMES = {"Master": PROMOTED, "Slave": UNPROMOTED, "Started": UNPROMOTED}
-BACKUP = "backup"  # a database server's state when it replicates (ovsdb.SyncStatus.role)
 
 
 class StatusError(Exception):
@@ -166,6 +166,13 @@ def parse_attrd(text: str) -> dict[str, str]:
         if host and value.endswith('"') and len(value) > 1:
             values[html.unescape(host)] = html.unescape(value[:-1])
     return values
+
+
+def local_db(server: Server) -> LocalDb:
+    """A server of this node as the agent's monitor reads it (state.Server): its role, the
+    address a backup replicates from, whether a backup's connection is established."""
+    backup = server.role == BACKUP
+    return LocalDb(server.db.title, server.role, server.source_ip, server.connection is not None if backup else None)
 
 
 def parse_score(text: str) -> int | None:

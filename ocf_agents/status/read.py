@@ -13,13 +13,15 @@ import os
 import subprocess
 
 from ocf_agents.agents.ovndb.position import attribute_of
+from ocf_agents.agents.ovndb.state import Server
 from ocf_agents.ocf.cluster import ATTRD_NO_SUCH_ATTRIBUTE, RC_NO_SUCH_ATTRIBUTE
 from ocf_agents.ocf.run import concurrently
 from ocf_agents.ovs import ovsdb
 from ocf_agents.ovs.unixctl import UnixctlError
 
 from . import model
-from .model import BACKUP, Inputs, LocalDb, Params, StatusError, parse_attrd, parse_crm_mon, parse_params, parse_score
+from .model import (BACKUP, Inputs, LocalDb, Params, StatusError, local_db, parse_attrd, parse_crm_mon, parse_params,
+                    parse_score)
 
 TIMEOUT = 10.0  # seconds for one tool: a busy cluster's crm_mon answers within a second or two
 
@@ -77,9 +79,10 @@ def score(resource: str, node: str) -> tuple[int | None, str | None]:
 
 
 def local_dbs(params: Params) -> tuple[LocalDb, ...]:
-    """This node's two servers as the agent's monitor reads them: the pidfile, the control
-    socket's ``ovsdb-server/sync-status``, and for a backup whether its replication
-    connection is established (the kernel's TCP table)."""
+    """This node's two servers as the agent's monitor reads them (state.read_state, without
+    its wait for a busy server): the pidfile, the control socket's
+    ``ovsdb-server/sync-status``, and for a backup whether its replication connection is
+    established (the kernel's TCP table, read once for both)."""
     seen = []
     for db in ovsdb.databases(params.rundir):
         pid = ovsdb.live_pid(db.pidfile, ovsdb.SERVER_PROGRAM)
@@ -88,16 +91,10 @@ def local_dbs(params: Params) -> tuple[LocalDb, ...]:
         except (UnixctlError, ovsdb.OvsdbError):
             status = None
         seen.append((db, pid, status))
-    targets = [(pid or 0, status.sync_from if status and status.role == BACKUP else None) for _, pid, status in seen]
-    connections = ovsdb.replication_connections(targets)
-    return tuple(LocalDb(db.title, "not-running" if pid is None else status.role if status else "not-answering",
-                         _source(status), connection is not None if status and status.role == BACKUP else None)
+    connections = ovsdb.replication_connections(
+        [(pid or 0, status.sync_from if status and status.role == BACKUP else None) for _, pid, status in seen])
+    return tuple(local_db(Server(db, pid, status, connection))
                  for (db, pid, status), connection in zip(seen, connections))
-
-
-def _source(status: ovsdb.SyncStatus | None) -> str | None:
-    parsed = ovsdb.parse_remote(status.sync_from or "") if status else None
-    return parsed[1] if parsed else None
 
 
 def read_all(resource: str) -> Inputs:

@@ -15,11 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from ocf_agents.agents.ovndb.state import Server
 from ocf_agents.cli import main as cli
+from ocf_agents.net.tcp import TcpConnection
+from ocf_agents.ovs import ovsdb
+from ocf_agents.ovs.ovsdb import SyncStatus
 from ocf_agents.status import read, render
 from ocf_agents.status.model import (
     PROMOTED, STOPPED, UNPROMOTED, Inputs, Instance, LocalDb, Params, StatusError, complaint, conclude,
-    parse_attrd, parse_crm_mon, parse_params, parse_score)
+    local_db, parse_attrd, parse_crm_mon, parse_params, parse_score)
 
 RSC = "ovndb_servers"
 ATTR = f"{RSC}-data-position-private"
@@ -133,6 +137,23 @@ def test_parameters_that_cannot_be_read(xml: str, error: str) -> None:
 ])
 def test_what_a_failed_tool_said(stdout: str, stderr: str, said: str) -> None:
     assert complaint(stdout, stderr) == said
+
+
+NB = ovsdb.databases("/var/run/ovn")[0]
+LINK = TcpConnection(("10.99.0.2", 50000), ("10.99.0.1", 6641), 0, 0)
+
+
+@pytest.mark.parametrize("server, db", [
+    (Server(NB, None, None, None), LocalDb("northbound", "not-running", None, None)),
+    (Server(NB, 42, None, None), LocalDb("northbound", "not-answering", None, None)),
+    (Server(NB, 42, SyncStatus("active", None, False), None), LocalDb("northbound", "active", None, None)),
+    (Server(NB, 42, SyncStatus("backup", "tcp:10.99.0.1:6641", True), LINK),
+     LocalDb("northbound", "backup", "10.99.0.1", True)),
+    (Server(NB, 42, SyncStatus("backup", "tcp:10.99.0.254:6641", False), None),
+     LocalDb("northbound", "backup", "10.99.0.254", False)),
+])
+def test_a_server_of_this_node_as_the_monitor_reads_it(server: Server, db: LocalDb) -> None:
+    assert local_db(server) == db
 
 
 # -- conclusions -------------------------------------------------------------------------------
