@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ElementTree
 from ocf_agents.agents.ovndb import election
 from ocf_agents.agents.ovndb.barrier import parse as parse_barrier
 from ocf_agents.agents.ovndb.metadata import METADATA
-from ocf_agents.agents.ovndb.position import Published, parse_published
+from ocf_agents.agents.ovndb.position import Position, Published, parse_position, parse_published
 from ocf_agents.agents.ovndb.state import BACKUP, Server
 from ocf_agents.ocf.codes import ParameterError
 from ocf_agents.ocf.record import Record
@@ -69,6 +69,7 @@ class Inputs(Record):
     local_node: str
     local_dbs: tuple[LocalDb, ...]
     problems: tuple[str, ...] = ()
+    recorded: str | None = None  # this node's position file, as its last monitor wrote it
 
 
 class NodeStatus(Record):
@@ -90,6 +91,9 @@ class ClusterStatus(Record):
     source: str | None  # where the backups should replicate from: the promoted node's address
     nodes: tuple[NodeStatus, ...]
     problems: tuple[str, ...]
+    # This node's data position as its monitors record it (the published one is an
+    # election's): None when none was ever recorded here.
+    recorded: Position | None = None
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -193,7 +197,8 @@ def conclude(inputs: Inputs) -> ClusterStatus:
     source = promoted and ((published[promoted].address if promoted in published else None)
                            or inputs.params.master_ip)
     nodes = tuple(_node(inputs, instance, published, promoted, source) for instance in inputs.instances)
-    return ClusterStatus(inputs.resource, inputs.local_node, promoted, source, nodes, inputs.problems)
+    recorded = parse_position(inputs.recorded) if inputs.recorded else None
+    return ClusterStatus(inputs.resource, inputs.local_node, promoted, source, nodes, inputs.problems, recorded)
 
 
 def _node(inputs: Inputs, instance: Instance, published: dict[str, Published], promoted: str | None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 
+from ocf_agents.agents.ovndb.files import NodeFiles
 from ocf_agents.agents.ovndb.position import attribute_of
 from ocf_agents.agents.ovndb.state import Server
 from ocf_agents.ocf.cluster import ATTRD_NO_SUCH_ATTRIBUTE, RC_NO_SUCH_ATTRIBUTE
@@ -104,5 +105,5 @@ def read_all(resource: str) -> Inputs:
     me, (positions, problems), *scores = concurrently(
         local_node, lambda: published(resource), *[lambda node=i.node: score(resource, node) for i in instances])
     return Inputs(resource, params, instances, {i.node: value for i, (value, _) in zip(instances, scores)},
-                  positions, me, local_dbs(params),
-                  problems + tuple(problem for _, problem in scores if problem))
+                  positions, me, local_dbs(params), problems + tuple(problem for _, problem in scores if problem),
+                  NodeFiles(params.rundir, params.dbdir).position.read())

@@ -7,7 +7,7 @@ import json
 import textwrap
 import time
 
-from .model import ClusterStatus, LocalDb, NodeStatus
+from .model import ClusterStatus, LocalDb, NodeStatus, Position
 
 WIDTH = 120  # the reasons are wrapped to a terminal's width; the table's cells are short
 HEADERS = ("NODE", "ROLE", "SCORE", "LISTENS ON", "HELD", "POSITION", "BEHIND", "PROMOTABLE")
@@ -53,6 +53,14 @@ def database(db: LocalDb) -> str:
     return text
 
 
+def recorded(position: Position | None) -> str:
+    """This node's recorded position: when, as what, by which monitor."""
+    if position is None:
+        return "none"
+    kind = "promoted" if position.promoted else "backup"
+    return f"{when(position.ms)} ({kind}, monitor every {position.interval_ms} ms)"
+
+
 def text(status: ClusterStatus) -> str:
     """The table, who replicates from where, why each node that may not be promoted may not,
     this node's databases and what could not be read."""
@@ -68,6 +76,7 @@ def text(status: ClusterStatus) -> str:
     if local is not None:
         lines.append(f"databases on {local.instance.node} (this node):")
         lines += [f"  {database(db)}" for db in local.databases or ()]
+        lines.append(f"  data position recorded here: {recorded(status.recorded)}")
     lines += [line for problem in status.problems
               for line in textwrap.wrap(f"could not read {problem}", WIDTH, subsequent_indent="  ")]
     return "\n".join(lines)
@@ -89,8 +98,10 @@ def node_json(node: NodeStatus) -> dict[str, object]:
 
 def as_json(status: ClusterStatus) -> str:
     """Every field, named; ``promotable`` is null for the promoted node, ``databases`` null
-    for every node but the one the command ran on."""
+    for every node but the one the command ran on, whose recorded position is
+    ``recorded_position``."""
     return json.dumps({
         "resource": status.resource, "local_node": status.local_node, "promoted": status.promoted,
         "replication_source": status.source, "nodes": [node_json(node) for node in status.nodes],
+        "recorded_position": status.recorded and status.recorded._asdict(),
         "problems": list(status.problems)}, indent=2)

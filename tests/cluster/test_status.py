@@ -77,6 +77,7 @@ def assert_seen_alike_from_every_node(drill: Drill, promoted: str, positions: se
         except LabError:  # the last problems say more than the timeout
             pytest.fail(f"status on {node.name}: {last}")
         assert data["local_node"] == node.name and data["problems"] == []
+        assert not recorded or data["recorded_position"]["ms"] > 0, data["recorded_position"]
         for other in data["nodes"]:
             assert other["score"] is not None and (other["published"] or other["name"] not in positions), other
             assert (other["promotable"] is None) == (other["name"] == promoted), other
@@ -88,6 +89,7 @@ def assert_seen_alike_from_every_node(drill: Drill, promoted: str, positions: se
         assert lines[0] == f"ovndb_servers: {promoted} promoted, the backups replicate from {data['replication_source']}"
         assert [line.split()[0] for line in lines[2:5]] == [n.name + ("*" if n == node else "") for n in drill.lab.nodes]
         assert f"databases on {node.name} (this node):" in lines
+        assert lines[-1].startswith("  data position recorded here: ")
     return data
 
 

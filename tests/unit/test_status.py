@@ -228,7 +228,8 @@ def test_no_promoted_node() -> None:
 
 # -- rendering ---------------------------------------------------------------------------------
 def test_the_table_shows_every_node_and_why_one_may_not_be_promoted() -> None:
-    status = conclude(inputs(ROLES, HEALTHY, {"node1": 10, "node2": 5, "node3": 1}))
+    status = conclude(inputs(ROLES, HEALTHY, {"node1": 10, "node2": 5, "node3": 1})._replace(
+        recorded=f"{T + 6000} backup 7000"))
     lines = render.text(status).splitlines()
     assert lines[0] == "ovndb_servers: node1 promoted, the backups replicate from 10.99.0.1"
     assert lines[1].split() == ["NODE", "ROLE", "SCORE", "LISTENS", "ON", "HELD", "POSITION", "BEHIND", "PROMOTABLE"]
@@ -240,7 +241,8 @@ def test_the_table_shows_every_node_and_why_one_may_not_be_promoted() -> None:
     assert render.when(T - 200) in lines[3]
     assert lines[5] == "node3 may not be promoted: stale score 1 (a replicating backup has 5)"
     assert lines[6:] == ["databases on node2 (this node):", "  northbound  backup from 10.99.0.1, connected",
-                         "  southbound  backup from 10.99.0.1, connected"]
+                         "  southbound  backup from 10.99.0.1, connected",
+                         f"  data position recorded here: {render.when(T + 6000)} (backup, monitor every 7000 ms)"]
     assert max(len(line) for line in lines) <= render.WIDTH
 
 
@@ -249,7 +251,7 @@ def test_the_table_of_an_offline_node_and_what_could_not_be_read() -> None:
     lines = render.text(conclude(given._replace(problems=("node3's promotion score: 'crm_attribute' exited 102",)))).splitlines()
     assert lines[0] == "ovndb_servers: node1 promoted, the backups replicate from 10.99.0.10"
     assert lines[4].split()[:2] == ["node3", "offline"]
-    assert "  northbound  not-running" in lines
+    assert "  northbound  not-running" in lines and "  data position recorded here: none" in lines
     assert lines[-1] == "could not read node3's promotion score: 'crm_attribute' exited 102"
 
 
@@ -270,7 +272,7 @@ def test_the_json_names_every_field() -> None:
     assert (node2["behind_ms"], node2["promotable"], node2["why_not"], node2["score"]) == (200, True, [], 5)
     assert node2["databases"][0] == {"title": "northbound", "state": "backup", "source": "10.99.0.1",
                                      "connected": True}
-    assert node3["databases"] is None and data["problems"] == []
+    assert node3["databases"] is None and data["problems"] == [] and data["recorded_position"] is None
 
 
 # -- the command: outside calls faked, exit status and messages ----------------------------------
@@ -286,9 +288,13 @@ def fake_cluster(fp, cib: str = CIB_RESOURCES, crm_mon: str = CRM_MON, score_rc:
 
 
 def test_the_command_reads_every_node(fp, capsys, tmp_path: Path, monkeypatch) -> None:
-    fake_cluster(fp, CIB_RESOURCES.replace('name="stale_score" value="2"', f'name="ovn_rundir" value="{tmp_path}"'))
+    fake_cluster(fp, CIB_RESOURCES.replace('<nvpair id="ovndb_servers-ia-stale_score" name="stale_score" value="2"/>',
+                                           f'<nvpair id="r" name="ovn_rundir" value="{tmp_path}"/>'
+                                           f'<nvpair id="d" name="ovn_dbdir" value="{tmp_path}"/>'))
+    (tmp_path / "ovndb-servers.position").write_text(f"{T} backup 7000\n")
     assert cli(["status", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
+    assert data["recorded_position"] == {"ms": T, "promoted": False, "interval_ms": 7000}
     assert [(n["name"], n["role"], n["score"]) for n in data["nodes"]] == [
         ("node1", PROMOTED, 10), ("node2", UNPROMOTED, 5), ("node3", UNPROMOTED, 1), ("node4", STOPPED, None)]
     assert data["nodes"][1]["databases"] == [  # no server runs in tmp_path
