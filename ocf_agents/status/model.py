@@ -79,7 +79,9 @@ class NodeStatus(Record):
     score: int | None
     published: Published | None
     databases: tuple[LocalDb, ...] | None  # only on the node the command runs on
-    behind_ms: int | None  # the promoted node's published position minus this node's
+    # The promoted node's published position minus this node's, 0 when not behind (backups
+    # publish at the pre-promote notification, after the position the promoted node publishes).
+    behind_ms: int | None
     promotable: bool | None  # None: the promoted node itself
     why_not: tuple[str, ...]
 
@@ -207,7 +209,7 @@ def _node(inputs: Inputs, instance: Instance, published: dict[str, Published], p
     databases = inputs.local_dbs if instance.node == inputs.local_node else None
     score = inputs.scores.get(instance.node)
     ahead = published.get(promoted) if promoted else None
-    behind = ahead.position.ms - mine.position.ms if ahead and mine and instance.role != PROMOTED else None
+    behind = max(0, ahead.position.ms - mine.position.ms) if ahead and mine and instance.role != PROMOTED else None
     if instance.role == PROMOTED:
         return NodeStatus(instance, score, mine, databases, None, None, ())
     why_not = (*role_problems(instance), *score_problems(score, inputs.params),
@@ -254,9 +256,11 @@ def replication_problems(databases: tuple[LocalDb, ...], source: str | None) -> 
 def election_problems(node: str, mine: Published | None, published: dict[str, Published]) -> tuple[str, ...]:
     """The election's verdict (election.compare): a node whose data another node's clearly
     outranks (a later barrier, or the same barrier and a clearly newer position) is refused
-    when it is chosen. Compared with every other node that published its position."""
+    when it is chosen. Compared with every other node that published its position. A node
+    that has published none (it rejoined since the last election) publishes at the next one:
+    nothing to judge until then."""
     if mine is None:
-        return ("no published position",)
+        return ()
     held = parse_barrier(mine.held)
     return tuple(f"older data than {other} ({election.why(theirs, mine.position, held)})"
                  for other, theirs in sorted(published.items())

@@ -195,7 +195,11 @@ ROLES = {"node1": PROMOTED, "node2": UNPROMOTED, "node3": UNPROMOTED}
     ("offline", inputs(ROLES, HEALTHY, online=("node1", "node2")), "node3", 300, ("offline",)),
     ("stopped, nothing published", inputs({**ROLES, "node3": STOPPED}, {k: v for k, v in HEALTHY.items() if k != "node3"},
                                           {"node1": 10, "node2": 5, "node3": None}),
-     "node3", None, ("instance stopped", "no promotion score", "no published position")),
+     "node3", None, ("instance stopped", "no promotion score")),
+    ("rejoined since the election: publishes at the next", inputs(ROLES, {k: v for k, v in HEALTHY.items() if k != "node3"}),
+     "node3", None, ()),
+    ("published after the promoted node: not behind", inputs(ROLES, {**HEALTHY, "node3": f"{T + 400} backup 7000 held=3:"
+                                                                                 f"{T - 9000}:node2"}), "node3", 0, ()),
 ])
 def test_what_the_agent_concludes_of_a_backup(case: str, given: Inputs, node: str, behind: int | None,
                                               why_not: tuple[str, ...]) -> None:
@@ -223,7 +227,7 @@ def test_the_backups_source_without_a_published_address_is_master_ip(published: 
 def test_no_promoted_node() -> None:
     status = conclude(inputs({"node1": UNPROMOTED, "node2": UNPROMOTED}, {}, local=()))
     assert (status.promoted, status.source) == (None, None)
-    assert [n.why_not for n in status.nodes] == [("no published position",)] * 2
+    assert [(n.why_not, n.promotable, n.behind_ms) for n in status.nodes] == [((), True, None)] * 2
 
 
 # -- rendering ---------------------------------------------------------------------------------
