@@ -7,6 +7,7 @@ write them), with the long facts that made the old table's lines 436 characters 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from test_lab_logic import drill_with
 
 from ocf_agents.lab.drill import StepResult, summary
 from ocf_agents.lab.drill.results import LONG_LIVED, ONE_SHOT, WIDTH, ClientTally, block, write_details
+from ocf_agents.lab.drill.watch import Watch
 
 FRAMES = ("ARP reply 0e:4f:2a:10:33:01, ARP request 0e:4f:2a:10:33:01, IPv4 from the address "
           "0e:4f:2a:10:33:01")
@@ -108,3 +110,14 @@ def test_the_totals_and_what_went_wrong_close_the_summary() -> None:
     closing = " ".join(" ".join(lines[lines.index("promoted: node1 at 1.0s"):]).split())
     assert "partition: FAILED: two servers active at once" in closing
     assert "stale-replica: skipped: needs a 3-node lab" in closing
+
+
+def test_a_long_line_of_the_timeline_is_wrapped_under_its_message() -> None:
+    """The timeline printed as the drill goes fits the same width (a failed step says why)."""
+    said: list[str] = []
+    watch = Watch.__new__(Watch)  # no lab needed to say something
+    watch._say, watch.started = said.append, time.monotonic()
+    watch.say("partition", RESULTS[4].outcome)
+    assert len(said) == 2 and max(len(line) for line in said) <= WIDTH
+    assert said[0].startswith("[   0.00s] partition        FAILED: two servers active at once")
+    assert said[1].startswith(" " * 28) and said[1][28] != " "  # under the message
