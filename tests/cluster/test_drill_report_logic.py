@@ -72,7 +72,7 @@ def test_every_line_of_the_summary_fits_120_columns(tmp_path: Path) -> None:
 def test_each_step_has_its_block_with_its_facts(result: StepResult) -> None:
     """What happened, both clients' gaps, writes and losses, the fence, ovn-northd, the port."""
     text = "\n".join(block(result))
-    assert text.startswith(f"{result.name} ({result.promoted_before} -> {result.promoted_after} promoted")
+    assert text.startswith(f"{result.name} ({result.promoted_before} -> {result.promoted_after}, ")
     assert f"): {result.outcome.split(':')[0]}" in text
     for tally in result.clients.values():
         assert f"gap {tally.gap:.2f} s, {tally.acked} acked" in text

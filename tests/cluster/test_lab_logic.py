@@ -108,7 +108,7 @@ def test_summary_lists_each_step_and_the_totals() -> None:
     text = summary(drill_with([
         StepResult("switchover", True, "ok", "node1", "node2", {"moved": 3.25}),
         StepResult("partition", True, "skipped: needs a 3-node lab")]))
-    assert "switchover (node1 -> node2 promoted): ok" in text and "moved 3.25 s" in text
+    assert "switchover (node1 -> node2): ok" in text and "moved 3.25 s" in text
     assert "partition: skipped: needs a 3-node lab" in text
     assert "one-shot writes: 1 attempted, 1 acknowledged, 0 acknowledged writes lost" in text
     assert ("long-lived writes: 2 attempted (success 1, try again 1), 1 acknowledged, 0 "

@@ -133,7 +133,7 @@ def headline(r: StepResult) -> str:
     """The step, who was promoted before and after it, how long it took, how it ended."""
     step = r.timings.get("step")
     took = "" if step is None else f", {step:.1f} s"
-    return f"{r.name} ({r.promoted_before} -> {r.promoted_after} promoted{took}): {r.outcome}"
+    return f"{r.name} ({r.promoted_before} -> {r.promoted_after}{took}): {r.outcome}"
 
 
 def block(r: StepResult) -> list[str]:
@@ -142,7 +142,8 @@ def block(r: StepResult) -> list[str]:
             *labelled("cluster", cluster(r))]
 
 
-LEGEND = (f"clients: the {ONE_SHOT} writer (an ovn-nbctl per write) and the {LONG_LIVED} client "
+LEGEND = ("a step's first line: the promoted node (the port's holder in port-failover) before -> after, the "
+          f"step's length, its outcome; clients: the {ONE_SHOT} writer (an ovn-nbctl per write) and the {LONG_LIVED} client "
           "(one IDL session held through the drill); gap: the longest time without an "
           "acknowledged write from the step's fault to its end; northd: samples with ovn-northd "
           "on exactly one node, the promoted one / all samples, and the most running at once; "
