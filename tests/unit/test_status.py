@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from ocf_agents.agents.ovndb.metadata import METADATA
 from ocf_agents.agents.ovndb.state import Server
 from ocf_agents.cli import main as cli
 from ocf_agents.net.tcp import TcpConnection
@@ -72,6 +73,9 @@ ATTRD = (f'name="{ATTR}" host="node1" value="{T} promoted 15000 10.99.0.1 held=3
          f'name="{ATTR}" host="node2" value="{T - 200} backup 7000 held=3:{T - 9000}:node2"\n'
          f'name="{ATTR}" host="node3" value=""\n')
 PARAMS = Params("10.99.0.10", "/var/run/ovn", "/var/lib/ovn", 5, 1)
+# CIB_RESOURCES's: master_ip and stale_score set, the agent's defaults for the others
+CONFIGURED = Params("10.99.0.10", "/var/run/ovn", "/var/lib/ovn",
+                    int(METADATA.parameter("replicating_score").default or 0), 2)
 
 
 # -- parsing -----------------------------------------------------------------------------------
@@ -112,7 +116,7 @@ def test_a_promotion_score(text: str, score: int | None) -> None:
 
 
 def test_the_resource_parameters_with_the_agents_defaults() -> None:
-    assert parse_params(CIB_RESOURCES, RSC) == Params("10.99.0.10", "/var/run/ovn", "/var/lib/ovn", 5, 2)
+    assert parse_params(CIB_RESOURCES, RSC) == CONFIGURED
 
 
 @pytest.mark.parametrize("xml, error", [
@@ -294,7 +298,8 @@ def fake_cluster(fp, cib: str = CIB_RESOURCES, crm_mon: str = CRM_MON, score_rc:
 def test_the_command_reads_every_node(fp, capsys, tmp_path: Path, monkeypatch) -> None:
     fake_cluster(fp, CIB_RESOURCES.replace('<nvpair id="ovndb_servers-ia-stale_score" name="stale_score" value="2"/>',
                                            f'<nvpair id="r" name="ovn_rundir" value="{tmp_path}"/>'
-                                           f'<nvpair id="d" name="ovn_dbdir" value="{tmp_path}"/>'))
+                                           f'<nvpair id="d" name="ovn_dbdir" value="{tmp_path}"/>'
+                                           '<nvpair id="s" name="replicating_score" value="5"/>'))
     (tmp_path / "ovndb-servers.position").write_text(f"{T} backup 7000\n")
     assert cli(["status", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -363,7 +368,7 @@ def test_the_real_tools_on_a_cib_file(cib_file: Path, fp, monkeypatch, tmp_path:
     peer = "peer"
     subprocess.run(["crm_attribute", f"--promotion={RSC}", "-N", peer, "-v", "5"], check=True, capture_output=True)
     given = read.read_all(RSC)
-    assert given.params == Params("10.99.0.10", "/var/run/ovn", "/var/lib/ovn", 5, 2)
+    assert given.params == CONFIGURED
     assert {i.node: i.role for i in given.instances}[peer] == STOPPED
     assert given.scores[peer] == 5 and set(given.scores.values()) == {5, None}
     assert (given.published, given.problems) == ({}, ())
