@@ -9,7 +9,7 @@ from typing import Callable
 from . import agents, chassis
 from . import lab as lab_mod
 from .drill.resources import DOCUMENTED, PROFILES
-from .layout import MAX_NODES, LabError
+from .layout import MAX_NODES, REPORT_DIR, LabError
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -45,7 +45,7 @@ def _drill(args: argparse.Namespace) -> int:
     from .drill import run_drill  # the drill needs the agents; the lab alone does not
     return run_drill(lab_mod.Lab.load(), only=args.only, ports=args.ports,
                      client_probe_ms=args.client_probe_ms, client_rto_max_ms=args.client_rto_max_ms,
-                     client_remotes=args.client_remotes, profile=args.profile)
+                     client_remotes=args.client_remotes, profile=args.profile, report_dir=args.report_dir)
 
 
 def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -136,4 +136,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     drill.add_argument("--profile", choices=tuple(PROFILES), default=DOCUMENTED,
                        help="the configuration the bring-up applies: documented (OVN's: "
                             "notifications, IPaddr2), fast (no notifications); docs/guide.md")
+    drill.add_argument("--report-dir", default=REPORT_DIR, metavar="DIR",
+                       help="where the drill writes the details of its summary, every fact in "
+                            f"full, in a file named by the time (default {REPORT_DIR})")
     drill.set_defaults(func=_guarded(_drill))

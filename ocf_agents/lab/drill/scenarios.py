@@ -14,14 +14,14 @@ from typing import Callable
 
 from .. import agents
 from ..lab import Lab
-from ..layout import CLIENT_ADDRESS, OVNDB_VIP, PORT_TABLE, PORT_VIP, LabError, Node
+from ..layout import CLIENT_ADDRESS, OVNDB_VIP, PORT_TABLE, PORT_VIP, REPORT_DIR, LabError, Node
 from ..network import set_client_rto_max
 from .load import load_ports
 from .probes import (address_marks, client_capture, client_neighbour, client_ping,
                      flush_client_neighbours, frame_senders, interface_mac, northd_pids,
                      replicating)
 from .resources import DBS, DOCUMENTED, OVNDB, OVNDB_CLONE, PORT_IFACE, PORT_RSC, apply_setup
-from .results import LONG_LIVED, StepFailed, StepResult, summary
+from .results import LONG_LIVED, StepFailed, StepResult, summary, write_details
 from .runner import Runner
 from .samplers import ActiveSampler
 from .watch import wait_or_fail
@@ -372,11 +372,12 @@ class Drill(Runner):
 
 def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0,
               client_probe_ms: int | None = None, client_rto_max_ms: int | None = None,
-              client_remotes: int = 1, profile: str = DOCUMENTED) -> int:
-    """``ocf-agents drill``: the steps and the summary (on a database of ``ports`` logical
-    switch ports, the long-lived client probing every ``client_probe_ms`` with the VIP
-    ``client_remotes`` times in its remote, the clients' TCP retransmission timeout capped at
-    ``client_rto_max_ms``); the exit status."""
+              client_remotes: int = 1, profile: str = DOCUMENTED, report_dir: str = REPORT_DIR) -> int:
+    """``ocf-agents drill``: the steps, the summary and its details file in ``report_dir``
+    (on a database of ``ports`` logical switch ports, the long-lived client probing every
+    ``client_probe_ms`` with the VIP ``client_remotes`` times in its remote, the clients' TCP
+    retransmission timeout capped at ``client_rto_max_ms``, the bring-up's ``profile``); the
+    exit status."""
     unknown = set(only or ()) - set(Drill.STEPS)
     if unknown:
         raise LabError(f"unknown step {', '.join(sorted(unknown))} "
@@ -386,5 +387,9 @@ def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0,
     drill = Drill(lab, ports=ports, client_probe_ms=client_probe_ms, client_remotes=client_remotes,
                   profile=profile)
     ok = drill.run_all(only)
-    print("\n" + summary(drill))
+    try:
+        details = write_details(drill, report_dir)
+    except OSError as err:  # the summary matters more than its details: printed all the same
+        details = f"not written ({err})"
+    print("\n" + summary(drill, details))
     return 0 if ok else 1

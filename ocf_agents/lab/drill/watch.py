@@ -25,7 +25,7 @@ from ..proc import wait_until
 from ..writer import Write, Writer, Writes, switches_in_nb
 from .probes import replicating
 from .resources import OVNDB, OVNDB_VIP_RSC, PROMOTED_MONITOR_S, UNPROMOTED_MONITOR_S
-from .results import CLIENTS, LONG_LIVED, ONE_SHOT, StepFailed, StepResult
+from .results import CLIENTS, LONG_LIVED, ONE_SHOT, StepFailed, StepResult, fit
 from .transitions import count, first_time
 
 T = TypeVar("T")
@@ -49,6 +49,9 @@ def wait_or_fail(what: str, check: Callable[[], T], timeout: float = CONVERGE_TI
         raise StepFailed(str(err)) from None
 
 
+TIMELINE_INDENT = len("[   0.00s] ") + 16 + 1  # where a timeline line's message begins
+
+
 class Watch:
     """The lab as the steps see it, with its two writing clients (the one-shot ``writer``
     and the ``long_lived`` one), and the drill's clock: the timeline's times and the
@@ -70,7 +73,10 @@ class Watch:
         return (moment if moment is not None else time.monotonic()) - self.started
 
     def say(self, step: str, message: str) -> None:
-        self._say(f"[{self.elapsed():7.2f}s] {step:<16} {message}")
+        """A line of the timeline (``[ 12.34s] step  message``), a long message wrapped under
+        itself within the summary's width."""
+        for line in fit(f"[{self.elapsed():7.2f}s] {step:<16} {message}", " " * TIMELINE_INDENT):
+            self._say(line)
 
     def observer(self, exclude: Node | None = None) -> Node:
         """A node to ask about the cluster: running and connected."""
