@@ -76,6 +76,14 @@ def test_planned_switchover_loses_no_acknowledged_write(switchover: StepResult) 
     assert switchover.lost == 0 and switchover.ok, switchover.outcome
 
 
+def test_planned_switchover_is_one_transition_that_nothing_aborts(switchover: StepResult) -> None:
+    """With OVN's documented configuration (notifications, IPaddr2), as counted in the DC's
+    log from the move to the VIP's start: the agent writes nothing into the CIB meanwhile
+    (issue 25; it took three transitions, aborted by its score and OVN_REPL_INFO writes)."""
+    facts = switchover.facts
+    assert (facts["transitions"], facts["aborts"]) == (1, 0), facts.get("aborted by")
+
+
 BARRIER_LOG = "holds the demoted node's final data (barrier"
 
 
