@@ -135,7 +135,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "(docs/guide.md)")
     drill.add_argument("--profile", choices=tuple(PROFILES), default=DOCUMENTED,
                        help="the configuration the bring-up applies: documented (OVN's: "
-                            "notifications, IPaddr2), fast (no notifications); docs/guide.md")
+                            "notifications, IPaddr2), fast (no notifications), held (no "
+                            "notifications, master_ip held by the promoted instance); docs/guide.md")
     drill.add_argument("--report-dir", default=REPORT_DIR, metavar="DIR",
                        help="where the drill writes the details of its summary, every fact in "
                             f"full, in a file named by the time (default {REPORT_DIR})")

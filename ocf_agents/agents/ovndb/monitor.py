@@ -33,6 +33,8 @@ def monitor(cfg: Config) -> int:
     # A probe of a node where nothing runs says so, whatever the node was before.
     promoted = cfg.files.role.exists() and not (cfg.ctx.is_probe and state.none_running)
     rc = classify(state, promoted, cfg.manage_northd)
+    if cfg.hold_master_ip:
+        check_held_address(cfg, rc)
     if rc == Rc.RUNNING_PROMOTED:
         note_restarts(cfg, state)
         record_position(cfg, promoted=True)
@@ -71,6 +73,19 @@ def classify(state: State, promoted: bool, manage_northd: bool) -> int:
     if promoted:
         raise FailedPromotedError(f"The promoted instance is broken: {state.describe()}")
     raise GenericError(f"The databases are in a mixed or half-dead state: {state.describe()}")
+
+
+def check_held_address(cfg: Config, rc: int) -> None:
+    """hold_master_ip=yes: master_ip is here exactly when this node is promoted (held_ip.py).
+    Held by a node that is not promoted (a probe after a crash, a hand-made address), it is
+    an error: Pacemaker then stops the instance, and the stop removes it."""
+    from .held_ip import holds
+
+    here = holds(cfg)
+    if rc == Rc.RUNNING_PROMOTED and not here:
+        raise FailedPromotedError(f"master_ip {cfg.master_ip} is not on this promoted node (hold_master_ip=yes)")
+    if rc != Rc.RUNNING_PROMOTED and here:
+        raise GenericError(f"master_ip {cfg.master_ip} is on this node, which is not promoted (hold_master_ip=yes)")
 
 
 def mark_busy(cfg: Config, state: State) -> State:

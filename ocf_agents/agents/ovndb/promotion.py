@@ -8,7 +8,7 @@ from ocf_agents.net import route
 from ocf_agents.ocf.codes import GenericError, Rc
 from ocf_agents.ovs import ovsdb
 
-from . import barrier, clients, handoff, repl_info, score
+from . import barrier, clients, handoff, held_ip, repl_info, score
 from .election import elect
 from .files import NodeFile
 from .monitor import note_restarts
@@ -36,8 +36,10 @@ def promote(cfg: Config) -> int:
     state = read_state_patiently(cfg)  # a successor may still be loading a copy (post-demote)
     if not state.all_answering:
         raise GenericError(f"Cannot promote: {state.describe()}")
-    held = barrier.held(cfg) if state.all_active else activate(cfg)
+    promoted_from = barrier.held(cfg) if state.all_active else activate(cfg)
     cfg.files.role.write("{}")
+    if cfg.hold_master_ip:
+        held_ip.add(cfg)  # before the Connection rows: the servers bind master_ip at once
     for db in cfg.dbs:
         ovsdb.ensure_global_row(db.database, cfg.timeout())
         ovsdb.set_connection(db.database, listen_remote(cfg, db), cfg.probe, db.port, cfg.timeout())
@@ -64,7 +66,7 @@ def promote(cfg: Config) -> int:
     cluster = cfg.ctx.cluster
     cluster.concurrently(
         lambda: score.set_score(cfg, score.PROMOTED, required=True),
-        lambda: publish(cfg, held, promoted_with))  # the address the backups replicate from (replication.py)
+        lambda: publish(cfg, promoted_from, promoted_with))  # the address the backups replicate from (replication.py)
     return Rc.SUCCESS
 
 
@@ -110,6 +112,7 @@ def demote(cfg: Config) -> int:
     """Both servers backups with their data: of the surviving promoted node if there is
     one, else of nowhere. ovn-northd is stopped when managed. A node that was promoted
     commits a barrier before turning read-only and offers it to its successor (handoff.py)."""
+    held_ip.remove(cfg)  # first: clients stop writing before the barrier, as when the VIP stops first
     state = read_state_patiently(cfg, worth_waiting=lambda s: s.busy)  # it may be sending a copy
     if not state.any_running:
         return Rc.NOT_RUNNING

@@ -37,10 +37,11 @@ OVNDB_SETUP = {
 }
 # The configurations the drill compares (docs/guide.md, "A switchover in one transition"):
 # `ocf-agents setup ovndb` options beyond OVNDB_SETUP. OVN's agent runs the documented one only.
-DOCUMENTED, FAST = "documented", "fast"
+DOCUMENTED, FAST, HELD = "documented", "fast", "held"
 PROFILES = {
     DOCUMENTED: (),  # OVN's integration guide: notify=true, IPaddr2 after the promote
     FAST: ("--notify", "no"),  # no notifications: a switchover three rounds shorter
+    HELD: ("--notify", "no", "--held-address"),  # and master_ip moved by demote and promote
 }
 DBS = ("ovnnb_db", "ovnsb_db")
 # The OVSPort parameters of docs/ovsport-guide.md's shared bridge: each node has an interface

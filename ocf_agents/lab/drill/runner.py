@@ -18,7 +18,7 @@ from ..nodes import init_pid
 from ..writer import Writer, nb_db
 from .control import ControlPlane
 from .results import StepFailed, StepResult, StepSkipped
-from .resources import DOCUMENTED
+from .resources import DOCUMENTED, HELD
 from .watch import SETTLED_TIMEOUT, Watch
 
 
@@ -38,6 +38,8 @@ class Runner(Watch):
         remote = ",".join([nb_db()] * client_remotes)
         super().__init__(lab, Writer(prefix, spacing=writer_spacing),
                          LongLivedWriter(f"{prefix}-idl", remote=remote, probe_ms=client_probe_ms), say)
+        if profile == HELD:
+            self.vip_resource = None
         self.control = ControlPlane(lab, prefix)
         self.results: list[StepResult] = []
 

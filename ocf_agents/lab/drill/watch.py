@@ -20,10 +20,10 @@ from ..cluster import ClusterView
 from ..fence_device import FenceEvent, read_events
 from ..idl_writer import LongLivedWriter
 from ..lab import Lab
-from ..layout import LabError, Node
+from ..layout import OVNDB_VIP, LabError, Node
 from ..proc import wait_until
 from ..writer import Write, Writer, Writes, switches_in_nb
-from .probes import replicating
+from .probes import holds_address, replicating
 from .resources import OVNDB, OVNDB_VIP_RSC, PROMOTED_MONITOR_S, UNPROMOTED_MONITOR_S
 from .results import CLIENTS, LONG_LIVED, ONE_SHOT, StepFailed, StepResult, fit
 from .transitions import count, first_time
@@ -66,6 +66,9 @@ class Watch:
         self._say = say
         self.started = time.monotonic()
         self.agent = lab.state.agent
+        # The resource that moves master_ip; None when the promoted instance holds it itself
+        # (the held configuration, resources.PROFILES).
+        self.vip_resource: str | None = OVNDB_VIP_RSC
         self.known_lost: dict[str, set[int]] = {name: set() for name in CLIENTS}
         self.promotions: list[tuple[float, str]] = []
 
@@ -102,9 +105,14 @@ class Watch:
                  timeout: float = CONVERGE_TIMEOUT) -> Node:
         """Wait for exactly one promoted instance with the VIP on its node (not
         ``other_than``) and return that node."""
+        def with_vip(nodes: list[str]) -> bool:
+            if self.vip_resource is None:
+                return [n.name for n in self.lab.nodes if holds_address(n, OVNDB_VIP)] == nodes
+            return v.nodes_with(self.vip_resource) == nodes
+
         def settled(v: ClusterView) -> bool:
             nodes = v.promoted(OVNDB)
-            return (len(nodes) == 1 and v.nodes_with(OVNDB_VIP_RSC) == nodes
+            return (len(nodes) == 1 and with_vip(nodes)
                     and (other_than is None or nodes[0] != other_than.name))
         view = self.wait_view("one promoted ovndb-servers with the VIP", settled, exclude,
                               timeout)
@@ -159,10 +167,12 @@ class Watch:
 
     def count_transitions(self, result: StepResult, fault: float) -> None:
         """The transitions the DC calculated and aborted from ``fault`` (``time.time()``) to
-        the VIP's start, from every running node's pacemaker.log: facts ``transitions`` and
-        ``aborts`` (the aborts' reasons in ``aborted by``), and the timing ``VIP started``."""
+        the VIP's start (the promote's end when the promoted instance holds master_ip), from
+        every running node's pacemaker.log: facts ``transitions`` and ``aborts`` (the aborts'
+        reasons in ``aborted by``), and the timing ``VIP started``."""
         year = time.localtime(fault).tm_year
-        vip_started = f"Result of start operation for {OVNDB_VIP_RSC} on "
+        vip_started = (f"Result of start operation for {self.vip_resource} on " if self.vip_resource
+                       else f"Result of promote operation for {OVNDB} on ")
 
         def logs() -> list[str]:
             return [log.read_text(errors="replace") for node in self.lab.nodes
