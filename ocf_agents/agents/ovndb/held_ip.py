@@ -93,7 +93,7 @@ def announce(cfg: Config, ip: str) -> str | None:
             return None
         frame = unsolicited_advertisement(link.mac, ip) if ":" in ip else gratuitous_arp(link.mac, ip)
         send(link.name, [frame])
-    except (OCFError, OSError) as err:  # IPaddr2's own announcement, or the clients' retries, will do
+    except (OCFError, OSError, ValueError) as err:  # IPaddr2's own announcement, or the clients' retries, will do
         cfg.ctx.log.warning(f"could not announce master_ip {ip}: {getattr(err, 'reason', err)}")
         return None
     return link.name
