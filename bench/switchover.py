@@ -19,7 +19,6 @@ switchover.json into --output.
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import statistics
 import sys
@@ -33,10 +32,10 @@ from ocf_agents.lab import lab as lab_mod
 from ocf_agents.lab.drill import Drill
 from ocf_agents.lab.drill.resources import DOCUMENTED, PROFILES
 from ocf_agents.lab.drill.results import LONG_LIVED, ONE_SHOT
-from ocf_agents.lab.layout import LabError
 
 from . import report
 from .failover import WRITER_SPACING, checkout
+from .lab_runs import in_turn, save
 
 # What is compared: (agent, configuration); OVN's agent runs the documented one only.
 CONFIGURATIONS = {
@@ -145,24 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     info = report.machine()
     info["lab"] = f"3 nodes, monitors 5 s promoted / 7 s unpromoted, {args.ports} logical switch ports"
     info["checkout"] = checkout()
-    runs: list[Run] = []
-    try:
-        for index in range(1, args.runs + 1):
-            for configuration in args.configurations:
-                log(f"run {index}/{args.runs}: {configuration}")
-                runs.append(one_run(configuration, index, args.ports, args.provider, log))
-                log(f"run {index} {configuration}: {runs[-1].outcome}")
-    except LabError as err:
-        print(f"bench.switchover: {err}", file=sys.stderr)
-        if not runs:
-            return 2
+    runs = in_turn(args.runs, args.configurations,
+                   lambda name, index: one_run(name, index, args.ports, args.provider, log), log, "bench.switchover")
+    if runs is None:
+        return 2
     info["runs"] = f"{args.runs} per configuration ({len(runs)} done)"
     info["bench duration"] = f"{time.monotonic() - began:.0f} s"
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "switchover.json").write_text(json.dumps(
-        {"machine": info, "command": command, "runs": [asdict(r) for r in runs]}, indent=1))
     text = markdown(runs, info, command)
-    (args.output / "switchover.md").write_text(text)
+    save(args.output, "switchover", info, command, runs, text)
     print(text)
     return 0 if runs and all(r.ok for r in runs) and len(runs) == args.runs * len(args.configurations) else 1
 
