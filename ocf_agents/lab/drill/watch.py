@@ -105,14 +105,14 @@ class Watch:
                  timeout: float = CONVERGE_TIMEOUT) -> Node:
         """Wait for exactly one promoted instance with the VIP on its node (not
         ``other_than``) and return that node."""
-        def with_vip(nodes: list[str]) -> bool:
+        def with_vip(v: ClusterView, nodes: list[str]) -> bool:
             if self.vip_resource is None:
                 return [n.name for n in self.lab.nodes if holds_address(n, OVNDB_VIP)] == nodes
             return v.nodes_with(self.vip_resource) == nodes
 
         def settled(v: ClusterView) -> bool:
             nodes = v.promoted(OVNDB)
-            return (len(nodes) == 1 and with_vip(nodes)
+            return (len(nodes) == 1 and with_vip(v, nodes)
                     and (other_than is None or nodes[0] != other_than.name))
         view = self.wait_view("one promoted ovndb-servers with the VIP", settled, exclude,
                               timeout)
