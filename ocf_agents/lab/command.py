@@ -8,6 +8,7 @@ from typing import Callable
 
 from . import agents, chassis
 from . import lab as lab_mod
+from .idl_writer import KINDS, OVSDBAPP, ClientSettings
 from .layout import MAX_NODES, LabError
 
 
@@ -42,9 +43,14 @@ def _node_verb(verb: str, done: str) -> Callable[[argparse.Namespace], int]:
 
 def _drill(args: argparse.Namespace) -> int:
     from .drill import run_drill  # the drill needs the agents; the lab alone does not
+    try:
+        client = ClientSettings(kind=args.long_lived, probe_ms=args.client_probe_ms,
+                                remotes=args.client_remotes, timeout_s=args.client_timeout,
+                                log_path=args.client_log)
+    except ValueError as err:
+        raise LabError(str(err)) from None
     return run_drill(lab_mod.Lab.load(), only=args.only, ports=args.ports,
-                     client_probe_ms=args.client_probe_ms, client_rto_max_ms=args.client_rto_max_ms,
-                     client_remotes=args.client_remotes)
+                     client_rto_max_ms=args.client_rto_max_ms, client=client)
 
 
 def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -122,6 +128,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     drill.add_argument("--ports", type=positive, default=0, metavar="N",
                        help="load N logical switch ports through the VIP at the bring-up, so "
                             "that the steps run on a database of a real deployment's size")
+    drill.add_argument("--long-lived", choices=list(KINDS), default=OVSDBAPP,
+                       help="the long-lived client: ovsdbapp (default: OpenStack's OVN driver, "
+                            "its retries and sleeps over the IDL) or idl (the bare OVS IDL, as "
+                            "ovn-northd and ovn-controller use it)")
+    drill.add_argument("--client-timeout", type=positive, metavar="S",
+                       help="ovsdbapp's Connection timeout, the longest a write may take "
+                            "(default: Neutron's ovsdb_timeout, 180 s)")
+    drill.add_argument("--client-log", metavar="PATH",
+                       help="write ovsdbapp's and the OVS library's debug log there (with "
+                            "wall-clock and monotonic times): where a fail-over's seconds go")
     drill.add_argument("--client-probe-ms", type=positive, metavar="MS",
                        help="the long-lived client's inactivity probe (default: the IDL's, 5000 "
                             "ms), to see what a client's probe setting changes in a fail-over")

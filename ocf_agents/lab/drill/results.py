@@ -138,7 +138,8 @@ def summary(drill: Record) -> str:
     lines.append(LEGEND)
     lines += [totals(name, drill.clients[name], drill.known_lost[name]) for name in CLIENTS]
     sessions = len(drill.long_lived.connections)
-    lines.append(f"{LONG_LIVED} client: one process (pid {drill.long_lived.pid}), {sessions} "
+    lines.append(f"{LONG_LIVED} client ({drill.long_lived.kind} on {drill.long_lived.remote}): "
+                 f"one process (pid {drill.long_lived.pid}), {sessions} "
                  f"sessions (it reconnected {max(sessions - 1, 0)} times)")
     lines.append("promoted: " + ", ".join(f"{name} at {t:.1f}s" for t, name in drill.promotions))
     lines += [f"{r.name}: {r.outcome}" for r in drill.results if r.outcome != "ok"]

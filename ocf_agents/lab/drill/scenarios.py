@@ -13,6 +13,7 @@ import time
 from typing import Callable
 
 from .. import agents
+from ..idl_writer import ClientSettings
 from ..lab import Lab
 from ..layout import CLIENT_ADDRESS, OVNDB_VIP, PORT_TABLE, PORT_VIP, LabError, Node
 from ..network import set_client_rto_max
@@ -368,19 +369,18 @@ class Drill(Runner):
 
 
 def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0,
-              client_probe_ms: int | None = None, client_rto_max_ms: int | None = None,
-              client_remotes: int = 1) -> int:
+              client_rto_max_ms: int | None = None,
+              client: ClientSettings = ClientSettings()) -> int:
     """``ocf-agents drill``: the steps and the summary (on a database of ``ports`` logical
-    switch ports, the long-lived client probing every ``client_probe_ms`` with the VIP
-    ``client_remotes`` times in its remote, the clients' TCP retransmission timeout capped at
-    ``client_rto_max_ms``); the exit status."""
+    switch ports, the clients' TCP retransmission timeout capped at ``client_rto_max_ms``,
+    the long-lived client run as ``client`` says); the exit status."""
     unknown = set(only or ()) - set(Drill.STEPS)
     if unknown:
         raise LabError(f"unknown step {', '.join(sorted(unknown))} "
                        f"(steps: {', '.join(Drill.STEPS)})")
     if client_rto_max_ms is not None:
         set_client_rto_max(client_rto_max_ms)
-    drill = Drill(lab, ports=ports, client_probe_ms=client_probe_ms, client_remotes=client_remotes)
+    drill = Drill(lab, ports=ports, client=client)
     ok = drill.run_all(only)
     print("\n" + summary(drill))
     return 0 if ok else 1
