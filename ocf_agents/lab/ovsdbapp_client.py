@@ -38,6 +38,7 @@ from .idl_client import WRITE_INTERVAL_S, emit
 
 SCHEMA = "OVN_Northbound"
 DEFAULT_TIMEOUT_S = 180.0  # Neutron's [ovn] ovsdb_timeout
+LOG = logging.getLogger("drill.ovsdbapp_client")  # the client's own events, in the same log
 LOG_FORMAT = "%(asctime)s.%(msecs)03d mono=%(mono).3f %(threadName)s %(name)s:%(module)s %(message)s"
 
 
@@ -53,8 +54,14 @@ class ReportingIdl(connection.OvsdbIdl):
         if (seqno != self.reported and self._session.is_connected()
                 and self.state == self.IDL_S_MONITORING):
             self.reported = seqno
-            emit({"connected": time.monotonic()})
+            report({"connected": time.monotonic()})
         return changed
+
+
+def report(event: dict[str, object]) -> None:
+    """An event for the drill (stdout), and in the debug log beside the library's lines."""
+    emit(event)
+    LOG.info("%s", event)
 
 
 class MonotonicFilter(logging.Filter):
@@ -72,7 +79,7 @@ def log_to(path: str) -> None:
     handler = logging.FileHandler(path)
     handler.addFilter(MonotonicFilter())
     handler.setFormatter(logging.Formatter(LOG_FORMAT, "%H:%M:%S"))
-    for name in ("ovsdbapp", "ovs"):
+    for name in ("ovsdbapp", "ovs", LOG.name):
         logger = logging.getLogger(name)
         logger.setLevel(logging.DEBUG)
         logger.addHandler(handler)
@@ -102,7 +109,8 @@ def write_forever(api: impl_idl.OvnNbApiIdlImpl, prefix: str) -> None:
         started = time.monotonic()
         seq += 1
         outcome = write(api, f"{prefix}-{seq}")
-        emit({"seq": seq, "outcome": outcome, "started": started, "finished": time.monotonic()})
+        report({"seq": seq, "outcome": outcome, "started": started,
+                "finished": time.monotonic()})
         time.sleep(max(0.0, started + WRITE_INTERVAL_S - time.monotonic()))
 
 
