@@ -50,7 +50,8 @@ def _drill(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise LabError(str(err)) from None
     return run_drill(lab_mod.Lab.load(), only=args.only, ports=args.ports,
-                     client_rto_max_ms=args.client_rto_max_ms, client=client)
+                     client_rto_max_ms=args.client_rto_max_ms, client=client,
+                     server_probe_ms=args.server_probe_ms)
 
 
 def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -138,6 +139,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     drill.add_argument("--client-log", metavar="PATH",
                        help="write ovsdbapp's and the OVS library's debug log there (with "
                             "wall-clock and monotonic times): where a fail-over's seconds go")
+    drill.add_argument("--server-probe-ms", type=positive, metavar="MS",
+                       help="the database servers' inactivity probe of their clients (the "
+                            "agent's inactive_probe_interval, default 5000 ms): how long a "
+                            "silent client, such as ovsdbapp sleeping between retries, keeps "
+                            "its session")
     drill.add_argument("--client-probe-ms", type=positive, metavar="MS",
                        help="the long-lived client's inactivity probe (default: the IDL's, 5000 "
                             "ms), to see what a client's probe setting changes in a fail-over")

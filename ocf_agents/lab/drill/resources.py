@@ -48,11 +48,15 @@ def setup_argv(*args: str) -> list[str]:
     return ["env", f"PYTHONPATH={root}", sys.executable, "-m", "ocf_agents.cli", "setup", *args]
 
 
-def ovndb_setup_argv(agent: str, provider: str) -> list[str]:
+def ovndb_setup_argv(agent: str, provider: str, server_probe_ms: int | None = None) -> list[str]:
     """``ocf-agents setup ovndb ... --apply`` for our agent or OVN's (same options, ovn-northd
     managed by either; ours also gets its nowhere address, OVN's has its own hard-coded
-    one)."""
-    options = [arg for key, value in OVNDB_SETUP.items()
+    one), with the servers probing their clients every ``server_probe_ms`` (None: the
+    agent's default, 5 s), the server's side of how long a silent client keeps its session."""
+    settings = dict(OVNDB_SETUP)
+    if server_probe_ms is not None:
+        settings["inactive_probe_interval"] = str(server_probe_ms)
+    options = [arg for key, value in settings.items()
                for arg in (f"--{key.replace('_', '-')}", value)]
     options.append("--manage-northd")  # ovn-northd follows the promoted node (chassis.py)
     if agent == agents.OVN:
@@ -74,14 +78,15 @@ def apply_stateful_setup(node: Node) -> None:
         raise LabError(str(err)) from None
 
 
-def apply_setup(lab: Lab, node: Node) -> None:
-    """The database role of the lab's agent with its VIP, then the OVSPort group, from
-    ``node``."""
+def apply_setup(lab: Lab, node: Node, server_probe_ms: int | None = None) -> None:
+    """The database role of the lab's agent with its VIP (its servers probing clients every
+    ``server_probe_ms``, ovndb_setup_argv), then the OVSPort group, from ``node``."""
     provider = lab.state.provider
     if lab.state.agent == agents.STATEFUL:
         apply_stateful_setup(node)
     else:
-        lab.run(node, ovndb_setup_argv(lab.state.agent, provider), timeout=SETUP_TIMEOUT)
+        lab.run(node, ovndb_setup_argv(lab.state.agent, provider, server_probe_ms),
+                timeout=SETUP_TIMEOUT)
     shared_bridge = [arg for key, value in PORT_SHARED_BRIDGE.items()
                      for arg in ("--param", f"{key}={value}")]
     lab.run(node, setup_argv(

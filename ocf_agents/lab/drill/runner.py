@@ -30,9 +30,11 @@ class Runner(Watch):
     def __init__(self, lab: Lab,
                  say: Callable[[str], None] = lambda line: print(line, flush=True),
                  writer_spacing: float | None = None, ports: int = 0,
-                 client: ClientSettings = ClientSettings()) -> None:
+                 client: ClientSettings = ClientSettings(),
+                 server_probe_ms: int | None = None) -> None:
         prefix = f"drill{int(time.time())}"
         self.ports = ports  # logical switch ports loaded at the bring-up (load.py)
+        self.server_probe_ms = server_probe_ms  # the servers' client probe (None: the agent's)
         super().__init__(lab, Writer(prefix, spacing=writer_spacing),
                          client.writer(f"{prefix}-idl", nb_db()), say)
         self.control = ControlPlane(lab, prefix)

@@ -48,7 +48,7 @@ class Drill(Runner):
         lab's agent, agents.py) with its VIP, and the OVSPort group; one node is promoted,
         the others replicate; both writing clients start."""
         t0 = time.monotonic()
-        apply_setup(self.lab, self.observer())
+        apply_setup(self.lab, self.observer(), self.server_probe_ms)
         r.timings["setup commands"] = time.monotonic() - t0
         self.say(r.name, f"setup applied in {r.timings['setup commands']:.1f}s")
         t1 = time.monotonic()
@@ -370,17 +370,19 @@ class Drill(Runner):
 
 def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0,
               client_rto_max_ms: int | None = None,
-              client: ClientSettings = ClientSettings()) -> int:
+              client: ClientSettings = ClientSettings(),
+              server_probe_ms: int | None = None) -> int:
     """``ocf-agents drill``: the steps and the summary (on a database of ``ports`` logical
     switch ports, the clients' TCP retransmission timeout capped at ``client_rto_max_ms``,
-    the long-lived client run as ``client`` says); the exit status."""
+    the long-lived client run as ``client`` says, the servers probing clients every
+    ``server_probe_ms``); the exit status."""
     unknown = set(only or ()) - set(Drill.STEPS)
     if unknown:
         raise LabError(f"unknown step {', '.join(sorted(unknown))} "
                        f"(steps: {', '.join(Drill.STEPS)})")
     if client_rto_max_ms is not None:
         set_client_rto_max(client_rto_max_ms)
-    drill = Drill(lab, ports=ports, client=client)
+    drill = Drill(lab, ports=ports, client=client, server_probe_ms=server_probe_ms)
     ok = drill.run_all(only)
     print("\n" + summary(drill))
     return 0 if ok else 1
