@@ -46,7 +46,7 @@ def _drill(args: argparse.Namespace) -> int:
     try:
         client = ClientSettings(kind=args.long_lived, probe_ms=args.client_probe_ms,
                                 remotes=args.client_remotes, timeout_s=args.client_timeout,
-                                log_path=args.client_log)
+                                log_path=args.client_log, library=args.client_library)
     except ValueError as err:
         raise LabError(str(err)) from None
     return run_drill(lab_mod.Lab.load(), only=args.only, ports=args.ports,
@@ -139,6 +139,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     drill.add_argument("--client-log", metavar="PATH",
                        help="write ovsdbapp's and the OVS library's debug log there (with "
                             "wall-clock and monotonic times): where a fail-over's seconds go")
+    drill.add_argument("--client-library", metavar="DIR",
+                       help="a directory the long-lived client searches before Debian's "
+                            "packages: another ovsdbapp release, unpacked there with pip "
+                            "install --no-deps --target DIR ovsdbapp==VERSION")
     drill.add_argument("--server-probe-ms", type=positive, metavar="MS",
                        help="the database servers' inactivity probe of their clients (the "
                             "agent's inactive_probe_interval, default 5000 ms): how long a "

@@ -59,6 +59,7 @@ class ClientSettings:
     remotes: int = 1  # the VIP listed this many times in the remote
     timeout_s: float | None = None  # ovsdbapp's Connection timeout (None: Neutron's 180 s)
     log_path: str | None = None  # ovsdbapp's debug log (None: none)
+    library: str | None = None  # a directory searched before Debian's (another ovsdbapp)
 
     def __post_init__(self) -> None:
         if self.kind != OVSDBAPP and (self.timeout_s is not None or self.log_path is not None):
@@ -68,7 +69,8 @@ class ClientSettings:
         """The client on ``remote`` (the VIP), listed ``remotes`` times."""
         return LongLivedWriter(prefix, remote=",".join([remote] * self.remotes),
                                probe_ms=self.probe_ms, kind=self.kind,
-                               timeout_s=self.timeout_s, log_path=self.log_path)
+                               timeout_s=self.timeout_s, log_path=self.log_path,
+                               library=self.library)
 
 
 def _or_dash(value: float | None) -> str:
@@ -82,7 +84,8 @@ class LongLivedWriter(Writes):
     def __init__(self, prefix: str, remote: str | None = None,
                  wrap: Callable[[list[str]], list[str]] = in_client_netns,
                  probe_ms: int | None = None, reconnect: bool = True, kind: str = IDL,
-                 timeout_s: float | None = None, log_path: str | None = None) -> None:
+                 timeout_s: float | None = None, log_path: str | None = None,
+                 library: str | None = None) -> None:
         super().__init__(prefix)
         if kind not in KINDS:
             raise ValueError(f"unknown long-lived client {kind!r} (one of {', '.join(KINDS)})")
@@ -91,6 +94,9 @@ class LongLivedWriter(Writes):
         self.kind = kind
         self.timeout_s = timeout_s  # ovsdbapp's Connection timeout (None: Neutron's 180 s)
         self.log_path = log_path  # ovsdbapp's debug log (None: none)
+        # Searched before Debian's packages: another release of the library, unpacked there
+        # (``pip install --no-deps --target DIR ovsdbapp==X``), to measure what it changes.
+        self.library = library
         self.remote = remote or nb_db()
         self.probe_ms = probe_ms  # None: the IDL's default inactivity probe (5 s)
         self.reconnect = reconnect  # False: the session is given up when it drops
@@ -110,7 +116,8 @@ class LongLivedWriter(Writes):
     def start(self) -> None:
         self._proc = subprocess.Popen(
             self.argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env={**os.environ, "PYTHONPATH": PACKAGE_ROOT})
+            text=True, env={**os.environ, "PYTHONPATH": ":".join(
+                path for path in (self.library, PACKAGE_ROOT) if path)})
         self._readers = [
             threading.Thread(target=self._read_events, args=(self._proc.stdout,), daemon=True),
             threading.Thread(target=self._read_stderr, args=(self._proc.stderr,), daemon=True)]
