@@ -8,7 +8,7 @@ from typing import Callable
 
 from . import agents, chassis
 from . import lab as lab_mod
-from .idl_writer import KINDS, OVSDBAPP, ClientSettings
+from .idl_writer import IDL, KINDS, ClientSettings
 from .layout import MAX_NODES, LabError
 
 
@@ -129,10 +129,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     drill.add_argument("--ports", type=positive, default=0, metavar="N",
                        help="load N logical switch ports through the VIP at the bring-up, so "
                             "that the steps run on a database of a real deployment's size")
-    drill.add_argument("--long-lived", choices=list(KINDS), default=OVSDBAPP,
-                       help="the long-lived client: ovsdbapp (default: OpenStack's OVN driver, "
-                            "its retries and sleeps over the IDL) or idl (the bare OVS IDL, as "
-                            "ovn-northd and ovn-controller use it)")
+    drill.add_argument("--long-lived", choices=list(KINDS), default=IDL,
+                       help="the long-lived client: idl (default: the bare OVS IDL, as "
+                            "ovn-northd and ovn-controller use it) or ovsdbapp (OpenStack's OVN "
+                            "driver, its retries over the IDL; Debian 12's 2.1.0 needs "
+                            "--server-probe-ms 60000 to recover, docs/guide.md)")
     drill.add_argument("--client-timeout", type=positive, metavar="S",
                        help="ovsdbapp's Connection timeout, the longest a write may take "
                             "(default: Neutron's ovsdb_timeout, 180 s)")

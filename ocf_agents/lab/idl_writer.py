@@ -2,9 +2,9 @@
 held through every step, as ovn-northd and the clouds' OVN drivers hold theirs.
 
 The client itself is a child process in the lab's client namespace (nsenter, as the one-shot
-writer runs ovn-nbctl) on Debian's python3, one of two programs (KINDS): ovsdbapp_client.py,
-OpenStack's way (python3-ovsdbapp over the IDL, with its own retries: the drill's default), or
-idl_client.py, the bare IDL as ovn-northd and ovn-controller use it (python3-openvswitch).
+writer runs ovn-nbctl) on Debian's python3, one of two programs (KINDS): idl_client.py, the
+bare IDL as ovn-northd and ovn-controller use it (python3-openvswitch), or ovsdbapp_client.py,
+OpenStack's way (python3-ovsdbapp over the IDL, with its own retries).
 This side starts it once, reads its JSON lines into :class:`~.writer.Write` records (the same
 record as the one-shot writer's, so that the drill measures both alike) and the moments its
 sessions became ready, and stops it by closing its stdin. A client that reconnects shows as
@@ -54,7 +54,9 @@ class ClientSettings:
     ``--client-*``): the settings a real client's operator chooses, so that the drill measures
     what each choice costs in a fail-over."""
 
-    kind: str = OVSDBAPP  # KINDS: OpenStack's way by default
+    # KINDS. The bare IDL by default: Debian 12's ovsdbapp 2.1.0 never recovers from a
+    # switchover with the agents' default server probe (5 s; docs/performance.md, issue 25).
+    kind: str = IDL
     probe_ms: int | None = None  # the IDL's inactivity probe (None: its default, 5 s)
     remotes: int = 1  # the VIP listed this many times in the remote
     timeout_s: float | None = None  # ovsdbapp's Connection timeout (None: Neutron's 180 s)
