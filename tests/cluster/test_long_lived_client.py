@@ -149,29 +149,28 @@ def test_the_client_reconnects_by_itself_in_the_same_process(server: Server, kin
     assert not client.missing(server.switches(), client.snapshot())
 
 
-def test_ovsdbapp_retries_inside_the_write_and_logs_why(server: Server, kind: str,
+@pytest.mark.parametrize("kind", [OVSDBAPP], indirect=True)
+def test_ovsdbapp_retries_inside_the_write_and_logs_why(server: Server,
                                                         client: LongLivedWriter) -> None:
-    if kind != OVSDBAPP:
-        pytest.skip("ovsdbapp's own retries")
     acked_after(client, time.monotonic())
     server.kill()
     killed = time.monotonic()
     server.start()
     acked_after(client, killed, OVSDBAPP_RECOVERY_S)
     caught = next(w for w in client.snapshot() if w.finished > killed)
-    # One execute() through the outage: it slept at least once (1 s) and was acknowledged.
-    assert caught.acked and caught.finished - max(caught.started, killed) > 1
+    # One execute() through the outage (at least the OVS library's back-off: 1 s, and with
+    # ovsdbapp before 2.1.1 its own sleeps on top), acknowledged in the end.
+    assert caught.acked and caught.finished - max(caught.started, killed) > 0.5
     assert {w.outcome for w in client.snapshot()} == {"success"}
     assert client.log_path is not None
     log = Path(client.log_path).read_text()
-    assert "OVSDB transaction returned TRY_AGAIN, retrying" in log
+    assert "returned TRY_AGAIN, retrying" in log  # ovsdbapp's words (later ones add a txn id)
     assert "connection closed by peer" in log and " mono=" in log
 
 
+@pytest.mark.parametrize("kind", [IDL], indirect=True)  # ovsdbapp retries inside the write
 def test_a_silent_server_costs_the_default_probe_then_the_write_is_tried_again(
-        server: Server, kind: str, client: LongLivedWriter) -> None:
-    if kind != IDL:
-        pytest.skip("the bare IDL's outcomes (ovsdbapp retries inside the write)")
+        server: Server, client: LongLivedWriter) -> None:
     acked_after(client, time.monotonic())
     assert server.proc is not None
     os.kill(server.proc.pid, signal.SIGSTOP)
