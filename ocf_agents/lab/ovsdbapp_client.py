@@ -92,12 +92,20 @@ def connect(remote: str, probe_ms: int | None, timeout_s: float) -> impl_idl.Ovn
     return impl_idl.OvnNbApiIdlImpl(connection.Connection(idl, timeout_s))
 
 
+def failure(err: Exception, name: str) -> str:
+    """A failed write's outcome: the exception's kind and, for ovsdbapp's TimeoutException,
+    only its cause (the drill tallies writes by outcome; the commands it lists name the
+    switch, which would make each failure a kind of its own)."""
+    text = str(err).replace(name, "<switch>").split("cause: ")[-1]
+    return f"error: {type(err).__name__}: {text}"
+
+
 def write(api: impl_idl.OvnNbApiIdlImpl, name: str) -> str:
     """One ``ls_add`` as the driver runs it; its outcome (what the caller would see)."""
     try:
         api.ls_add(name).execute(check_error=True, log_errors=False)
     except Exception as err:  # noqa: BLE001 - every failure the caller sees is an outcome
-        return f"error: {type(err).__name__}: {err}"
+        return failure(err, name)
     return "success"
 
 
