@@ -29,7 +29,7 @@ PKG_FILES := $(shell find ocf_agents -name '*.py' -not -path '*/__pycache__/*' 2
 # The ocf-agents command: the .deb's launcher, run by $(1), importing the library from $(2).
 launcher = sed -e '1s|.*|\#!$(1)|' -e 's|^LIBRARY = ""|LIBRARY = "$(2)"|' debian/ocf-agents.launcher
 
-.PHONY: all deps test install uninstall clean demo docs deb bench bench-failover test-debian13
+.PHONY: all deps test install uninstall clean demo docs deb bench bench-failover bench-switchover test-debian13
 
 all:
 	@echo "targets: deps test install uninstall clean"
@@ -107,6 +107,14 @@ bench: deps
 FAILOVER_ARGS ?=
 bench-failover: deps
 	$(VENV)/bin/python -m bench.failover $(FAILOVER_ARGS)
+
+# Planned switchovers in the lab per configuration (documented, fast, held: docs/guide.md), with
+# OVN's agent in the documented one; a fresh lab per run (root; about 2.5 minutes per run; hold
+# the lab's lock). SWITCHOVER_ARGS: e.g. --runs 3 --ports 0 (python -m bench.switchover
+# --help). Results: build/bench/switchover.md.
+SWITCHOVER_ARGS ?=
+bench-switchover: deps
+	$(VENV)/bin/python -m bench.switchover $(SWITCHOVER_ARGS)
 
 # The Debian 13 (trixie) tier: the tests in a debootstrapped trixie root, cached in
 # /var/cache/ocf-agents/debian13 (root; skipped with a message naming what cannot be had).

@@ -27,7 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -36,10 +36,11 @@ from ocf_agents.lab import lab as lab_mod
 from ocf_agents.lab import network
 from ocf_agents.lab.drill import OVNDB, OVNDB_VIP_RSC, Drill, StepResult
 from ocf_agents.lab.drill.results import LONG_LIVED
+from ocf_agents.lab.drill.transitions import line_time
 from ocf_agents.lab.lab import Lab
-from ocf_agents.lab.layout import LabError
 
 from . import report
+from .lab_runs import in_turn, save
 
 REPO = Path(__file__).resolve().parents[1]
 WRITER_SPACING = 0.1  # seconds between overlapping write attempts during the outage
@@ -100,12 +101,9 @@ def log_moments(log_text: str, crashed: str, promoted: str, crash: float,
         name = next((n for n, text in wanted.items() if n not in found and text in line), None)
         if name is None:
             continue
-        try:
-            stamp = datetime.datetime.strptime(f"{year} {line[:19]}", "%Y %b %d %H:%M:%S.%f")
-        except ValueError:
-            continue
-        if stamp.timestamp() >= crash:
-            found[name] = stamp.timestamp() - crash
+        stamp = line_time(line, year)
+        if stamp is not None and stamp >= crash:
+            found[name] = stamp - crash
         if "VIP started" in found:  # the fail-over is over (a later rejoin may elect again)
             break
     return found
@@ -286,24 +284,14 @@ def main(argv: list[str] | None = None) -> int:
     info["lab"] = f"{args.nodes} nodes, token 1000 ms, monitors 5 s promoted / 7 s unpromoted"
     info["checkout"] = checkout()
     info["sysctls in the nodes"] = ", ".join(f"{k}={v}" for k, v in network.NODE_SYSCTLS.items())
-    runs: list[Run] = []
-    try:
-        for index in range(1, args.runs + 1):
-            for agent in args.agents:
-                log(f"run {index}/{args.runs}: {agent}")
-                runs.append(one_run(agent, index, args.nodes, args.provider, log))
-                log(f"run {index} {agent}: {runs[-1].outcome}")
-    except LabError as err:
-        print(f"bench.failover: {err}", file=sys.stderr)
-        if not runs:
-            return 2
+    runs = in_turn(args.runs, args.agents,
+                   lambda agent, index: one_run(agent, index, args.nodes, args.provider, log), log, "bench.failover")
+    if runs is None:
+        return 2
     info["runs"] = f"{args.runs} per agent ({len(runs)} done)"
     info["bench duration"] = f"{time.monotonic() - began:.0f} s"
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "failover.json").write_text(json.dumps(
-        {"machine": info, "command": command, "runs": [asdict(r) for r in runs]}, indent=1))
     text = markdown(runs, info, command)
-    (args.output / "failover.md").write_text(text)
+    save(args.output, "failover", info, command, runs, text)
     print(text)
     return 0 if runs and all(r.ok for r in runs) and len(runs) == args.runs * len(args.agents) \
         else 1

@@ -15,13 +15,14 @@ from typing import Sequence
 SUBCOMMAND_MODULES = (
     "ocf_agents.setup.command",
     "ocf_agents.lab.command",
+    "ocf_agents.status.command",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ocf-agents",
-        description="Pacemaker OCF agents for Open vSwitch and OVN: cluster setup and the lab.",
+        description="Pacemaker OCF agents for Open vSwitch and OVN: cluster setup, status and the lab.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in SUBCOMMAND_MODULES:

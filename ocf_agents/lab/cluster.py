@@ -23,8 +23,8 @@ from .proc import run
 CLUSTER_NAME = "ocfalab"
 TOKEN_MS = 1000
 FENCE_RESOURCE = "lab-fence"
-FENCING_NOTICE = (f"fencing is ON (stonith-enabled=true, device {FENCE_RESOURCE}: "
-                  f"{AGENT_NAME}); a fenced node stays off until `ocf-agents lab start NODE`")
+FENCING_NOTICE = (f"fencing is ON (stonith-enabled=true, device {FENCE_RESOURCE}: {AGENT_NAME});\n"
+                  "  a fenced node stays off until `ocf-agents lab start NODE`")  # within 120 columns
 # The lab's fence device, one for every node. A reboot is carried out as "off": a fenced node
 # stays down (as `lab crash` leaves it) until the drill's restore or `lab start` boots it.
 # No pcmk_delay_max in a 2-node lab: the device carries out one power action at a time and

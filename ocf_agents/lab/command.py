@@ -8,8 +8,9 @@ from typing import Callable
 
 from . import agents, chassis
 from . import lab as lab_mod
+from .drill.resources import DOCUMENTED, PROFILES
 from .idl_writer import IDL, KINDS, ClientSettings
-from .layout import MAX_NODES, LabError
+from .layout import MAX_NODES, REPORT_DIR, LabError
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -51,6 +52,7 @@ def _drill(args: argparse.Namespace) -> int:
         raise LabError(str(err)) from None
     return run_drill(lab_mod.Lab.load(), only=args.only, ports=args.ports,
                      client_rto_max_ms=args.client_rto_max_ms, client=client,
+                     profile=args.profile, report_dir=args.report_dir,
                      server_probe_ms=args.server_probe_ms)
 
 
@@ -159,4 +161,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="the VIP listed N times in the long-lived client's remote: the OVSDB "
                             "library reconnects without back-off N-1 times per process "
                             "(docs/guide.md)")
+    drill.add_argument("--profile", choices=tuple(PROFILES), default=DOCUMENTED,
+                       help="the configuration the bring-up applies: documented (OVN's: "
+                            "notifications, IPaddr2), fast (no notifications), held (no "
+                            "notifications, master_ip held by the promoted instance); docs/guide.md")
+    drill.add_argument("--report-dir", default=REPORT_DIR, metavar="DIR",
+                       help="where the drill writes the details of its summary, every fact in "
+                            f"full, in a file named by the time (default {REPORT_DIR})")
     drill.set_defaults(func=_guarded(_drill))

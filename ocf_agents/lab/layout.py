@@ -20,6 +20,8 @@ SUBNET_PREFIX = "10.99.0."
 PREFIX_LEN = 24
 LAB_DIR = Path("/run/ocf-agents-lab")
 STATE_FILE = LAB_DIR / "state.json"
+# Where the drill writes the details of its summary: not under LAB_DIR, which `lab down` removes.
+REPORT_DIR = "/var/tmp/ocf-agents"
 
 # Addresses the drill and the tests use on the lab network (nodes are .1 to .3).
 OVNDB_VIP = SUBNET_PREFIX + "10"

@@ -69,10 +69,15 @@ class Links:
         return _link(dev)
 
     def holding(self, ip: str) -> Link | None:
-        """The device that holds the address ``ip`` (usable: not tentative), or None."""
+        """The device that holds the address ``ip`` (usable: not tentative), or None.
+
+        Asked in two steps: ``ip addr show to`` names the device but leaves out its MAC
+        address (iproute2 6.1), which the device's own ``ip addr show dev`` gives; a frame
+        built with the empty one went nowhere (seen in the lab: no announcement left a node)."""
         result = self.runner.check([IP, "-j", "addr", "show", "to", ip])
-        return next((link for link in map(_link, json.loads(result.stdout or "[]"))
-                     if ip in link.ipv4 + link.ipv6), None)
+        found = next((link for link in map(_link, json.loads(result.stdout or "[]"))
+                      if ip in link.ipv4 + link.ipv6), None)
+        return self.show(found.name) if found is not None else None
 
     def bring_up(self, name: str, method: str) -> None:
         """``ip link set dev NAME up``, or ``ifup NAME`` when ``method`` is ifupdown."""

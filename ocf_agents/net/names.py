@@ -50,7 +50,12 @@ def check_mac(text: str) -> None:
 
 
 def mac_bytes(mac: str) -> bytes:
-    return bytes.fromhex(mac.replace(":", ""))
+    """The six bytes of a MAC address; ValueError for anything else (a frame built with
+    fewer would be dropped on the wire without a word)."""
+    packed = bytes.fromhex(mac.replace(":", ""))
+    if len(packed) != 6:
+        raise ValueError(f"{mac!r} is not a MAC address of six bytes")
+    return packed
 
 
 def derived_mac(*names: str) -> str:

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-# crm_attribute's exit code for "no such attribute".
+# crm_attribute's exit code for "no such attribute" (CRM_EX_NOSUCH: crm_resource's for "no such
+# resource" too).
 RC_NO_SUCH_ATTRIBUTE = 105
 # attrd_updater's exit codes for "no such attribute": Pacemaker 2.1 answers CRM_EX_CONFIG (78),
 # later versions the same code as crm_attribute.
@@ -50,6 +51,18 @@ def _version_tuple(text: str) -> tuple[int, ...]:
 
 def _set_option(set_id: str | None) -> list[str]:
     return ["-s", set_id] if set_id else []
+
+
+def parse_locations(text: str) -> dict[str, str]:
+    """``crm_resource --locate``'s lines (``resource R is running on: NODE [ROLE]``) as
+    {node: role}, ``Promoted`` for Pacemaker's older ``Master`` too; other lines are ignored."""
+    located = {}
+    for line in text.splitlines():
+        _, found, where = line.partition(" is running on: ")
+        words = where.split()
+        if found and words:
+            located[words[0]] = "Promoted" if words[1:2] in (["Promoted"], ["Master"]) else ""
+    return located
 
 
 class Cluster:
@@ -197,6 +210,23 @@ class Cluster:
     def set_cluster_property(self, name: str, value: str, set_id: str | None = None) -> None:
         argv = ["crm_attribute", "-t", "crm_config", "-n", name, *_set_option(set_id), "-v", value]
         self._update(argv, f"set cluster property {name}")
+
+    # -- where resources run -----------------------------------------------------------
+    def locate(self, resource: str | None = None) -> dict[str, str]:
+        """The nodes a resource (default: this one; a clone's instances too) runs on as the
+        CIB records it, with each one's role: ``Promoted`` (``Master`` before Pacemaker 2.1),
+        ``""`` for any other. Empty when it runs nowhere, or is not in the CIB.
+
+        For an agent that cannot rely on notifications (a clone with ``notify=false``): the
+        status section is what the scheduler acted on, so a promotion shows there once its
+        result is recorded."""
+        name = resource or self.env.resource_name
+        result = self.runner.run(["crm_resource", "--locate", "-r", name])
+        if result.rc == RC_NO_SUCH_ATTRIBUTE:  # not in the CIB: run by hand, or by ocf-tester
+            return {}
+        if not result.ok:
+            raise ClusterUnreachable(f"Could not locate resource {name}: {result.describe()}")
+        return parse_locations(result.stdout)
 
     # -- several at once ---------------------------------------------------------------
     def concurrently(self, *calls: Callable[[], T]) -> list[T]:

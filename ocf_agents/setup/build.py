@@ -41,6 +41,12 @@ class OvndbOptions:
     sb_cert: str | None = None
     sb_cacert: str | None = None
     manage_northd: bool = False
+    # Pacemaker's notifications around each demote and promote: OVN's agent needs them; ours
+    # does without (follow.py), and a switchover is then three rounds of actions shorter.
+    notify: str = YES
+    # master_ip held by the promoted instance itself (hold_master_ip=yes, on --vip-nic with
+    # --vip-netmask): no IPaddr2 resource and no constraints; a switchover is demote + promote.
+    held_address: bool = False
     inactive_probe_interval: str | None = None
     inactive_probe_interval_to_master: str | None = None
     # The intervals the agent's meta-data advertises, and OVN's integration guide writes. The
@@ -84,12 +90,17 @@ def ovndb_setup(opts: OvndbOptions) -> Setup:
             f"--monitor-interval and --promoted-monitor-interval are both {monitor}s: Pacemaker "
             "needs a different interval for each role's monitor"
         )
-    params = merge_params(agent, ovndb_params(opts, master_ip), opts.params)
+    params = merge_params(agent, ovndb_params(opts, master_ip) + held_params(opts, agent, master_ip), opts.params)
     check_ssl_files(opts, dict(params))
     primitive = Primitive(
         name, agent, params, (Op("monitor", monitor, UNPROMOTED), Op("monitor", promoted_monitor, PROMOTED))
     )
-    clone = Promotable(clone_id, primitive, (("notify", "true"),))
+    clone = Promotable(clone_id, primitive, (("notify", clone_notify(opts, agent)),))
+    if opts.held_address:
+        if opts.vip_name is not None:
+            raise SetupError("--vip-name has no use with --held-address (no IPaddr2 resource)")
+        checks.check_unique_ids([name, clone_id])
+        return Setup((clone,))
     if opts.load_balancer:
         for option in ("vip_name", "vip_netmask", "vip_nic"):
             if getattr(opts, option) is not None:
@@ -110,6 +121,32 @@ def ovndb_setup(opts: OvndbOptions) -> Setup:
             Colocation(f"{vip.id}-with-{clone_id}", vip.id, clone_id, PROMOTED, INFINITY),
         ),
     )
+
+
+def clone_notify(opts: OvndbOptions, agent: Agent) -> str:
+    """The clone's ``notify`` meta attribute; OVN's agent cannot do without notifications."""
+    if opts.notify not in (YES, NO):
+        raise SetupError(f"--notify {opts.notify!r} is neither yes nor no")
+    if opts.notify == NO and agent.provider == OVN_PROVIDER:
+        raise SetupError("--notify no: OVN's agent (--provider ovn) re-points its backups in the "
+                         "post-promote notification and needs notify=true")
+    return "true" if opts.notify == YES else "false"
+
+
+def held_params(opts: OvndbOptions, agent: Agent, master_ip: str) -> list[tuple[str, str]]:
+    """--held-address: the agent's hold_master_ip and the address's interface and prefix,
+    which IPaddr2 would otherwise have (--vip-nic, --vip-netmask: both required)."""
+    if not opts.held_address:
+        return []
+    if agent.provider == OVN_PROVIDER or opts.load_balancer:
+        raise SetupError("--held-address is for this project's agent with master_ip on the promoted node "
+                         "(not with --provider ovn or --load-balancer)")
+    if opts.vip_nic is None or opts.vip_netmask is None:
+        raise SetupError("--held-address needs --vip-nic and --vip-netmask: the agent adds master_ip "
+                         "to that interface with that prefix length")
+    address = dict(address_params(master_ip, opts.vip_netmask, opts.vip_nic, "--vip-netmask", "--vip-nic"))
+    return [("hold_master_ip", YES), ("master_ip_nic", address["nic"]),
+            ("master_ip_cidr_netmask", address["cidr_netmask"])]
 
 
 def ovndb_params(opts: OvndbOptions, master_ip: str) -> list[tuple[str, str]]:

@@ -58,6 +58,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         for kind in ("privkey", "cert", "cacert"):
             ovndb.add_argument(f"--{db}-{kind}", metavar="FILE", help=f"ovn_{db}_db_{kind} (with --ssl)")
     ovndb.add_argument("--manage-northd", action="store_true", help="run ovn-northd on the promoted node")
+    ovndb.add_argument("--held-address", action="store_true",
+                       help="the promoted instance holds master_ip itself on --vip-nic with --vip-netmask "
+                            "(hold_master_ip=yes): no IPaddr2 resource, no constraints; a switchover is "
+                            "demote + promote")
+    ovndb.add_argument("--notify", choices=("yes", "no"),
+                       help="the clone's notifications (default yes; no: a switchover in three rounds of "
+                            "actions less, not with --provider ovn)")
     ovndb.add_argument("--inactive-probe-interval", metavar="MS",
                        help="inactivity probe of clients' connections (agent default 5000)")
     ovndb.add_argument("--inactive-probe-interval-to-master", metavar="MS",

@@ -20,6 +20,8 @@ REPO = Path(__file__).resolve().parents[2]
     (["bench.run", "--sizes", "1000,abc"], "'1000,abc'"),
     (["bench.run", "--scale-runs", "0"], "'0'"),
     (["bench.copy_stall", "--sizes", "abc"], "'abc'"),
+    (["bench.switchover", "--runs", "two"], "'two'"),
+    (["bench.switchover", "--configurations", "documented,speedy"], "speedy"),
 ])
 def test_a_bad_value_is_refused_before_anything_runs(argv: list[str], quoted: str) -> None:
     module, *options = argv
@@ -33,3 +35,15 @@ def test_good_values_are_read_as_numbers() -> None:
     args = parse_args(["--sizes", "1000, 100000", "--scale-runs", "3", "--repoint-delay", "1.5"])
     assert (args.sizes, args.scale_runs, args.repoint_delay) == ([1000, 100000], [3, 3], 1.5)
     assert parse_args(["--sizes", ""]).sizes == []
+
+
+def test_the_switchover_report_gives_each_configuration_its_medians_and_losses() -> None:
+    from bench.switchover import Run, markdown
+
+    runs = [Run("ovn", 1, True, "ok", 1.8, 2.1, 1.6, 3, 2, 0, 40),
+            Run("held", 1, True, "ok", 0.4, 0.5, 0.3, 1, 0, 0, 41),
+            Run("held", 2, False, "FAILED: nobody promoted")]
+    text = markdown(runs, {"machine": "test"}, "python -m bench.switchover --runs 2")
+    assert "| ovn | 1.80 (1.80-1.80) | 2.10 (2.10-2.10) | 1.60 (1.60-1.60) | 3.00 (3.00-3.00) |" in text
+    assert "| held | 0.40 (0.40-0.40) |" in text and "| 0 / 41 | 1 (1 failed) |" in text
+    assert "- 2 held: FAILED: nobody promoted" in text

@@ -129,7 +129,7 @@ def test_summary_lists_each_step_and_the_totals() -> None:
     text = summary(drill_with([
         StepResult("switchover", True, "ok", "node1", "node2", {"moved": 3.25}),
         StepResult("partition", True, "skipped: needs a 3-node lab")]))
-    assert "switchover" in text and "node1 -> node2" in text and "moved 3.25" in text
+    assert "switchover (node1 -> node2): ok" in text and "moved 3.25 s" in text
     assert "partition: skipped: needs a 3-node lab" in text
     assert "one-shot writes: 1 attempted, 1 acknowledged, 0 acknowledged writes lost" in text
     assert ("long-lived writes: 2 attempted (success 1, try again 1), 1 acknowledged, 0 "
@@ -144,12 +144,12 @@ def test_summary_gives_both_clients_outage_and_losses_per_step() -> None:
     floor = StepResult("kill-db-server", True, "ok", "node2", "node2")
     floor.clients = {ONE_SHOT: ClientTally(acked=3, lost=None, gap=1.0),
                      LONG_LIVED: ClientTally(acked=9, lost=None, gap=2.0)}
-    header, _, crash_row, floor_row = summary(drill_with([crash, floor])).splitlines()[:4]
-    assert header.split()[-8:-4] == ["gap", "(s)", "acked", "lost"]
-    # ... then the control plane's two columns (northd, port up), "-" when not measured
-    assert crash_row.split()[-11:] == ["5.52", "/", "12.93", "40", "/", "300", "0", "/", "1",
-                                       "-", "-"]
-    assert floor_row.split()[-5:-2] == ["-", "/", "-"]  # the floor's losses are not counted
+    lines = summary(drill_with([crash, floor])).splitlines()
+    assert lines[2] == ("  clients   one-shot: gap 5.52 s, 40 acked, 0 lost | long-lived: gap 12.93 s, "
+                        "300 acked, 1 lost")
+    # ... then the control plane (northd, port up), "-" when not measured
+    assert lines[3] == "  cluster   fenced -; northd -; port up -"
+    assert "one-shot: gap 1.00 s, 3 acked, not counted lost" in lines[6]  # the floor's
     assert crash.acked == 40 and crash.lost == 0  # the one-shot writer's, as always
 
 

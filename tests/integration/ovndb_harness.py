@@ -67,6 +67,7 @@ class Node:
     root: Path
     cib: Path
     params: dict[str, str] = field(default_factory=dict)
+    environ: dict[str, str] = field(default_factory=dict)  # more of the agent's environment
 
     @property
     def rundir(self) -> Path:
@@ -102,6 +103,7 @@ class Node:
             "HA_LOGFACILITY": "none",
             "HA_LOGFILE": str(self.root / "agent.log"),
             "HA_debug": "1",
+            **self.environ,
         }
         for key, value in {**self.base_params(), **self.params, **params}.items():
             env[f"OCF_RESKEY_{key}"] = value

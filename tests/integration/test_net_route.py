@@ -78,3 +78,14 @@ def test_an_ipv6_address_in_duplicate_address_detection_is_not_this_hosts_yet(no
         assert local_in(node, [TENTATIVE6]) == {TENTATIVE6: False}
     finally:
         node.run(["ip", "-6", "addr", "del", f"{TENTATIVE6}/{PREFIX6}", "dev", LINK])
+
+
+def test_the_device_holding_the_vip_is_found_with_its_mac_address(node):
+    """Links.holding: the device and its MAC, which ``ip addr show to`` alone leaves out (the
+    frames announcing master_ip were built with an empty source MAC and never left a node)."""
+    code = ("import json, sys; from ocf_agents.net.link import Links; from ocf_agents.ocf.run import Budget, Runner; "
+            "from ocf_agents.ocf.log import Logger; links = Links(Runner(Budget(10), Logger({}, 'test'))); "
+            "print(json.dumps({ip: [l.name, l.mac] if (l := links.holding(ip)) else None for ip in sys.argv[1:]}))")
+    found = json.loads(node.run(["env", f"PYTHONPATH={REPO}", sys.executable, "-c", code, VIP, VIP6, ELSEWHERE]).stdout)
+    mac = json.loads(node.run(["ip", "-j", "link", "show", LINK]).stdout)[0]["address"]
+    assert found == {VIP: [LINK, mac], VIP6: [LINK, mac], ELSEWHERE: None}

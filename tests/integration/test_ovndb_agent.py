@@ -60,7 +60,7 @@ def promoted_pair(lab: Lab) -> tuple[Node, Node]:
     start_all(lab, a, b)
     assert lab.promote(a, [b]).rc == 0
     wait_for("node2 to replicate", lambda: b.run("monitor", master_ip=a.addr, **MONITOR).rc == 0
-             and b.score() == "5")
+             and b.score() == "10")
     return a, b
 
 
@@ -83,7 +83,7 @@ def test_start_of_a_running_backup_follows_the_promoted_node(lab2):
     joining = lab2.notify_vars("pre", "start", start=[b], active=[a], promoted=[a])
     assert b.run("start", notify=joining, master_ip=a.addr).rc == 0
     wait_for("b to replicate", lambda: "seen-by-b" in b.switches())
-    assert b.score() == "5"
+    assert b.score() == "10"
 
 
 def test_stop_stops_everything_deletes_the_score_and_always_succeeds(lab2):
@@ -129,7 +129,60 @@ def test_demote_keeps_the_data_as_backups(lab2):
     assert a.roles() == ("backup", "backup")
     assert "kept" in a.switches()
     assert a.run("monitor", **MONITOR).rc == 0
-    assert a.score() == "5"  # it was promoted: its data is the freshest
+    assert a.score() == "10"  # it was promoted: its data is the freshest
+
+
+def cib_writes_traced(node: Node, since: int) -> list[str]:
+    """The agent's CIB writes traced on ``node`` (OCF_TRACE_RA) after byte ``since`` of its
+    log: a promotion score or a cluster property set (``-v``) or deleted (``-D``) through
+    crm_attribute. Not the private attributes, which the agent writes with crm_attribute only
+    against a CIB file (on a live cluster attrd_updater -p keeps them out of the CIB)."""
+    text = (node.root / "agent.log").read_bytes()[since:].decode(errors="replace")
+    commands = [line.partition("trace: ")[2].partition(" -> ")[0] for line in text.splitlines()]
+    return [argv for argv in commands if argv.startswith("crm_attribute ") and "-private " not in argv
+            and any(f" {flag} " in argv + " " for flag in ("-v", "-D"))]
+
+
+def repl_info(node: Node) -> str | None:
+    proc = subprocess.run(["crm_attribute", "-t", "crm_config", "-n", "OVN_REPL_INFO", "-s",
+                           "ovn_ovsdb_master_server", "-G", "-q"],
+                          env=dict(os.environ, CIB_file=str(node.cib)), capture_output=True, text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def test_a_planned_switchover_writes_nothing_into_the_cib(lab2):
+    """Demote, promote and the notifications of a switchover between two replicating nodes
+    write no promotion score and no cluster property: on a live cluster each write aborts the
+    transition, and the VIP's start waits for another (issue 25). The scores are already
+    right: a replicating backup scores as the promoted node does."""
+    a, b = promoted_pair(lab2)
+    assert a.run("monitor", **MONITOR).rc == 8
+    assert (a.score(), b.score()) == ("10", "10")
+    since = {node.name: (node.root / "agent.log").stat().st_size for node in (a, b)}
+    for node in (a, b):
+        node.environ["OCF_TRACE_RA"] = "1"
+    assert lab2.promote(b, [], old=a).rc == 0
+    assert b.roles() == ("active", "active") and a.roles() == ("backup", "backup")
+    traced = (a.root / "agent.log").read_bytes()[since[a.name]:].decode(errors="replace")
+    assert "trace: crm_attribute" in traced  # the commands are traced
+    assert {node.name: cib_writes_traced(node, since[node.name]) for node in (a, b)} == {a.name: [], b.name: []}
+    assert (a.score(), b.score()) == ("10", "10")
+
+
+def test_the_promoted_monitor_after_the_promotes_own_transition_writes_ovn_repl_info(lab2):
+    """OVN_REPL_INFO names the promoted node, as OVN's agent keeps it, but is written neither
+    by the promote nor by the first monitor after it (both run in the promote's transition):
+    by the next one."""
+    a, b = promoted_pair(lab2)
+    assert repl_info(a) is None
+    assert a.run("monitor", **MONITOR).rc == 8  # the first: Pacemaker starts it in the transition
+    assert repl_info(a) is None
+    assert a.run("monitor", **MONITOR).rc == 8
+    assert repl_info(a) == a.name
+    assert lab2.promote(b, [], old=a).rc == 0
+    for _ in range(2):
+        assert b.run("monitor", master_ip=b.addr, **MONITOR).rc == 8
+    assert repl_info(b) == b.name
 
 
 def test_planned_switchover_with_a_writer_loses_no_acknowledged_write(lab2):
@@ -327,7 +380,7 @@ def test_sigkill_of_the_promoted_servers_is_a_failed_promotion_then_a_clean_reco
     joining = lab2.notify_vars("pre", "start", start=[a], active=[b], promoted=[b])
     assert a.run("start", notify=joining, master_ip=b.addr).rc == 0
     wait_for("rejoin", lambda: {"before-crash", "after-crash"} <= a.switches())
-    assert a.score() == "5"
+    assert a.score() == "10"
 
 
 def parent(pid: int) -> int:
@@ -346,7 +399,7 @@ def test_a_failed_promoted_node_keeps_a_copy_of_writes_its_successor_never_recei
     assert lab2.promote(b, []).rc == 0  # the only node left
     joining = lab2.notify_vars("pre", "start", start=[a], active=[b], promoted=[b])
     assert a.run("start", notify=joining, master_ip=b.addr).rc == 0
-    wait_for("a to replicate b", lambda: "unreplicated" not in a.switches() and a.score() == "5")
+    wait_for("a to replicate b", lambda: "unreplicated" not in a.switches() and a.score() == "10")
     copies = list((a.root / "db").glob("ovnnb_db.db.unreplicated-*"))
     assert len(copies) == 1 and oct(copies[0].stat().st_mode & 0o777) == "0o600"
     query = ["OVN_Northbound", {"op": "select", "table": "Logical_Switch", "where": [], "columns": ["name"]}]
@@ -368,7 +421,7 @@ def rejoin(lab: Lab, old: Node, new: Node) -> None:
     assert lab.promote(new, []).rc == 0
     joining = lab.notify_vars("pre", "start", start=[old], active=[new], promoted=[new])
     assert old.run("start", notify=joining, master_ip=new.addr).rc == 0
-    wait_for(f"{old.name} to replicate {new.name}", lambda: old.score() == "5")
+    wait_for(f"{old.name} to replicate {new.name}", lambda: old.score() == "10")
 
 
 def test_a_failed_promoted_node_keeps_a_copy_when_its_successor_missed_its_last_barrier(lab2):
@@ -403,7 +456,7 @@ def test_a_failed_promoted_node_compares_times_with_the_barrier_its_successor_wa
     start_all(lab2, a, b)
     assert lab2.promote(a, [b]).rc == 0
     wait_for("node2 to hold node1's promotion barrier", lambda: held_barrier(b) == held_barrier(a))
-    wait_for("node2 to replicate", lambda: b.run("monitor", master_ip=a.addr, **fast).rc == 0 and b.score() == "5")
+    wait_for("node2 to replicate", lambda: b.run("monitor", master_ip=a.addr, **fast).rc == 0 and b.score() == "10")
     cut_off_replication(b, ("nb", "sb"))
     a.nbctl("ls-add", "unreplicated")
     time.sleep(2.5)
@@ -621,13 +674,13 @@ def test_a_stale_replica_is_not_promoted_while_a_fresh_one_is_available(lab3):
     wait_for("b to replicate", lambda: "only-on-a-and-b" in b.switches())
     for node in (b, c):
         node.run("monitor", master_ip=a.addr, **MONITOR)
-    assert (b.score(), c.score()) == ("5", "1")
+    assert (b.score(), c.score()) == ("10", "1")
     a.kill_all()
     # Even if Pacemaker picks c (say its score was raised by hand), the pre-promote election
     # refuses: b's data is fresher. c hands b the higher score instead.
     res = lab3.promote(c, [b])
     assert res.rc == 1 and "node2 has fresher data" in res.reason
-    assert (b.score(), c.score()) == ("5", "1")
+    assert (b.score(), c.score()) == ("10", "1")
     assert c.roles() == ("backup", "backup")
     assert lab3.promote(b, [c]).rc == 0
     assert "only-on-a-and-b" in b.switches()
@@ -642,7 +695,7 @@ def test_after_a_full_restart_the_last_promoted_node_wins(lab2):
     assert a.run("demote", master_ip=a.addr).rc == 0
     assert a.run("stop").rc == 0
     start_all(lab2, b, a)
-    assert (a.score(), b.score()) == ("5", "1")
+    assert (a.score(), b.score()) == ("10", "1")
     res = lab2.promote(b, [a])  # the wrong choice is refused...
     assert res.rc == 1 and "node1 has fresher data" in res.reason
     assert lab2.promote(a, [b]).rc == 0  # ...and the right one keeps every write
@@ -658,12 +711,12 @@ def test_a_node_the_election_refused_stays_stale_across_its_restart(lab2):
     assert b.run("stop").rc == 0
     assert a.run("stop").rc == 0
     start_all(lab2, a, b)
-    assert (a.score(), b.score()) == ("5", "5")  # each was the last promoted node it knows of
+    assert (a.score(), b.score()) == ("10", "10")  # each was the last promoted node it knows of
     res = lab2.promote(a, [b])
     assert res.rc == 1 and "node2 has fresher data" in res.reason
     # Pacemaker restarts the instance whose promote failed: it must not score itself up again.
     assert a.run("stop").rc == 0 and a.run("start").rc == 0
-    assert (a.score(), b.score()) == ("1", "5")
+    assert (a.score(), b.score()) == ("1", "10")
     assert lab2.promote(b, [a]).rc == 0
     assert "written-on-b" in b.switches()
 
@@ -674,7 +727,7 @@ def test_equally_fresh_backups_are_not_refused_for_monitors_run_at_other_moments
     assert lab3.promote(a, [b, c]).rc == 0
     for node in (b, c):
         wait_for(f"{node.name} to replicate",
-                 lambda node=node: node.run("monitor", master_ip=a.addr, **MONITOR).rc == 0 and node.score() == "5")
+                 lambda node=node: node.run("monitor", master_ip=a.addr, **MONITOR).rc == 0 and node.score() == "10")
     assert b.run("monitor", master_ip=a.addr, **MONITOR).rc == 0
     time.sleep(1.5)  # c's last position is newer than b's, by less than the monitor interval
     assert c.run("monitor", master_ip=a.addr, **MONITOR).rc == 0
@@ -764,7 +817,7 @@ def test_a_successor_that_copied_is_not_refused_for_another_backups_newer_time_p
     assert lab3.promote(a, [b, c]).rc == 0
     for node in (b, c):
         wait_for(f"{node.name} to replicate", lambda node=node: node.run(
-            "monitor", master_ip=a.addr, **fast).rc == 0 and node.score() == "5")
+            "monitor", master_ip=a.addr, **fast).rc == 0 and node.score() == "10")
     cut_off_replication(b, ("nb", "sb"))
     a.nbctl("ls-add", "missed-by-node2")
     time.sleep(2.5)
@@ -785,7 +838,7 @@ def test_a_successor_holding_the_final_barrier_is_promoted_though_its_time_posit
     fast = {"interval_ms": 1000}  # time positions count as equal within 1 interval + 1 s
     start_all(lab2, a, b)
     assert lab2.promote(a, [b]).rc == 0
-    wait_for("node2 to replicate", lambda: b.run("monitor", master_ip=a.addr, **fast).rc == 0 and b.score() == "5")
+    wait_for("node2 to replicate", lambda: b.run("monitor", master_ip=a.addr, **fast).rc == 0 and b.score() == "10")
     assert a.run("monitor", master_ip=a.addr, **fast).rc == 8
     a.nbctl("ls-add", "last-write")
     time.sleep(2.5)
@@ -865,7 +918,7 @@ def test_a_successor_whose_hand_off_failed_is_refused_rather_than_promoted_with_
             os.kill(pid, signal.SIGCONT)
     assert res.rc == 1, res
     assert "node1 has fresher data (barrier " in res.reason and took < 10
-    assert b.roles() == ("backup", "backup") and b.score() == "1" and a.score() == "5"
+    assert b.roles() == ("backup", "backup") and b.score() == "1" and a.score() == "10"
 
 
 def test_a_backup_cut_off_from_a_failed_promoted_node_keeps_its_score_for_a_grace_period(lab2):
@@ -873,12 +926,12 @@ def test_a_backup_cut_off_from_a_failed_promoted_node_keeps_its_score_for_a_grac
     fast = {"interval_ms": 1000}  # grace: 2 monitor intervals + 4 s after the last connected monitor
     start_all(lab2, a, b)
     assert lab2.promote(a, [b]).rc == 0
-    wait_for("node2 to replicate", lambda: b.run("monitor", master_ip=a.addr, **fast).rc == 0 and b.score() == "5")
+    wait_for("node2 to replicate", lambda: b.run("monitor", master_ip=a.addr, **fast).rc == 0 and b.score() == "10")
     a.kill_all()
     # Right after the failure every backup is cut off: the fresh ones keep the replicating
     # score, so that they still outrank a backup cut off long before...
     assert b.run("monitor", master_ip=a.addr, **fast).rc == 0
-    assert b.score() == "5"
+    assert b.score() == "10"
     # ...which is scored stale once the grace period is over.
     wait_for("node2 to be scored stale",
              lambda: b.run("monitor", master_ip=a.addr, **fast).rc == 0 and b.score() == "1", limit=30, interval=0.5)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ocf_agents.ocf.cluster import Cluster, ClusterUnreachable
+from ocf_agents.ocf.cluster import Cluster, ClusterUnreachable, parse_locations
 from ocf_agents.ocf.env import Environment
 from ocf_agents.ocf.log import Logger
 from ocf_agents.ocf.run import Budget, Runner
@@ -209,6 +209,30 @@ def test_private_attributes_without_attrd_are_an_error(fp, live, verb: str) -> N
         agent.private_attribute("pos") if verb == "read" else agent.set_private_attribute("pos", "1")
 
 
+LOCATE = ["crm_resource", "--locate", "-r", "rsc"]
+LOCATED = """resource rsc is running on: node3
+resource rsc is running on: node1 Promoted
+resource rsc is running on: node2
+"""
+
+
+def test_where_a_clone_runs_with_the_promoted_instance_named() -> None:
+    assert parse_locations(LOCATED) == {"node3": "", "node1": "Promoted", "node2": ""}
+    assert parse_locations("resource rsc is running on: node1 Master\n") == {"node1": "Promoted"}
+    assert parse_locations("resource rsc is NOT running\n") == {}
+
+
+def test_the_resource_is_located_by_its_name_without_the_clone_suffix(fp) -> None:
+    fp.register(LOCATE, stdout=LOCATED)
+    assert cluster().locate() == {"node3": "", "node1": "Promoted", "node2": ""}
+
+
+def test_locating_without_a_cluster_is_an_error(fp) -> None:
+    fp.register(LOCATE, returncode=102, stderr=NOT_CONNECTED)
+    with pytest.raises(ClusterUnreachable, match="Could not locate resource rsc: .* exited 102"):
+        cluster().locate()
+
+
 # -- the real tools on a CIB file ------------------------------------------------------------
 def cib_score(cib_file: Path, node: str) -> str | None:
     """The promotion score of rsc on node as the CIB file holds it (read with crm_attribute)."""
@@ -286,6 +310,11 @@ def test_real_private_attributes_on_a_cib_file_are_transient_attributes(cib_file
     assert agent.node_attribute("pos", node="peer") == "12 7000"
 
 
+def test_real_locate_of_a_resource_not_in_the_cib_is_nowhere(cib_file: Path) -> None:
+    """An agent run by hand or by ocf-tester: its resource is not in the CIB (exit 105)."""
+    assert cluster().locate() == {}
+
+
 def test_real_cluster_properties(cib_file: Path) -> None:
     agent = cluster()
     assert agent.cluster_property("ocfa-test-property") is None
@@ -314,7 +343,7 @@ def test_real_update_of_an_unknown_node_is_an_error(cib_file: Path) -> None:
 # -- the real tools with no cluster at all ----------------------------------------------------
 NO_CLUSTER_PROBE = """
 import json
-from ocf_agents.ocf.cluster import Cluster, ClusterUnreachable
+from ocf_agents.ocf.cluster import Cluster, ClusterUnreachable, parse_locations
 from ocf_agents.ocf.env import Environment
 from ocf_agents.ocf.log import Logger
 from ocf_agents.ocf.run import Budget, Runner

@@ -236,3 +236,12 @@ def test_an_interface_answers_arp_for_any_address_only_without_filter_or_ignore(
     assert sysctl.answers_for_any_address("eth0", str(tmp_path))
     (conf / "all" / "arp_filter").write_text("1\n")
     assert not sysctl.answers_for_any_address("eth0", str(tmp_path))
+
+
+def test_a_mac_address_must_have_six_bytes() -> None:
+    from ocf_agents.net.names import mac_bytes
+
+    assert mac_bytes("02:00:00:00:00:01") == bytes([2, 0, 0, 0, 0, 1])
+    for bad in ("", "02:00:00:00:00", "02:00:00:00:00:01:02"):
+        with pytest.raises(ValueError, match="six bytes"):
+            mac_bytes(bad)

@@ -12,7 +12,8 @@ One module per responsibility, read in this order: :mod:`.metadata` (the paramet
 :mod:`.replication` (where each server replicates from), :mod:`.barrier` (data positions
 the replicas can show), :mod:`.election`,
 :mod:`.handoff` (a switchover's final data), then the actions: :mod:`.monitor`,
-:mod:`.lifecycle` (start, stop), :mod:`.promotion` (promote, demote), :mod:`.notify`. Each
+:mod:`.lifecycle` (start, stop), :mod:`.promotion` (promote, demote), :mod:`.notify`
+(:mod:`.follow` without notifications). Each
 action's module is imported only when that action runs: a monitor loads neither the
 election, nor the hand-off, nor notifications.
 """
@@ -33,10 +34,12 @@ AGENT = Agent(
         "promote": f"{__name__}.promotion:promote",
         "demote": f"{__name__}.promotion:demote",
         "notify": f"{__name__}.notify:notify",
-        # Not Pacemaker's: the helper promote starts (clients.py).
+        # Not Pacemaker's: the helpers promote (clients.py) and, without notifications, demote
+        # (follow.py) start.
         "reset-clients": f"{__name__}.clients:reset_others",
+        "follow-promoted": f"{__name__}.follow:follow_after_demote",
     },
     configure=Config,
     validate=check_host,
-    root_actions=frozenset({"start", "stop", "promote", "demote", "reset-clients"}),
+    root_actions=frozenset({"start", "stop", "promote", "demote", "reset-clients", "follow-promoted"}),
 )

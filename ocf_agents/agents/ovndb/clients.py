@@ -17,13 +17,11 @@ the CIB every time), at most MAX_PEERS of them, written only when that set chang
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 
 from ocf_agents.net import tcp
 from ocf_agents.ocf.cluster import ClusterUnreachable
-from ocf_agents.ocf.codes import GenericError, OCFError, Rc
+from ocf_agents.ocf.codes import GenericError, Rc
 
 TYPE_CHECKING = False  # typing is for the type checker only: every action would import it
 if TYPE_CHECKING:
@@ -111,10 +109,8 @@ def start_helper(cfg: Config) -> None:
     environment (its parameters, and its timeout as the helper's budget)."""
     if not cfg.reset_clients:
         return
-    script = os.path.realpath(sys.argv[0])
-    pid = cfg.ctx.runner.spawn([sys.executable, "-I", script, "reset-clients"])
-    cfg.ctx.log.info(f"started pid {pid} to reset the other nodes' clients once master_ip {cfg.master_ip} "
-                     "is up here")
+    cfg.ctx.spawn_action("reset-clients")
+    cfg.ctx.log.info(f"it resets the other nodes' clients once master_ip {cfg.master_ip} is up here")
 
 
 def reset_others(cfg: Config) -> int:
@@ -122,6 +118,8 @@ def reset_others(cfg: Config) -> int:
     session the other nodes published (their attributes are removed once used). Bounded by
     the budget (the promote's timeout); what it did is logged."""
     from ocf_agents.net import challenge, route
+
+    from .held_ip import announce
 
     if not cfg.reset_clients:
         return Rc.SUCCESS
@@ -133,7 +131,7 @@ def reset_others(cfg: Config) -> int:
     ip = str(cfg.master_ip)
     cfg.ctx.budget.wait_for(f"master_ip {ip} to be up here", lambda: route.address_is_local(ip), 0.05)
     peers = _checked(cfg, {peer for node_peers in published.values() for peer in node_peers})
-    where = _announce(cfg, ip)
+    where = announce(cfg, ip)
     for round_ in range(ROUNDS):
         if round_:
             time.sleep(min(ROUND_GAP, cfg.ctx.budget.remaining()))
@@ -146,29 +144,6 @@ def reset_others(cfg: Config) -> int:
     for node in published:
         _write(cfg, "", node)
     return Rc.SUCCESS
-
-
-def _announce(cfg: Config, ip: str) -> str | None:
-    """Tell the clients' neighbour caches that master_ip is here now, before the first SYN.
-
-    IPaddr2 announces it too, but from a process of its own that may come a few ms after the
-    address (seen in the lab: the first SYN 8 ms before IPaddr2's first ARP), and a client
-    whose cache still names the old node sends its answer there; Linux then answers the next
-    SYN of that session only 0.5 s later (tcp_invalid_ratelimit). The same frames again do
-    no harm. The device it was announced on, or None."""
-    from ocf_agents.net.announce import gratuitous_arp, send, unsolicited_advertisement
-    from ocf_agents.net.link import Links
-
-    try:
-        link = Links(cfg.ctx.runner).holding(ip)
-        if link is None:
-            return None
-        frame = unsolicited_advertisement(link.mac, ip) if ":" in ip else gratuitous_arp(link.mac, ip)
-        send(link.name, [frame])
-    except (OCFError, OSError) as err:  # IPaddr2's own announcement will do, a little later
-        cfg.ctx.log.warning(f"could not announce master_ip {ip}: {getattr(err, 'reason', err)}")
-        return None
-    return link.name
 
 
 def _checked(cfg: Config, peers: set[Peer]) -> list[Peer]:

@@ -50,6 +50,10 @@ class Config:
         self.manage_northd = bool(p["manage_northd"])
         # Clients reach the promoted node through master_ip only when the servers listen there.
         self.reset_clients = bool(p["reset_clients"]) and not self.lb_mode
+        # master_ip held by the promoted instance itself, on this interface with this prefix (held_ip.py)
+        self.hold_master_ip = bool(p["hold_master_ip"])
+        self.master_ip_nic = p["master_ip_nic"]
+        self.master_ip_prefix = p["master_ip_cidr_netmask"]
         self.probe = int(p["inactive_probe_interval"])
         self.probe_to_promoted = int(p["inactive_probe_interval_to_master"])
         self.rundir = str(p["ovn_rundir"])
@@ -121,6 +125,9 @@ def check_host(cfg: Config) -> None:
     if not cfg.master_ip:
         raise ConfigurationError("Parameter master_ip='' is invalid: it is required (the address that reaches "
                                  "the promoted node)")
+    from .held_ip import check
+
+    check(cfg)
     if not (os.path.isfile(cfg.ovn_ctl) and os.access(cfg.ovn_ctl, os.X_OK)):
         raise NotInstalledError(f"Parameter ovn_ctl={cfg.ovn_ctl!r}: no executable file there on this host")
     for db in cfg.dbs:

@@ -57,10 +57,10 @@ def elect(cfg: Config) -> tuple[str | None, Barrier | None]:
     patient timeout: after a copy the server is busy loading it, and a barrier not read
     counts as none, which would refuse this node).
 
-    Without notifications nobody noted candidates, there is nothing to compare and the
-    promotion goes ahead.
+    Without notifications (``notify=false``) the candidates are the other nodes the resource
+    runs on, as published by their monitors (follow.py).
     """
-    candidates = (cfg.files.candidates.take() or "").split()
+    candidates = noted_candidates(cfg)
     if not candidates:
         return None, barrier.held(cfg, cfg.patient_timeout())
     published = dict(zip(candidates, cfg.ctx.cluster.concurrently(
@@ -82,6 +82,15 @@ def elect(cfg: Config) -> tuple[str | None, Barrier | None]:
     score.set_score(cfg, score.STALE, required=True)
     raise GenericError(f"Not promoting {cfg.ctx.cluster.node_name()}: node {best} has fresher data "
                        f"({why(published[best], mine, my_barrier)}); its promotion score is raised instead")
+
+
+def noted_candidates(cfg: Config) -> list[str]:
+    """The nodes to compare with: noted by the pre-promote notification, or without
+    notifications every other node the resource runs on."""
+    noted = cfg.files.candidates.take()
+    if noted is not None or cfg.ctx.env.notify_enabled:
+        return (noted or "").split()
+    return sorted(set(cfg.ctx.cluster.locate()) - {cfg.ctx.cluster.node_name()})
 
 
 def holds_final_data(theirs: Published, my_barrier: Barrier | None) -> bool:

@@ -67,6 +67,8 @@ class NodeFiles:
         # The clients' sessions the promoted node's last monitor saw, and those it published
         # (clients.py).
         self.clients = NodeFile(rundir, "ovndb-servers.clients")
+        # Whether OVN_REPL_INFO names this node yet, or when it is due (repl_info.py).
+        self.repl_info = NodeFile(rundir, "ovndb-servers.repl-info")
         # The servers found working but not answering, and since when (monitor.py).
         self.busy = NodeFile(rundir, "ovndb-servers.busy")
         # How fresh this node's data is (position.py).
@@ -76,7 +78,7 @@ class NodeFiles:
 
     def clear_on_stop(self) -> None:
         """What must not outlive the servers: the role, the score cache, the hand-off offer
-        (its listeners go with the servers), the clients seen, the busy servers. The position
-        and the outranked mark stay."""
-        for file in (self.role, self.score, self.handoff, self.offer, self.clients, self.busy):
+        (its listeners go with the servers), the clients seen, the busy servers, the
+        OVN_REPL_INFO record. The position and the outranked mark stay."""
+        for file in (self.role, self.score, self.handoff, self.offer, self.clients, self.busy, self.repl_info):
             file.remove()

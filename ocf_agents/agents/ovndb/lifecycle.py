@@ -8,7 +8,7 @@ from ocf_agents.ocf.cluster import ClusterUnreachable
 from ocf_agents.ocf.codes import OCFError, Rc
 from ocf_agents.ovs import ovsdb
 
-from . import barrier, clients, handoff, score
+from . import barrier, clients, handoff, held_ip, score
 from .election import compare
 from .position import published_by, read_position, record_position
 from .replication import (
@@ -37,6 +37,7 @@ def start(cfg: Config) -> int:
     wait for Pacemaker to promote it again), servers in a broken state are restarted.
     """
     check_nowhere(cfg)
+    held_ip.remove(cfg)  # only a promoted instance holds it
     clients.forget(cfg)
     promoted = present_promoted(cfg.ctx)
     address = promoted_address(cfg, promoted)
@@ -148,6 +149,7 @@ def stop(cfg: Config) -> int:
         record_position(cfg, promoted=True)
     elif state.all_connected:
         record_position(cfg, promoted=False)
+    held_ip.remove(cfg)
     if cfg.manage_northd or state.northd_running:
         cfg.stop_northd()
     stop_servers(cfg)

@@ -41,6 +41,19 @@ def check_absolute_path(value: str) -> None:
         raise ValueError("it must be an absolute path")
 
 
+def check_nic(value: str) -> None:
+    """A network device's name, as the kernel takes one (IFNAMSIZ: 15 bytes)."""
+    from ocf_agents.net.names import check_ifname
+
+    check_ifname(value)
+
+
+def check_prefix_length(value: int) -> None:
+    """A prefix length of either family; held_ip.py checks it against master_ip's."""
+    if not 1 <= value <= 128:
+        raise ValueError("a prefix length is between 1 and 32 (IPv4) or 128 (IPv6)")
+
+
 def check_score(value: int) -> None:
     if not 0 <= value <= 1000000:
         raise ValueError("a promotion score is between 0 and 1000000")
@@ -170,6 +183,36 @@ METADATA = MetaData(
             default="yes",
         ),
         Parameter(
+            "hold_master_ip",
+            "The promoted instance holds master_ip itself",
+            "yes (with listen_on_master_ip_only=yes): promote adds master_ip to master_ip_nic "
+            "with prefix master_ip_cidr_netmask and announces it (a gratuitous ARP, or an "
+            "unsolicited neighbour advertisement for IPv6), demote and stop remove it, the "
+            "promoted monitor checks it is there, and a probe that finds it on a node that is "
+            "not promoted reports an error (Pacemaker then stops the instance, which removes "
+            "it). Use it instead of an IPaddr2 resource and its constraints: a switchover is "
+            "then demote and promote, two rounds of actions (docs/guide.md). A demote that cannot "
+            "remove the address fails, and Pacemaker's recovery (stop, or fencing) takes it away. "
+            "no: an IPaddr2 resource or a load balancer moves master_ip.",
+            type="boolean",
+            default="no",
+        ),
+        Parameter(
+            "master_ip_nic",
+            "Interface of a held master_ip",
+            "With hold_master_ip=yes: the network device master_ip is added to (IPaddr2's nic), "
+            "on every node.",
+            validate=check_nic,
+        ),
+        Parameter(
+            "master_ip_cidr_netmask",
+            "Prefix length of a held master_ip",
+            "With hold_master_ip=yes: master_ip's prefix length (IPaddr2's cidr_netmask), 1 to "
+            "32 for IPv4, 1 to 128 for IPv6.",
+            type="integer",
+            validate=check_prefix_length,
+        ),
+        Parameter(
             "reset_clients",
             "Reset the lost promoted node's clients",
             "yes (with listen_on_master_ip_only=yes): the promoted node's monitor publishes "
@@ -248,9 +291,13 @@ METADATA = MetaData(
             "replicating_score",
             "Promotion score of a replicating backup",
             "Promotion score of a backup that replicates from the promoted node, and of the "
-            "last promoted node when nobody is promoted (OVN's agent: 5 for every backup).",
+            "last promoted node when nobody is promoted (OVN's agent: 5 for every backup). "
+            "Equal to promoted_score by default: on a tie Pacemaker keeps the promoted instance "
+            "where it is (it prefers the current role), and a switchover then changes no score. "
+            "A score written while Pacemaker runs a transition aborts it: with a lower value "
+            "every switchover takes two transitions more.",
             type="integer",
-            default="5",
+            default="10",
             validate=check_score,
         ),
         Parameter(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ocf_agents.ocf.codes import FailedPromotedError, GenericError, Rc
 
-from . import clients, score
+from . import clients, repl_info, score
 from .position import now_ms, record_position
 from .state import ACTIVE, BACKUP, BUSY, read_state
 
@@ -33,16 +33,23 @@ def monitor(cfg: Config) -> int:
     # A probe of a node where nothing runs says so, whatever the node was before.
     promoted = cfg.files.role.exists() and not (cfg.ctx.is_probe and state.none_running)
     rc = classify(state, promoted, cfg.manage_northd)
+    if cfg.hold_master_ip:
+        check_held_address(cfg, rc)
     if rc == Rc.RUNNING_PROMOTED:
         note_restarts(cfg, state)
         record_position(cfg, promoted=True)
         score.set_score(cfg, score.PROMOTED, required=False)
+        repl_info.record(cfg)
         clients.publish(cfg)
     elif rc == Rc.SUCCESS:
         if state.all_connected:
             record_position(cfg, promoted=False)
         else:
             _warn_not_replicating(cfg, state)
+        if not cfg.ctx.env.notify_enabled:
+            from .follow import keep_following  # only then: the usual monitor does not load it
+
+            keep_following(cfg, state)
         score.set_score(cfg, score.backup_score(cfg, state), required=False)
     return rc
 
@@ -66,6 +73,19 @@ def classify(state: State, promoted: bool, manage_northd: bool) -> int:
     if promoted:
         raise FailedPromotedError(f"The promoted instance is broken: {state.describe()}")
     raise GenericError(f"The databases are in a mixed or half-dead state: {state.describe()}")
+
+
+def check_held_address(cfg: Config, rc: int) -> None:
+    """hold_master_ip=yes: master_ip is here exactly when this node is promoted (held_ip.py).
+    Held by a node that is not promoted (a probe after a crash, a hand-made address), it is
+    an error: Pacemaker then stops the instance, and the stop removes it."""
+    from .held_ip import holds
+
+    here = holds(cfg)
+    if rc == Rc.RUNNING_PROMOTED and not here:
+        raise FailedPromotedError(f"master_ip {cfg.master_ip} is not on this promoted node (hold_master_ip=yes)")
+    if rc != Rc.RUNNING_PROMOTED and here:
+        raise GenericError(f"master_ip {cfg.master_ip} is on this node, which is not promoted (hold_master_ip=yes)")
 
 
 def mark_busy(cfg: Config, state: State) -> State:

@@ -125,7 +125,12 @@ def position_attribute(ctx: Context) -> str:
     """A private attribute (attrd only): a transient attribute in the CIB would abort the
     transition at each pre-promote notification, which would write it again, forever. Not
     the old ``-data-position`` name: attrd keeps an existing attribute public."""
-    return f"{ctx.env.resource_name}-data-position-private"
+    return attribute_of(ctx.env.resource_name)
+
+
+def attribute_of(resource: str) -> str:
+    """The name of ``resource``'s published positions (``ocf-agents status`` reads them too)."""
+    return f"{resource}-data-position-private"
 
 
 def publish(cfg: Config, held: Barrier | None, position: Position | None = None) -> None:

@@ -8,7 +8,7 @@ from ocf_agents.net import route
 from ocf_agents.ocf.codes import GenericError, Rc
 from ocf_agents.ovs import ovsdb
 
-from . import barrier, clients, handoff, score
+from . import barrier, clients, handoff, held_ip, repl_info, score
 from .election import elect
 from .files import NodeFile
 from .monitor import note_restarts
@@ -21,24 +21,25 @@ if TYPE_CHECKING:
     from .barrier import Barrier
     from .config import Config
 
-# The cluster property naming the last promoted node, in the property set OVN's agent keeps it
-# in: a cluster migrating from that agent has it there, and with a second copy in another set
-# crm_attribute refuses to choose.
-REPL_INFO = "OVN_REPL_INFO"
-REPL_INFO_SET = "ovn_ovsdb_master_server"
-
 
 def promote(cfg: Config) -> int:
     """Both servers active, Connection rows written, ovn-northd running when managed.
 
     Synchronous: returns once both databases accept writes. "Already promoted" succeeds
     and is recorded again (a node reset while promoted must not loop).
+
+    Nothing goes into the CIB on a switchover (a write there aborts Pacemaker's transition,
+    and the VIP's start waits for another): the score only when it changes, which with the
+    default scores it does only for a node promoted from stale; OVN_REPL_INFO after the
+    transition (repl_info.py); the data position in a private attribute.
     """
     state = read_state_patiently(cfg)  # a successor may still be loading a copy (post-demote)
     if not state.all_answering:
         raise GenericError(f"Cannot promote: {state.describe()}")
-    held = barrier.held(cfg) if state.all_active else activate(cfg)
+    promoted_from = barrier.held(cfg) if state.all_active else activate(cfg)
     cfg.files.role.write("{}")
+    if cfg.hold_master_ip:
+        held_ip.add(cfg)  # before the Connection rows: the servers bind master_ip at once
     for db in cfg.dbs:
         ovsdb.ensure_global_row(db.database, cfg.timeout())
         ovsdb.set_connection(db.database, listen_remote(cfg, db), cfg.probe, db.port, cfg.timeout())
@@ -61,11 +62,11 @@ def promote(cfg: Config) -> int:
     # predecessor that rejoins compares its own with them (lifecycle.keep_unreplicated_copy).
     promoted_with = read_position(cfg)
     record_position(cfg, promoted=True)
+    repl_info.after_promote(cfg)
     cluster = cfg.ctx.cluster
     cluster.concurrently(
-        lambda: cluster.set_cluster_property(REPL_INFO, cluster.node_name(), set_id=REPL_INFO_SET),
         lambda: score.set_score(cfg, score.PROMOTED, required=True),
-        lambda: publish(cfg, held, promoted_with))  # the address the backups replicate from (replication.py)
+        lambda: publish(cfg, promoted_from, promoted_with))  # the address the backups replicate from (replication.py)
     return Rc.SUCCESS
 
 
@@ -111,6 +112,7 @@ def demote(cfg: Config) -> int:
     """Both servers backups with their data: of the surviving promoted node if there is
     one, else of nowhere. ovn-northd is stopped when managed. A node that was promoted
     commits a barrier before turning read-only and offers it to its successor (handoff.py)."""
+    held_ip.remove(cfg)  # first: clients stop writing before the barrier, as when the VIP stops first
     state = read_state_patiently(cfg, worth_waiting=lambda s: s.busy)  # it may be sending a copy
     if not state.any_running:
         return Rc.NOT_RUNNING
@@ -132,6 +134,8 @@ def demote(cfg: Config) -> int:
         record_position(cfg, promoted=True)
     if offers:
         handoff.offer(cfg, handoff.confirm_barrier(cfg, committed))
+        if not cfg.ctx.env.notify_enabled:
+            cfg.ctx.spawn_action("follow-promoted")  # what post-promote would do (follow.py)
     cfg.files.role.remove()
     kind = score.REPLICATING if was_promoted else score.backup_score(cfg, read_state(cfg))
     score.set_score(cfg, kind, required=True)

@@ -23,7 +23,12 @@ if TYPE_CHECKING:
 
 def present_promoted(ctx: Context) -> str | None:
     """The node that is and stays promoted in this transition, from the notify variables:
-    the first promoted node that is not being demoted (as OVN's agent decides)."""
+    the first promoted node that is not being demoted (as OVN's agent decides). Without
+    notifications (``notify=false``) Pacemaker passes none: the node other than this one that
+    the CIB records as promoted."""
+    if not ctx.env.notify_enabled:
+        me = ctx.cluster.node_name()
+        return next((node for node, role in ctx.cluster.locate().items() if role == "Promoted" and node != me), None)
     notification = ctx.env.notification()
     leaving = set(notification.demote.unames) | set(notification.stop.unames)
     for uname in notification.promoted.unames:

@@ -19,8 +19,14 @@ REPLICATING = "replicating_score"  # a backup whose data is current
 STALE = "stale_score"  # a backup whose data may be behind
 
 
+# The actions that take the score cache's word for the CIB's: a recurring monitor (every few
+# seconds on every node), and a switchover's demote and promote, on the path Pacemaker waits
+# for. Start and probes check the CIB: the cache may not have survived what came before.
+TRUSTING_THE_CACHE = frozenset({"monitor", "promote", "demote"})
+
+
 def set_score(cfg: Config, kind: str, required: bool) -> None:
-    """Set this node's promotion score; a recurring monitor skips unchanged scores.
+    """Set this node's promotion score, unless the cache says it has it already.
 
     ``required``: start, promote and demote fail when the cluster cannot record the score
     (Pacemaker would otherwise act on a stale one); a monitor only logs it, because the
@@ -28,7 +34,7 @@ def set_score(cfg: Config, kind: str, required: bool) -> None:
     """
     score = int(cfg.ctx.params[kind])
     cached = cfg.files.score.read()
-    if cfg.ctx.action == "monitor" and not cfg.ctx.is_probe and cached == str(score):
+    if cfg.ctx.action in TRUSTING_THE_CACHE and not cfg.ctx.is_probe and cached == str(score):
         return
     try:
         cfg.ctx.cluster.set_promotion_score(score, known=int(cached) if cached and cached.isdigit() else None)

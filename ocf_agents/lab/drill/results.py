@@ -8,8 +8,11 @@ step where it does not hold.
 from __future__ import annotations
 
 import collections
+import os
+import textwrap
+import time
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 from ..idl_writer import LongLivedWriter
 from ..writer import Writes
@@ -77,44 +80,75 @@ class Record(Protocol):
     long_lived: LongLivedWriter
 
 
-def per_client(r: StepResult, cell: Callable[[ClientTally], object]) -> str:
-    """One cell for both clients, one-shot first: ``a / b``."""
-    return " / ".join(str(cell(r.clients[name])) for name in CLIENTS)
+WIDTH = 120  # no line of the summary is longer: a terminal's width (issue 28)
+FACT_WIDTH = 60  # a fact longer than this is shortened in the summary, whole in the details
+INDENT = "  "
+LABEL = 10  # the width of a step's line labels, so that their values line up
 
 
-def seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
+def duration(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"
 
 
-# The summary's columns, in order: header and cell of a step. A new column is one more line.
-COLUMNS: tuple[tuple[str, Callable[[StepResult], str]], ...] = (
-    ("step", lambda r: r.name),
-    ("result", lambda r: r.outcome.split(":")[0]),
-    ("promoted", lambda r: f"{r.promoted_before} -> {r.promoted_after}"),
-    ("timings (s)", lambda r: ", ".join(f"{k} {v:.2f}" for k, v in r.timings.items()
-                                        if k != "step")),
-    ("gap (s)", lambda r: per_client(r, lambda c: seconds(c.gap))),
-    ("acked", lambda r: per_client(r, lambda c: c.acked)),
-    ("lost", lambda r: per_client(r, lambda c: "-" if c.lost is None else c.lost)),
-    ("northd", lambda r: r.northd),
-    ("port up (s)", lambda r: seconds(r.port_up)),
-)
-LEGEND = (f"gap, acked, lost: the {ONE_SHOT} writer (an ovn-nbctl per write) / the "
-          f"{LONG_LIVED} client (one IDL session held through the drill); gap: the longest "
-          "time without an acknowledged write from the step's fault to its end; northd: "
-          "samples with ovn-northd on exactly one node, the promoted one / all samples, and "
-          "the most running at once; port up: from the fault until a port created after it "
-          "is bound on a chassis and up=true")
-FACTS_UNDER = "timings (s)"  # a step's facts go on a line of their own, under this column
+def fit(line: str, indent: str = INDENT + " " * LABEL) -> list[str]:
+    """``line`` wrapped to WIDTH columns, what follows the first line under ``indent``."""
+    return textwrap.wrap(line, WIDTH, subsequent_indent=indent, break_on_hyphens=False) or [""]
 
 
-def rows(result: StepResult) -> list[tuple[str, ...]]:
-    """The step's line, and the line of its facts if it has any."""
-    row = tuple(cell(result) for _, cell in COLUMNS)
-    facts = "; ".join(f"{k}: {v}" for k, v in result.facts.items())
-    if not facts:
-        return [row]
-    return [row, tuple(facts if header == FACTS_UNDER else "" for header, _ in COLUMNS)]
+def labelled(label: str, text: str) -> list[str]:
+    """One of a step's lines: its label, then the text, wrapped under the text."""
+    return fit(f"{INDENT}{label.ljust(LABEL)}{text}")
+
+
+def happened(r: StepResult) -> str:
+    """The step's timings (the step's own length and the fence, said elsewhere, left out) and
+    its facts, each fact shortened to FACT_WIDTH (the details file has them whole)."""
+    timings = ", ".join(f"{k} {v:.2f} s" for k, v in r.timings.items() if k not in ("step", "fenced"))
+    facts = [textwrap.shorten(f"{k}: {v}", FACT_WIDTH, placeholder=" ...")
+             for k, v in r.facts.items() if k != "fence"]
+    return "; ".join(part for part in (timings, *facts) if part) or "-"
+
+
+def client_cells(tally: ClientTally) -> str:
+    lost = "not counted" if tally.lost is None else str(tally.lost)
+    return f"gap {duration(tally.gap)}, {tally.acked} acked, {lost} lost"
+
+
+def clients(r: StepResult) -> str:
+    """Both clients' outage and writes, one-shot first."""
+    return " | ".join(f"{name}: {client_cells(r.clients[name])}" for name in CLIENTS)
+
+
+def cluster(r: StepResult) -> str:
+    """The fence (when the step's fault made the cluster fence a node), ovn-northd and the
+    new port."""
+    fence = r.timings.get("fenced")
+    fenced = duration(fence)
+    if fence is not None and "fence" in r.facts:
+        fenced += f" ({str(r.facts['fence']).split(' (')[0]})"  # "off node1 by node2"
+    return f"fenced {fenced}; northd {r.northd}; port up {duration(r.port_up)}"
+
+
+def headline(r: StepResult) -> str:
+    """The step, who was promoted before and after it, how long it took, how it ended."""
+    step = r.timings.get("step")
+    took = "" if step is None else f", {step:.1f} s"
+    return f"{r.name} ({r.promoted_before} -> {r.promoted_after}{took}): {r.outcome}"
+
+
+def block(r: StepResult) -> list[str]:
+    """A step in the summary: how it ended, what happened, the two clients, the cluster."""
+    return [*fit(headline(r)), *labelled("happened", happened(r)), *labelled("clients", clients(r)),
+            *labelled("cluster", cluster(r))]
+
+
+LEGEND = ("a step's first line: the promoted node (the port's holder in port-failover) before -> after, the "
+          f"step's length, its outcome; clients: the {ONE_SHOT} writer (an ovn-nbctl per write) and the {LONG_LIVED} client "
+          "(one IDL session held through the drill); gap: the longest time without an "
+          "acknowledged write from the step's fault to its end; northd: samples with ovn-northd "
+          "on exactly one node, the promoted one / all samples, and the most running at once; "
+          "port up: from the fault until a port created after it is bound on a chassis and "
+          "up=true; fenced: from the fault to the fence device's answer")
 
 
 def totals(name: str, client: Writes, lost: set[int]) -> str:
@@ -128,19 +162,48 @@ def totals(name: str, client: Writes, lost: set[int]) -> str:
             f"writes lost in all")
 
 
-def summary(drill: Record) -> str:
-    """The table printed at the end of the drill, then the totals and what did not go well."""
-    table = [tuple(header for header, _ in COLUMNS)]
-    table += [row for r in drill.results for row in rows(r)]
-    widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.append(LEGEND)
-    lines += [totals(name, drill.clients[name], drill.known_lost[name]) for name in CLIENTS]
-    sessions = len(drill.long_lived.connections)
-    lines.append(f"{LONG_LIVED} client ({drill.long_lived.kind} on {drill.long_lived.remote}): "
-                 f"one process (pid {drill.long_lived.pid}), {sessions} "
-                 f"sessions (it reconnected {max(sessions - 1, 0)} times)")
-    lines.append("promoted: " + ", ".join(f"{name} at {t:.1f}s" for t, name in drill.promotions))
-    lines += [f"{r.name}: {r.outcome}" for r in drill.results if r.outcome != "ok"]
+def summary(drill: Record, details: str | None = None) -> str:
+    """What is printed at the end of the drill, no line over WIDTH: a block per step, the
+    totals, what did not go well, and where the ``details`` file is (:func:`write_details`)."""
+    lines = [line for r in drill.results for line in block(r)]
+    lines += fit(LEGEND, "")
+    lines += [line for text in closing(drill) for line in fit(text, INDENT)]
+    if details:
+        lines += fit(f"every fact and outcome in full: {details}", INDENT)
     return "\n".join(lines)
+
+
+def closing(drill: Record) -> list[str]:
+    """The totals of both clients, the long-lived client's sessions, who was promoted when,
+    and the steps that did not end well, one line each."""
+    sessions = len(drill.long_lived.connections)
+    return [*(totals(name, drill.clients[name], drill.known_lost[name]) for name in CLIENTS),
+            f"{LONG_LIVED} client ({drill.long_lived.kind}): one process (pid "
+            f"{drill.long_lived.pid}), {sessions} sessions (it reconnected "
+            f"{max(sessions - 1, 0)} times)",
+            "promoted: " + ", ".join(f"{name} at {t:.1f}s" for t, name in drill.promotions),
+            *(f"{r.name}: {r.outcome}" for r in drill.results if r.outcome != "ok")]
+
+
+def details(drill: Record) -> str:
+    """Every step with its outcome, timings and facts unabridged, and the closing lines: what
+    the summary shortens, for the operator who looks into one step."""
+    lines = []
+    for r in drill.results:
+        lines += [f"== {r.name}", f"outcome: {r.outcome}",
+                  f"promoted: {r.promoted_before} -> {r.promoted_after}",
+                  *(f"timing {k}: {v:.3f} s" for k, v in r.timings.items()),
+                  *(f"{k}: {v}" for k, v in r.facts.items()),
+                  *(f"{name}: {client_cells(r.clients[name])}" for name in CLIENTS),
+                  f"northd: {r.northd}", f"port up: {duration(r.port_up)}", ""]
+    return "\n".join([*lines, "== the whole drill", *closing(drill), "", LEGEND, ""])
+
+
+def write_details(drill: Record, directory: str) -> str:
+    """:func:`details` written to a new file in ``directory`` (made if need be), named by the
+    time; its path. Outside the lab's directory, which ``lab down`` removes with the lab."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, time.strftime("drill-%Y%m%d-%H%M%S.txt"))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(details(drill))
+    return path

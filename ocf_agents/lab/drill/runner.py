@@ -18,25 +18,29 @@ from ..nodes import init_pid
 from ..writer import Writer, nb_db
 from .control import ControlPlane
 from .results import StepFailed, StepResult, StepSkipped
+from .resources import DOCUMENTED, HELD
 from .watch import SETTLED_TIMEOUT, Watch
 
 
 class Runner(Watch):
     """Runs steps one after the other on one lab, with two writing clients throughout (the
-    one-shot writer and the long-lived client as ``client`` says: ovsdbapp as OpenStack uses
-    it by default, or the bare IDL; each naming its switches with its own prefix), and keeps
+    one-shot writer and the long-lived client as ``client`` says: the bare IDL by default, or
+    ovsdbapp as OpenStack uses it; each naming its switches with its own prefix), and keeps
     their results."""
 
     def __init__(self, lab: Lab,
                  say: Callable[[str], None] = lambda line: print(line, flush=True),
                  writer_spacing: float | None = None, ports: int = 0,
-                 client: ClientSettings = ClientSettings(),
+                 client: ClientSettings = ClientSettings(), profile: str = DOCUMENTED,
                  server_probe_ms: int | None = None) -> None:
         prefix = f"drill{int(time.time())}"
         self.ports = ports  # logical switch ports loaded at the bring-up (load.py)
+        self.profile = profile  # the configuration the bring-up applies (resources.PROFILES)
         self.server_probe_ms = server_probe_ms  # the servers' client probe (None: the agent's)
         super().__init__(lab, Writer(prefix, spacing=writer_spacing),
                          client.writer(f"{prefix}-idl", nb_db()), say)
+        if profile == HELD:
+            self.vip_resource = None
         self.control = ControlPlane(lab, prefix)
         self.results: list[StepResult] = []
 

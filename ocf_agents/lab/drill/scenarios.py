@@ -15,14 +15,14 @@ from typing import Callable
 from .. import agents
 from ..idl_writer import ClientSettings
 from ..lab import Lab
-from ..layout import CLIENT_ADDRESS, OVNDB_VIP, PORT_TABLE, PORT_VIP, LabError, Node
+from ..layout import CLIENT_ADDRESS, OVNDB_VIP, PORT_TABLE, PORT_VIP, REPORT_DIR, LabError, Node
 from ..network import set_client_rto_max
 from .load import load_ports
 from .probes import (address_marks, client_capture, client_neighbour, client_ping,
                      flush_client_neighbours, frame_senders, interface_mac, northd_pids,
                      replicating)
-from .resources import DBS, OVNDB, OVNDB_CLONE, PORT_IFACE, PORT_RSC, apply_setup
-from .results import LONG_LIVED, StepFailed, StepResult, summary
+from .resources import DBS, DOCUMENTED, OVNDB, OVNDB_CLONE, PORT_IFACE, PORT_RSC, apply_setup
+from .results import LONG_LIVED, StepFailed, StepResult, summary, write_details
 from .runner import Runner
 from .samplers import ActiveSampler
 from .watch import wait_or_fail
@@ -48,7 +48,7 @@ class Drill(Runner):
         lab's agent, agents.py) with its VIP, and the OVSPort group; one node is promoted,
         the others replicate; both writing clients start."""
         t0 = time.monotonic()
-        apply_setup(self.lab, self.observer(), self.server_probe_ms)
+        apply_setup(self.lab, self.observer(), self.profile, self.server_probe_ms)
         r.timings["setup commands"] = time.monotonic() - t0
         self.say(r.name, f"setup applied in {r.timings['setup commands']:.1f}s")
         t1 = time.monotonic()
@@ -90,18 +90,21 @@ class Drill(Runner):
         target = next(n for n in self.lab.nodes if n != before and replicating(self.lab, n))
         before_move(target)
         r.promoted_before = before.name
-        t0 = time.monotonic()
+        t0, r.moments["move"] = time.monotonic(), time.time()
         self.say(r.name, f"crm_resource --move {OVNDB_CLONE} to {target.name} --promoted")
         self.lab.run(self.observer(), ["crm_resource", "--move", "-r", OVNDB_CLONE, "-N",
                                        target.name, "--promoted"])
         self.bind_port_after(t0)
+        # The move's constraint is cleared once the VIP is up, as an operator would: Pacemaker
+        # shows a promotion while it is still pending, and a clear then aborts the move.
         try:
             after = self.promoted(other_than=before)
+            r.promoted_after = after.name
+            r.timings["moved"] = time.monotonic() - t0
+            r.timings["first write"] = self.wait_write_after(t0)
+            self.count_transitions(r, r.moments["move"])
         finally:
             self.lab.run(self.observer(), ["crm_resource", "--clear", "-r", OVNDB_CLONE])
-        r.promoted_after = after.name
-        r.timings["moved"] = time.monotonic() - t0
-        r.timings["first write"] = self.wait_write_after(t0)
         self.wait_replicating([n for n in self.lab.nodes if n != after])
         self.measure_outage(r, t0)
         self.say(r.name, f"{after.name} promoted after {r.timings['moved']:.2f}s")
@@ -182,6 +185,8 @@ class Drill(Runner):
         self.say(r.name, f"{after.name} promoted; first write accepted after "
                          f"{r.timings['first write']:.2f}s")
         self.wait_fenced(r, before, r.moments["crash"])
+        r.timings["fenced to first write"] = r.timings["first write"] - r.timings["fenced"]
+        self.count_transitions(r, r.moments["crash"])
         self._rejoin(r, before)
         self.measure_outage(r, t0)
         self.count_lost(r, t0)
@@ -369,20 +374,26 @@ class Drill(Runner):
 
 
 def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0,
-              client_rto_max_ms: int | None = None,
-              client: ClientSettings = ClientSettings(),
+              client_rto_max_ms: int | None = None, client: ClientSettings = ClientSettings(),
+              profile: str = DOCUMENTED, report_dir: str = REPORT_DIR,
               server_probe_ms: int | None = None) -> int:
-    """``ocf-agents drill``: the steps and the summary (on a database of ``ports`` logical
-    switch ports, the clients' TCP retransmission timeout capped at ``client_rto_max_ms``,
-    the long-lived client run as ``client`` says, the servers probing clients every
-    ``server_probe_ms``); the exit status."""
+    """``ocf-agents drill``: the steps, the summary and its details file in ``report_dir``
+    (on a database of ``ports`` logical switch ports, the long-lived client run as ``client``
+    says, the clients' TCP retransmission timeout capped at ``client_rto_max_ms``, the
+    bring-up's ``profile``, the servers probing clients every ``server_probe_ms``); the exit
+    status."""
     unknown = set(only or ()) - set(Drill.STEPS)
     if unknown:
         raise LabError(f"unknown step {', '.join(sorted(unknown))} "
                        f"(steps: {', '.join(Drill.STEPS)})")
     if client_rto_max_ms is not None:
         set_client_rto_max(client_rto_max_ms)
-    drill = Drill(lab, ports=ports, client=client, server_probe_ms=server_probe_ms)
+    drill = Drill(lab, ports=ports, client=client, profile=profile,
+                  server_probe_ms=server_probe_ms)
     ok = drill.run_all(only)
-    print("\n" + summary(drill))
+    try:
+        details = write_details(drill, report_dir)
+    except OSError as err:  # the summary matters more than its details: printed all the same
+        details = f"not written ({err})"
+    print("\n" + summary(drill, details))
     return 0 if ok else 1

@@ -20,12 +20,13 @@ from ..cluster import ClusterView
 from ..fence_device import FenceEvent, read_events
 from ..idl_writer import LongLivedWriter
 from ..lab import Lab
-from ..layout import LabError, Node
+from ..layout import OVNDB_VIP, LabError, Node
 from ..proc import wait_until
 from ..writer import Write, Writer, Writes, switches_in_nb
-from .probes import replicating
+from .probes import holds_address, replicating
 from .resources import OVNDB, OVNDB_VIP_RSC, PROMOTED_MONITOR_S, UNPROMOTED_MONITOR_S
-from .results import CLIENTS, LONG_LIVED, ONE_SHOT, StepFailed, StepResult
+from .results import CLIENTS, LONG_LIVED, ONE_SHOT, StepFailed, StepResult, fit
+from .transitions import count, first_time
 
 T = TypeVar("T")
 CONVERGE_TIMEOUT = 60.0
@@ -48,6 +49,9 @@ def wait_or_fail(what: str, check: Callable[[], T], timeout: float = CONVERGE_TI
         raise StepFailed(str(err)) from None
 
 
+TIMELINE_INDENT = len("[   0.00s] ") + 16 + 1  # where a timeline line's message begins
+
+
 class Watch:
     """The lab as the steps see it, with its two writing clients (the one-shot ``writer``
     and the ``long_lived`` one), and the drill's clock: the timeline's times and the
@@ -62,6 +66,9 @@ class Watch:
         self._say = say
         self.started = time.monotonic()
         self.agent = lab.state.agent
+        # The resource that moves master_ip; None when the promoted instance holds it itself
+        # (the held configuration, resources.PROFILES).
+        self.vip_resource: str | None = OVNDB_VIP_RSC
         self.known_lost: dict[str, set[int]] = {name: set() for name in CLIENTS}
         self.promotions: list[tuple[float, str]] = []
 
@@ -69,7 +76,10 @@ class Watch:
         return (moment if moment is not None else time.monotonic()) - self.started
 
     def say(self, step: str, message: str) -> None:
-        self._say(f"[{self.elapsed():7.2f}s] {step:<16} {message}")
+        """A line of the timeline (``[ 12.34s] step  message``), a long message wrapped under
+        itself within the summary's width."""
+        for line in fit(f"[{self.elapsed():7.2f}s] {step:<16} {message}", " " * TIMELINE_INDENT):
+            self._say(line)
 
     def observer(self, exclude: Node | None = None) -> Node:
         """A node to ask about the cluster: running and connected."""
@@ -95,9 +105,14 @@ class Watch:
                  timeout: float = CONVERGE_TIMEOUT) -> Node:
         """Wait for exactly one promoted instance with the VIP on its node (not
         ``other_than``) and return that node."""
+        def with_vip(v: ClusterView, nodes: list[str]) -> bool:
+            if self.vip_resource is None:
+                return [n.name for n in self.lab.nodes if holds_address(n, OVNDB_VIP)] == nodes
+            return v.nodes_with(self.vip_resource) == nodes
+
         def settled(v: ClusterView) -> bool:
             nodes = v.promoted(OVNDB)
-            return (len(nodes) == 1 and v.nodes_with(OVNDB_VIP_RSC) == nodes
+            return (len(nodes) == 1 and with_vip(v, nodes)
                     and (other_than is None or nodes[0] != other_than.name))
         view = self.wait_view("one promoted ovndb-servers with the VIP", settled, exclude,
                               timeout)
@@ -152,6 +167,29 @@ class Watch:
             result.clients[name].gap = client.longest_gap(fault, time.monotonic())
         self.say(result.name, "longest time without an acknowledged write: " + ", ".join(
             f"{name} {tally.gap:.2f}s" for name, tally in result.clients.items()))
+
+    def count_transitions(self, result: StepResult, fault: float) -> None:
+        """The transitions the DC calculated and aborted from ``fault`` (``time.time()``) to
+        the VIP's start (the promote's end when the promoted instance holds master_ip), from
+        every running node's pacemaker.log: facts ``transitions`` and ``aborts`` (the aborts'
+        reasons in ``aborted by``), and the timing ``VIP started``."""
+        year = time.localtime(fault).tm_year
+        vip_started = (f"Result of start operation for {self.vip_resource} on " if self.vip_resource
+                       else f"Result of promote operation for {OVNDB} on ")
+
+        def logs() -> list[str]:
+            return [log.read_text(errors="replace") for node in self.lab.nodes
+                    if (log := node.dir / "log" / "pacemaker.log").exists()]
+
+        until = wait_or_fail("the VIP's start in pacemaker.log",
+                             lambda: first_time(logs(), vip_started, fault, year), timeout=10)
+        found = count(logs(), fault, until, year)
+        result.timings["VIP started"] = until - fault
+        result.facts["transitions"] = len(found.calculated)
+        result.facts["aborts"] = len(found.aborts)
+        if found.aborts:
+            result.facts["aborted by"] = "; ".join(found.aborts)
+        self.say(result.name, f"{found} until the VIP started, {until - fault:.2f}s after the fault")
 
     def wait_fenced(self, result: StepResult, node: Node, fault: float) -> FenceEvent:
         """Until the lab's fence device has powered ``node`` off (or found it off) at the
