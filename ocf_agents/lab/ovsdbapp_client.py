@@ -123,6 +123,8 @@ def write_forever(api: impl_idl.OvnNbApiIdlImpl, prefix: str) -> None:
 
 
 def main(argv: list[str]) -> int:
+    """Connect, write from a thread of its own, and exit as soon as the drill closes stdin
+    (the writes may be inside ovsdbapp's retries, which nothing interrupts)."""
     remote, prefix, probe, timeout, log = (argv + ["-", "-", "-"])[:5]
     if log != "-":
         log_to(log)
