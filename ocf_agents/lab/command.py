@@ -9,6 +9,7 @@ from typing import Callable
 from . import agents, chassis
 from . import lab as lab_mod
 from .drill.resources import DOCUMENTED, PROFILES
+from .idl_writer import IDL, KINDS, ClientSettings
 from .layout import MAX_NODES, REPORT_DIR, LabError
 
 
@@ -43,9 +44,16 @@ def _node_verb(verb: str, done: str) -> Callable[[argparse.Namespace], int]:
 
 def _drill(args: argparse.Namespace) -> int:
     from .drill import run_drill  # the drill needs the agents; the lab alone does not
+    try:
+        client = ClientSettings(kind=args.long_lived, probe_ms=args.client_probe_ms,
+                                remotes=args.client_remotes, timeout_s=args.client_timeout,
+                                log_path=args.client_log, library=args.client_library)
+    except ValueError as err:
+        raise LabError(str(err)) from None
     return run_drill(lab_mod.Lab.load(), only=args.only, ports=args.ports,
-                     client_probe_ms=args.client_probe_ms, client_rto_max_ms=args.client_rto_max_ms,
-                     client_remotes=args.client_remotes, profile=args.profile, report_dir=args.report_dir)
+                     client_rto_max_ms=args.client_rto_max_ms, client=client,
+                     profile=args.profile, report_dir=args.report_dir,
+                     server_probe_ms=args.server_probe_ms)
 
 
 def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -123,6 +131,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     drill.add_argument("--ports", type=positive, default=0, metavar="N",
                        help="load N logical switch ports through the VIP at the bring-up, so "
                             "that the steps run on a database of a real deployment's size")
+    drill.add_argument("--long-lived", choices=list(KINDS), default=IDL,
+                       help="the long-lived client: idl (default: the bare OVS IDL, as "
+                            "ovn-northd and ovn-controller use it) or ovsdbapp (OpenStack's OVN "
+                            "driver, its retries over the IDL; Debian 12's 2.1.0 needs "
+                            "--server-probe-ms 60000 to recover, docs/guide.md)")
+    drill.add_argument("--client-timeout", type=positive, metavar="S",
+                       help="ovsdbapp's Connection timeout, the longest a write may take "
+                            "(default: Neutron's ovsdb_timeout, 180 s)")
+    drill.add_argument("--client-log", metavar="PATH",
+                       help="write ovsdbapp's and the OVS library's debug log there (with "
+                            "wall-clock and monotonic times): where a fail-over's seconds go")
+    drill.add_argument("--client-library", metavar="DIR",
+                       help="a directory the long-lived client searches before Debian's "
+                            "packages: another ovsdbapp release, unpacked there with pip "
+                            "install --no-deps --target DIR ovsdbapp==VERSION")
+    drill.add_argument("--server-probe-ms", type=positive, metavar="MS",
+                       help="the database servers' inactivity probe of their clients (the "
+                            "agent's inactive_probe_interval, default 5000 ms): how long a "
+                            "silent client, such as ovsdbapp sleeping between retries, keeps "
+                            "its session")
     drill.add_argument("--client-probe-ms", type=positive, metavar="MS",
                        help="the long-lived client's inactivity probe (default: the IDL's, 5000 "
                             "ms), to see what a client's probe setting changes in a fail-over")

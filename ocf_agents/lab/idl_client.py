@@ -34,6 +34,7 @@ import json
 import os
 import select
 import sys
+import threading
 import time
 
 import ovs.db.idl
@@ -65,8 +66,14 @@ def connect(remote: str, probe_ms: int | None = None, reconnect: bool = True) ->
     return idl
 
 
+_EMIT_LOCK = threading.Lock()
+
+
 def emit(event: dict[str, object]) -> None:
-    print(json.dumps(event), flush=True)
+    """One JSON line on stdout; a lock, because ovsdbapp_client.py emits from two threads
+    (its writer and ovsdbapp's connection thread) and a line must never be split."""
+    with _EMIT_LOCK:
+        print(json.dumps(event), flush=True)
 
 
 def block(idl: Idl, txn: Transaction | None = None, timeout_s: float | None = None) -> None:

@@ -1,8 +1,10 @@
 """The long-lived twin of the drill's writer: one OVSDB IDL session to the northbound VIP,
 held through every step, as ovn-northd and the clouds' OVN drivers hold theirs.
 
-The client itself is idl_client.py, a child process in the lab's client namespace (nsenter,
-as the one-shot writer runs ovn-nbctl) on Debian's python3, which has python3-openvswitch.
+The client itself is a child process in the lab's client namespace (nsenter, as the one-shot
+writer runs ovn-nbctl) on Debian's python3, one of two programs (KINDS): idl_client.py, the
+bare IDL as ovn-northd and ovn-controller use it (python3-openvswitch), or ovsdbapp_client.py,
+OpenStack's way (python3-ovsdbapp over the IDL, with its own retries).
 This side starts it once, reads its JSON lines into :class:`~.writer.Write` records (the same
 record as the one-shot writer's, so that the drill measures both alike) and the moments its
 sessions became ready, and stops it by closing its stdin. A client that reconnects shows as
@@ -16,6 +18,7 @@ import json
 import os
 import subprocess
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable
 
@@ -24,17 +27,57 @@ from .writer import Write, Writes, in_client_netns, nb_db
 # Debian's interpreter, the one python3-openvswitch is installed for (the drill itself may
 # run in a virtualenv or another Python).
 DEBIAN_PYTHON = "/usr/bin/python3"
+IDL, OVSDBAPP = "idl", "ovsdbapp"
+# Each kind: its program's module, and the module Debian's python3 must import to run it.
+KINDS: dict[str, tuple[str, str]] = {
+    IDL: ("ocf_agents.lab.idl_client", "ovs.db.idl"),
+    OVSDBAPP: ("ocf_agents.lab.ovsdbapp_client", "ovsdbapp.schema.ovn_northbound.impl_idl"),
+}
+PACKAGES = {IDL: "python3-openvswitch", OVSDBAPP: "python3-ovsdbapp"}
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 STOP_TIMEOUT_S = 5.0
-SUCCESS = "success"  # ovs.db.idl.Transaction.SUCCESS
+SUCCESS = "success"  # ovs.db.idl.Transaction.SUCCESS, and ovsdbapp_client's returned execute()
 STDERR_LINES = 20  # the client's last lines of stderr, kept to explain its death
 
 
-def why_unavailable() -> str | None:
-    """Why the client cannot run on this machine (None: it can)."""
-    if subprocess.run([DEBIAN_PYTHON, "-c", "import ovs.db.idl"], capture_output=True).returncode:
-        return f"python3-openvswitch is not installed for {DEBIAN_PYTHON} (make deps)"
+def why_unavailable(kind: str = IDL) -> str | None:
+    """Why the ``kind`` of client cannot run on this machine (None: it can)."""
+    module = KINDS[kind][1]
+    if subprocess.run([DEBIAN_PYTHON, "-c", f"import {module}"], capture_output=True).returncode:
+        return f"{PACKAGES[kind]} is not installed for {DEBIAN_PYTHON} (make deps)"
     return None
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How the drill runs its long-lived client (``ocf-agents drill --long-lived`` and
+    ``--client-*``): the settings a real client's operator chooses, so that the drill measures
+    what each choice costs in a fail-over."""
+
+    # KINDS. The bare IDL by default: Debian 12's ovsdbapp 2.1.0 never recovers from a
+    # switchover with the agents' default server probe (5 s; docs/performance.md, issue 25).
+    kind: str = IDL
+    probe_ms: int | None = None  # the IDL's inactivity probe (None: its default, 5 s)
+    remotes: int = 1  # the VIP listed this many times in the remote
+    timeout_s: float | None = None  # ovsdbapp's Connection timeout (None: Neutron's 180 s)
+    log_path: str | None = None  # ovsdbapp's debug log (None: none)
+    library: str | None = None  # a directory searched before Debian's (another ovsdbapp)
+
+    def __post_init__(self) -> None:
+        if self.kind != OVSDBAPP and (self.timeout_s is not None or self.log_path is not None):
+            raise ValueError("a timeout and a debug log are settings of the ovsdbapp client")
+
+    def writer(self, prefix: str, remote: str) -> LongLivedWriter:
+        """The client on ``remote`` (the VIP), listed ``remotes`` times."""
+        return LongLivedWriter(prefix, remote=",".join([remote] * self.remotes),
+                               probe_ms=self.probe_ms, kind=self.kind,
+                               timeout_s=self.timeout_s, log_path=self.log_path,
+                               library=self.library)
+
+
+def _or_dash(value: float | None) -> str:
+    """A client's optional argument: ``-`` for its default."""
+    return "-" if value is None else str(value)
 
 
 class LongLivedWriter(Writes):
@@ -42,8 +85,20 @@ class LongLivedWriter(Writes):
 
     def __init__(self, prefix: str, remote: str | None = None,
                  wrap: Callable[[list[str]], list[str]] = in_client_netns,
-                 probe_ms: int | None = None, reconnect: bool = True) -> None:
+                 probe_ms: int | None = None, reconnect: bool = True, kind: str = IDL,
+                 timeout_s: float | None = None, log_path: str | None = None,
+                 library: str | None = None) -> None:
         super().__init__(prefix)
+        if kind not in KINDS:
+            raise ValueError(f"unknown long-lived client {kind!r} (one of {', '.join(KINDS)})")
+        if kind == OVSDBAPP and not reconnect:
+            raise ValueError("ovsdbapp always reconnects: a client that does not is the IDL's")
+        self.kind = kind
+        self.timeout_s = timeout_s  # ovsdbapp's Connection timeout (None: Neutron's 180 s)
+        self.log_path = log_path  # ovsdbapp's debug log (None: none)
+        # Searched before Debian's packages: another release of the library, unpacked there
+        # (``pip install --no-deps --target DIR ovsdbapp==X``), to measure what it changes.
+        self.library = library
         self.remote = remote or nb_db()
         self.probe_ms = probe_ms  # None: the IDL's default inactivity probe (5 s)
         self.reconnect = reconnect  # False: the session is given up when it drops
@@ -54,14 +109,17 @@ class LongLivedWriter(Writes):
         self._readers: list[threading.Thread] = []
 
     def argv(self) -> list[str]:
-        probe = str(self.probe_ms) if self.probe_ms is not None else "-"
-        return self.wrap([DEBIAN_PYTHON, "-m", "ocf_agents.lab.idl_client", self.remote,
-                          self.prefix, probe, "" if self.reconnect else "once"])
+        program = [DEBIAN_PYTHON, "-m", KINDS[self.kind][0], self.remote, self.prefix,
+                   _or_dash(self.probe_ms)]
+        if self.kind == OVSDBAPP:
+            return self.wrap(program + [_or_dash(self.timeout_s), self.log_path or "-"])
+        return self.wrap(program + ["" if self.reconnect else "once"])
 
     def start(self) -> None:
         self._proc = subprocess.Popen(
             self.argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env={**os.environ, "PYTHONPATH": PACKAGE_ROOT})
+            text=True, env={**os.environ, "PYTHONPATH": ":".join(
+                path for path in (self.library, PACKAGE_ROOT) if path)})
         self._readers = [
             threading.Thread(target=self._read_events, args=(self._proc.stdout,), daemon=True),
             threading.Thread(target=self._read_stderr, args=(self._proc.stderr,), daemon=True)]

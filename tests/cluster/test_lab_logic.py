@@ -10,7 +10,7 @@ import pytest
 from ocf_agents.lab.cluster import cluster_properties, corosync_conf, parse_crm_mon
 from ocf_agents.lab.drill import Drill, StepResult, summary, watch
 from ocf_agents.lab.drill.results import LONG_LIVED, ONE_SHOT, ClientTally
-from ocf_agents.lab.idl_writer import LongLivedWriter
+from ocf_agents.lab.idl_writer import ClientSettings, LongLivedWriter
 from ocf_agents.lab.layout import nodes
 from ocf_agents.lab.writer import Write, Writer
 
@@ -89,6 +89,27 @@ def test_the_long_lived_clients_lines_become_writes_and_sessions() -> None:
         (1, True, "success"), (2, False, "try again"), (3, True, "success")]
     assert round(client.longest_gap(0.65, 12.0), 2) == 9.86
     assert client.missing({"w-idl-1"}, client.snapshot()) == [3]
+
+
+def test_the_drills_client_settings_become_the_clients_command_line() -> None:
+    """``--long-lived ovsdbapp`` and its options reach ovsdbapp_client.py as its arguments;
+    the VIP is listed ``remotes`` times; the bare IDL keeps its own command line."""
+    app = ClientSettings(kind="ovsdbapp", remotes=2, timeout_s=5, log_path="/tmp/c.log",
+                         library="/opt/ovsdbapp").writer("p", "tcp:10.99.0.10:6641")
+    assert app.argv()[-6:] == ["ocf_agents.lab.ovsdbapp_client",
+                               "tcp:10.99.0.10:6641,tcp:10.99.0.10:6641", "p", "-", "5",
+                               "/tmp/c.log"]
+    assert app.library == "/opt/ovsdbapp" and app.kind == "ovsdbapp"
+    idl = ClientSettings(probe_ms=1000).writer("p", "tcp:10.99.0.10:6641")
+    assert idl.argv()[-5:] == ["ocf_agents.lab.idl_client", "tcp:10.99.0.10:6641", "p",
+                               "1000", ""]
+
+
+def test_ovsdbapp_settings_are_refused_for_the_bare_idl() -> None:
+    with pytest.raises(ValueError, match="ovsdbapp"):
+        ClientSettings(kind="idl", timeout_s=2)
+    with pytest.raises(ValueError, match="unknown long-lived client"):
+        LongLivedWriter("p", kind="pyovsdb")
 
 
 def drill_with(results: list[StepResult]) -> Drill:

@@ -178,8 +178,9 @@ def closing(drill: Record) -> list[str]:
     and the steps that did not end well, one line each."""
     sessions = len(drill.long_lived.connections)
     return [*(totals(name, drill.clients[name], drill.known_lost[name]) for name in CLIENTS),
-            f"{LONG_LIVED} client: one process (pid {drill.long_lived.pid}), {sessions} "
-            f"sessions (it reconnected {max(sessions - 1, 0)} times)",
+            f"{LONG_LIVED} client ({drill.long_lived.kind}): one process (pid "
+            f"{drill.long_lived.pid}), {sessions} sessions (it reconnected "
+            f"{max(sessions - 1, 0)} times)",
             "promoted: " + ", ".join(f"{name} at {t:.1f}s" for t, name in drill.promotions),
             *(f"{r.name}: {r.outcome}" for r in drill.results if r.outcome != "ok")]
 

@@ -11,7 +11,7 @@ import time
 from typing import Callable
 
 from .. import agents
-from ..idl_writer import LongLivedWriter
+from ..idl_writer import ClientSettings
 from ..lab import Lab
 from ..layout import LabError
 from ..nodes import init_pid
@@ -24,20 +24,21 @@ from .watch import SETTLED_TIMEOUT, Watch
 
 class Runner(Watch):
     """Runs steps one after the other on one lab, with two writing clients throughout (the
-    one-shot writer and the long-lived IDL client, each naming its switches with its own
-    prefix), and keeps their results."""
+    one-shot writer and the long-lived client as ``client`` says: the bare IDL by default, or
+    ovsdbapp as OpenStack uses it; each naming its switches with its own prefix), and keeps
+    their results."""
 
     def __init__(self, lab: Lab,
                  say: Callable[[str], None] = lambda line: print(line, flush=True),
                  writer_spacing: float | None = None, ports: int = 0,
-                 client_probe_ms: int | None = None, client_remotes: int = 1,
-                 profile: str = DOCUMENTED) -> None:
+                 client: ClientSettings = ClientSettings(), profile: str = DOCUMENTED,
+                 server_probe_ms: int | None = None) -> None:
         prefix = f"drill{int(time.time())}"
         self.ports = ports  # logical switch ports loaded at the bring-up (load.py)
         self.profile = profile  # the configuration the bring-up applies (resources.PROFILES)
-        remote = ",".join([nb_db()] * client_remotes)
+        self.server_probe_ms = server_probe_ms  # the servers' client probe (None: the agent's)
         super().__init__(lab, Writer(prefix, spacing=writer_spacing),
-                         LongLivedWriter(f"{prefix}-idl", remote=remote, probe_ms=client_probe_ms), say)
+                         client.writer(f"{prefix}-idl", nb_db()), say)
         if profile == HELD:
             self.vip_resource = None
         self.control = ControlPlane(lab, prefix)

@@ -13,6 +13,7 @@ import time
 from typing import Callable
 
 from .. import agents
+from ..idl_writer import ClientSettings
 from ..lab import Lab
 from ..layout import CLIENT_ADDRESS, OVNDB_VIP, PORT_TABLE, PORT_VIP, REPORT_DIR, LabError, Node
 from ..network import set_client_rto_max
@@ -47,7 +48,7 @@ class Drill(Runner):
         lab's agent, agents.py) with its VIP, and the OVSPort group; one node is promoted,
         the others replicate; both writing clients start."""
         t0 = time.monotonic()
-        apply_setup(self.lab, self.observer(), self.profile)
+        apply_setup(self.lab, self.observer(), self.profile, self.server_probe_ms)
         r.timings["setup commands"] = time.monotonic() - t0
         self.say(r.name, f"setup applied in {r.timings['setup commands']:.1f}s")
         t1 = time.monotonic()
@@ -373,21 +374,22 @@ class Drill(Runner):
 
 
 def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0,
-              client_probe_ms: int | None = None, client_rto_max_ms: int | None = None,
-              client_remotes: int = 1, profile: str = DOCUMENTED, report_dir: str = REPORT_DIR) -> int:
+              client_rto_max_ms: int | None = None, client: ClientSettings = ClientSettings(),
+              profile: str = DOCUMENTED, report_dir: str = REPORT_DIR,
+              server_probe_ms: int | None = None) -> int:
     """``ocf-agents drill``: the steps, the summary and its details file in ``report_dir``
-    (on a database of ``ports`` logical switch ports, the long-lived client probing every
-    ``client_probe_ms`` with the VIP ``client_remotes`` times in its remote, the clients' TCP
-    retransmission timeout capped at ``client_rto_max_ms``, the bring-up's ``profile``); the
-    exit status."""
+    (on a database of ``ports`` logical switch ports, the long-lived client run as ``client``
+    says, the clients' TCP retransmission timeout capped at ``client_rto_max_ms``, the
+    bring-up's ``profile``, the servers probing clients every ``server_probe_ms``); the exit
+    status."""
     unknown = set(only or ()) - set(Drill.STEPS)
     if unknown:
         raise LabError(f"unknown step {', '.join(sorted(unknown))} "
                        f"(steps: {', '.join(Drill.STEPS)})")
     if client_rto_max_ms is not None:
         set_client_rto_max(client_rto_max_ms)
-    drill = Drill(lab, ports=ports, client_probe_ms=client_probe_ms, client_remotes=client_remotes,
-                  profile=profile)
+    drill = Drill(lab, ports=ports, client=client, profile=profile,
+                  server_probe_ms=server_probe_ms)
     ok = drill.run_all(only)
     try:
         details = write_details(drill, report_dir)

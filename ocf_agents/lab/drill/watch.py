@@ -157,10 +157,13 @@ class Watch:
 
     def measure_outage(self, result: StepResult, fault: float) -> None:
         """Each client's outage since ``fault``: the longest time without an acknowledged
-        write from then until now, once the client writes again (the long-lived one reconnects
-        by itself, maybe after the step's own waits are over)."""
+        write from then until the client writes again, counted from a write it begins once
+        the step has seen the cluster recover (now): a write begun earlier may have been
+        acknowledged by the old promoted node before the fault bit, and a client whose own
+        retries outlast the step's waits (ovsdbapp's sleeps) must not pass for recovered."""
+        recovered = time.monotonic()
         for name, client in self.clients.items():
-            self.wait_write_after(fault, client=name)
+            self.wait_write_after(recovered, client=name)
             result.clients[name].gap = client.longest_gap(fault, time.monotonic())
         self.say(result.name, "longest time without an acknowledged write: " + ", ".join(
             f"{name} {tally.gap:.2f}s" for name, tally in result.clients.items()))
