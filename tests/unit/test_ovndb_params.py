@@ -45,6 +45,11 @@ def run(action: str, interval: str = "10000", **params: str) -> tuple[int, str]:
         ("listen_ip", "0.0.0.0.0"),
         ("ovn_rundir", "relative/run"),
         ("promoted_score", "-5"),
+        ("hold_master_ip", "perhaps"),
+        ("master_ip_nic", "a-name-longer-than-15"),
+        ("master_ip_nic", "-eth0"),
+        ("master_ip_cidr_netmask", "0"),
+        ("master_ip_cidr_netmask", "129"),
     ],
 )
 def test_a_value_wrong_everywhere_is_not_configured(name, value):
@@ -80,3 +85,21 @@ def test_probe_says_stopped_and_stop_succeeds_with_a_broken_configuration(params
 def test_unknown_action_and_usage():
     assert run("frobnicate")[0] == 3
     assert run("usage")[0] == 0
+
+
+@pytest.mark.parametrize("params, quoted", [
+    ({"hold_master_ip": "yes", "master_ip_cidr_netmask": "24"}, "master_ip_nic=''"),
+    ({"hold_master_ip": "yes", "master_ip_nic": "lo"}, "master_ip_cidr_netmask=''"),
+    ({"hold_master_ip": "yes", "master_ip_nic": "lo", "master_ip_cidr_netmask": "33"}, "master_ip_cidr_netmask=33"),
+    ({"hold_master_ip": "yes", "master_ip_nic": "lo", "master_ip_cidr_netmask": "24",
+      "listen_on_master_ip_only": "no"}, "hold_master_ip=yes"),
+])
+def test_a_held_master_ip_needs_its_interface_and_a_prefix_of_its_family(params, quoted):
+    """hold_master_ip=yes (held_ip.py): wrong for every host, whatever this host has."""
+    rc, reason = run("validate-all", **params)
+    assert rc == 6 and quoted in reason, reason
+
+
+def test_a_held_master_ip_on_an_interface_this_host_lacks_is_invalid_here():
+    rc, reason = run("validate-all", hold_master_ip="yes", master_ip_nic="ocfa-none0", master_ip_cidr_netmask="24")
+    assert rc == 2 and "master_ip_nic='ocfa-none0'" in reason and "no such network device" in reason
