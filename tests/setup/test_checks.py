@@ -54,6 +54,17 @@ BAD = {
     "OVSPort parameter value": (PORT + ("--ip", "192.0.2.20", "--mac", "01:00:5e:00:00:01"), "multicast"),
     "OVN has no OVSPort": (PORT + ("--ip", "192.0.2.20", "--provider", "ovn"), "OVN ships no OVSPort"),
     "crm cannot apply": (OVNDB + ("--master-ip", "192.0.2.10", "--format", "crm"), "--apply runs pcs"),
+    "notify neither yes nor no": (OVNDB + ("--master-ip", "192.0.2.10", "--notify", "maybe"), "'maybe'"),
+    "OVN's agent without notifications": (
+        OVNDB + ("--master-ip", "192.0.2.10", "--provider", "ovn", "--notify", "no"), "needs notify=true"),
+    "held address without its interface": (
+        OVNDB + ("--master-ip", "192.0.2.10", "--held-address", "--vip-netmask", "24"), "needs --vip-nic and --vip-netmask"),
+    "held address with a VIP name": (
+        OVNDB + ("--master-ip", "192.0.2.10", "--held-address", "--vip-nic", "eth0", "--vip-netmask", "24",
+                 "--vip-name", "vip"), "--vip-name has no use with --held-address"),
+    "held address for OVN's agent": (
+        OVNDB + ("--master-ip", "192.0.2.10", "--provider", "ovn", "--held-address", "--vip-nic", "eth0",
+                 "--vip-netmask", "24"), "--held-address is for this project's agent"),
     "missing CIB file": (OVNDB + ("--master-ip", "192.0.2.10"), "is not a file"),
 }
 
@@ -91,3 +102,12 @@ def test_a_cib_file_that_is_not_one_exits_2(tmp_path, fp, content: str, message:
     assert message in result.err
     assert len(fp.calls) == 0
     assert cib.read_text() == content
+
+
+def test_the_held_address_is_the_agents_own_parameters_without_a_vip_or_constraints() -> None:
+    result = setup_cli("ovndb", "--master-ip", "192.0.2.10", "--vip-nic", "eth0", "--vip-netmask", "24",
+                       "--held-address", "--notify", "no", "--pcs-version", "0.11")
+    assert result.rc == 0, result.err
+    assert "hold_master_ip=yes master_ip_nic=eth0 master_ip_cidr_netmask=24" in result.out
+    assert "notify=false" in result.out
+    assert "IPaddr2" not in result.out and "constraint" not in result.out
