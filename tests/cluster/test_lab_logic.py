@@ -164,6 +164,28 @@ def test_drill_options_refuse_what_is_not_a_positive_number(option, value, capsy
     assert f"{value!r} is not a whole number above 0" in capsys.readouterr().err
 
 
+def test_the_drill_refuses_a_profile_it_does_not_know(capsys) -> None:
+    from ocf_agents.cli import build_parser
+
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["drill", "--profile", "turbo"])
+    assert exited.value.code == 2
+    assert "'turbo'" in capsys.readouterr().err
+    assert build_parser().parse_args(["drill", "--profile", "held"]).profile == "held"
+
+
+def test_ovn_agents_lab_runs_the_documented_configuration_only() -> None:
+    """OVN's agent needs notifications and IPaddr2: the drill refuses other profiles for it
+    before anything is applied."""
+    from ocf_agents.lab import agents
+    from ocf_agents.lab.drill.resources import FAST, ovndb_setup_argv
+    from ocf_agents.lab.layout import LabError
+
+    with pytest.raises(LabError, match="runs only the documented configuration, not fast"):
+        ovndb_setup_argv(agents.OVN, "ovshalab", FAST)
+    assert "--notify" in ovndb_setup_argv(agents.OURS, "ovshalab", FAST)
+
+
 def test_a_write_acknowledged_while_the_database_is_read_is_not_counted_lost(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The drill's count takes the acknowledged writes first, then reads the database: a

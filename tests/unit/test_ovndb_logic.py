@@ -366,3 +366,30 @@ def test_published_clients_are_bounded_ordered_and_read_back_leaving_out_garbage
     assert [p[2] for p in back] == sorted(p[2] for p in back)  # the northbound's sessions first
     assert clients.parse_peers("10.0.0.1,1,6641 junk fd00::1,2,6642 10.0.0.2,x,6641") == [
         ("10.0.0.1", 1, 6641), ("fd00::1", 2, 6642)]
+
+
+class HeldConfig:
+    """What check_held_address reads of the configuration (the address is looked up in this
+    host's real routing table: 127.0.0.1 is local, 192.0.2.77 is not)."""
+
+    hold_master_ip = True
+
+    def __init__(self, master_ip: str) -> None:
+        self.master_ip = master_ip
+
+
+@pytest.mark.parametrize("master_ip, rc, error", [
+    ("127.0.0.1", Rc.RUNNING_PROMOTED, None),
+    ("192.0.2.77", Rc.RUNNING_PROMOTED, FailedPromotedError),  # promoted without the address: 9
+    ("192.0.2.77", Rc.SUCCESS, None),
+    ("127.0.0.1", Rc.SUCCESS, GenericError),  # a backup holding it: 1, Pacemaker stops it
+    ("127.0.0.1", Rc.NOT_RUNNING, GenericError),  # a probe finding it left behind
+])
+def test_a_held_master_ip_is_on_the_promoted_node_and_nowhere_else(master_ip, rc, error):
+    from ocf_agents.agents.ovndb.monitor import check_held_address
+
+    if error is None:
+        check_held_address(HeldConfig(master_ip), rc)
+    else:
+        with pytest.raises(error, match=f"master_ip {master_ip} is"):
+            check_held_address(HeldConfig(master_ip), rc)
