@@ -535,8 +535,20 @@ def occupy(node: Node, db: str, seconds: float) -> threading.Thread:
     count = max(1, round(seconds / (time.monotonic() - started)))
     thread = threading.Thread(target=jsonrpc.call, args=(sock, "transact", [name] + [select] * count, 3, 120))
     thread.start()
-    time.sleep(0.2)  # sent and being executed
+    # The server reads a request of megabytes over many main-loop iterations, answering
+    # meanwhile; it is busy once it executes it, which is when its control socket goes quiet.
+    wait_for("the server to be busy", lambda: not answers_quickly(node.ctl(db)) or not thread.is_alive())
+    assert thread.is_alive(), "the server answered the request before it was found busy"
     return thread
+
+
+def answers_quickly(ctl: str) -> bool:
+    """Whether the server behind control socket ``ctl`` answers within 0.1 s."""
+    try:
+        jsonrpc.call(ctl, "version", [], 4, 0.1)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def test_a_busy_promoted_server_is_taken_as_promoted_not_called_broken(lab2):
