@@ -129,6 +129,12 @@ class Agent(Record):
 
     def _run(self, action: str, env: Environment) -> int:
         log = Logger(env.environ, self.metadata.name)
+        log.trace(f"{action} begins")
+        rc = self._run_logged(action, env, log)
+        log.trace(f"{action} ends with rc={rc}")
+        return rc
+
+    def _run_logged(self, action: str, env: Environment, log: Logger) -> int:
         try:
             return self._run_checked(action, env, log)
         except OCFError as err:

@@ -9,9 +9,12 @@ Where a message goes, as resource-agents' ``ha_log`` decides it:
 - debug messages only with ``HA_debug=1`` (or ``OCF_TRACE_RA``, below). ``crm_resource``
   passes ``HA_debug=0``: these are strings, and "0" means off.
 
-``HA_LOGTAG`` names the writer (default ``AGENT(INSTANCE)[PID]``). With ``OCF_TRACE_RA`` set,
-:meth:`Logger.trace` records every external command, its exit code and its output, in
-``OCF_TRACE_FILE`` when that is set and as debug lines otherwise.
+``HA_LOGTAG`` names the writer (default ``AGENT(INSTANCE)[PID]``). With ``OCF_TRACE_RA`` set
+(or the resource's ``trace_ra`` attribute, resource-agents' way: ``pcs resource update R
+trace_ra=1``), :meth:`Logger.trace` records every external command, its exit code, its output
+and how long it took, each line stamped with the time in milliseconds and the time since the
+action began (where an action spends its time), in ``OCF_TRACE_FILE`` (or ``trace_file``)
+when that is set and as debug lines otherwise.
 """
 
 from __future__ import annotations
@@ -40,8 +43,10 @@ class Logger:
         self.logfile = environ.get("HA_LOGFILE") or environ.get("PCMK_logfile") or ""
         self.debuglog = environ.get("HA_DEBUGLOG") or environ.get("PCMK_debuglog") or ""
         self.debug_on = environ.get("HA_debug", "0").strip() == "1"
-        self.tracing = environ.get("OCF_TRACE_RA", "").strip().lower() in ("1", "yes", "true", "on")
-        self.tracefile = environ.get("OCF_TRACE_FILE", "")
+        trace = environ.get("OCF_TRACE_RA") or environ.get("OCF_RESKEY_trace_ra") or ""
+        self.tracing = trace.strip().lower() in ("1", "yes", "true", "on")
+        self.tracefile = environ.get("OCF_TRACE_FILE") or environ.get("OCF_RESKEY_trace_file") or ""
+        self._began = time.monotonic()
         self._interactive = sys.stderr.isatty()
 
     # -- the ocf_log levels -------------------------------------------------------------
@@ -82,10 +87,13 @@ class Logger:
         """Record an external command and its outcome when OCF_TRACE_RA asks for it."""
         if not self.tracing:
             return
+        now = time.time()
+        stamp = f"{time.strftime('%H:%M:%S', time.localtime(now))}.{int(now * 1000) % 1000:03d}"
+        since = f"+{(time.monotonic() - self._began) * 1000:.0f}ms"
         if self.tracefile:
-            self._append(self.tracefile, f"+ {time.strftime('%H:%M:%S')} {message}")
+            self._append(self.tracefile, f"+ {stamp} {since} {message}")
         else:
-            self.log("debug", f"trace: {message}")
+            self.log("debug", f"trace: {since} {message}")
 
     def _syslog(self, level: str, line: str) -> None:
         import syslog  # only loaded when syslog is configured

@@ -175,6 +175,7 @@ class Runner:
             limit = min(limit, timeout)
         if limit <= 0:
             raise CommandTimeout(f"No time left in the action's budget to run '{' '.join(argv)}'")
+        started = time.monotonic()
         try:
             proc = subprocess.run(
                 argv,
@@ -192,8 +193,8 @@ class Runner:
             raise CommandTimeout(f"'{' '.join(argv)}' did not finish within {limit:.1f}s") from None
         result = Result(argv, proc.returncode, proc.stdout, proc.stderr)
         self.log.trace(
-            f"{' '.join(argv)} -> rc={result.rc} stdout={result.stdout.strip()!r} "
-            f"stderr={result.stderr.strip()!r}"
+            f"{' '.join(argv)} -> rc={result.rc} in {(time.monotonic() - started) * 1000:.0f}ms "
+            f"stdout={result.stdout.strip()!r} stderr={result.stderr.strip()!r}"
         )
         if not result.ok:
             self.log.debug(result.describe())

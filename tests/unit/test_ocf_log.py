@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -166,14 +167,32 @@ def test_ocf_trace_ra_traces_each_command_with_rc_and_output_to_the_trace_file(t
         ["sh", "-c", "echo out; echo err >&2; exit 3"]
     )
     (line,) = lines(tracefile)
-    assert line.startswith("+ ")
-    assert line.endswith("sh -c echo out; echo err >&2; exit 3 -> rc=3 stdout='out' stderr='err'")
+    assert re.fullmatch(r"\+ \d\d:\d\d:\d\d\.\d{3} \+\d+ms sh -c echo out; echo err >&2; exit 3 "
+                        r"-> rc=3 in \d+ms stdout='out' stderr='err'", line), line
+
+
+def test_a_trace_says_how_long_each_command_took(tmp_path: Path) -> None:
+    tracefile = tmp_path / "trace"
+    runner({"OCF_TRACE_RA": "1", "OCF_TRACE_FILE": str(tracefile)}).run(["sleep", "0.2"])
+    (line,) = lines(tracefile)
+    took = int(re.search(r"-> rc=0 in (\d+)ms", line).group(1))
+    since = int(re.search(r" \+(\d+)ms ", line).group(1))
+    assert took >= 200 and since >= took, line
+
+
+def test_the_resources_trace_ra_attribute_traces_as_resource_agents_do(tmp_path: Path) -> None:
+    """``pcs resource update R trace_ra=1 trace_file=...``: what operators use for any agent."""
+    tracefile = tmp_path / "trace"
+    runner({"OCF_RESKEY_trace_ra": "1", "OCF_RESKEY_trace_file": str(tracefile)}).run(["true"])
+    (line,) = lines(tracefile)
+    assert re.search(r" true -> rc=0 in \d+ms ", line), line
 
 
 def test_without_trace_file_traces_are_debug_lines(tmp_path: Path) -> None:
     logfile = tmp_path / "ha.log"
     runner({"OCF_TRACE_RA": "yes", "HA_LOGFILE": str(logfile)}).run(["true"])
-    assert any(line.endswith("DEBUG: trace: true -> rc=0 stdout='' stderr=''") for line in lines(logfile))
+    assert any(re.search(r"DEBUG: trace: \+\d+ms true -> rc=0 in \d+ms stdout='' stderr=''$", line)
+               for line in lines(logfile))
 
 
 def test_without_ocf_trace_ra_nothing_is_traced(tmp_path: Path) -> None:
