@@ -91,7 +91,7 @@ class Logger:
         stamp = f"{time.strftime('%H:%M:%S', time.localtime(now))}.{int(now * 1000) % 1000:03d}"
         since = f"+{(time.monotonic() - self._began) * 1000:.0f}ms"
         if self.tracefile:
-            self._append(self.tracefile, f"+ {stamp} {since} {message}")
+            self._append(self.tracefile, f"+ {stamp} {self.tag} {since} {message}")
         else:
             self.log("debug", f"trace: {since} {message}")
 

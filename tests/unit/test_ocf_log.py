@@ -167,7 +167,7 @@ def test_ocf_trace_ra_traces_each_command_with_rc_and_output_to_the_trace_file(t
         ["sh", "-c", "echo out; echo err >&2; exit 3"]
     )
     (line,) = lines(tracefile)
-    assert re.fullmatch(r"\+ \d\d:\d\d:\d\d\.\d{3} \+\d+ms sh -c echo out; echo err >&2; exit 3 "
+    assert re.fullmatch(r"\+ \d\d:\d\d:\d\d\.\d{3} agent\[\d+\] \+\d+ms sh -c echo out; echo err >&2; exit 3 "
                         r"-> rc=3 in \d+ms stdout='out' stderr='err'", line), line
 
 
