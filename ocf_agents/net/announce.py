@@ -97,3 +97,10 @@ def send(ifname: str, frames: Iterable[bytes]) -> int:
             sock.send(frame)
             count += 1
     return count
+
+
+def device_mac(ifname: str) -> str:
+    """The MAC address frames sent out of ``ifname`` carry (sysfs: no process); OSError when
+    there is no such device."""
+    with open(f"/sys/class/net/{ifname}/address", encoding="ascii") as f:
+        return f.read().strip()

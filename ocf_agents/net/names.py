@@ -7,7 +7,6 @@ accept the portable subset, so that a name never reads as an option or needs quo
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 IFNAMSIZ = 16  # the kernel's buffer, NUL included: names have at most 15 bytes
@@ -66,6 +65,8 @@ def derived_mac(*names: str) -> str:
     change on every fail-over). SHA-256 of the names joined by NUL bytes (which no name can
     contain), first six bytes, with the multicast bit cleared and the local bit set.
     """
+    import hashlib  # here: loading OpenSSL costs 4-6 ms, which every action checking a name paid
+
     digest = hashlib.sha256("\0".join(names).encode()).digest()[:6]
     first = (digest[0] & ~MULTICAST_BIT & 0xFF) | LOCAL_BIT
     return ":".join(f"{b:02x}" for b in bytes([first]) + digest[1:])

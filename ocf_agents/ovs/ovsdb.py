@@ -12,6 +12,7 @@ parsed here. Starting and stopping the processes stays with ``ovn-ctl``.
 from __future__ import annotations
 
 import os
+import time
 
 import _socket as socket  # the C module: socket.py pulls enum and selectors (see .jsonrpc)
 
@@ -77,14 +78,7 @@ def live_pid(pidfile: str, program: str) -> int | None:
             pid = int(f.read().strip())
     except (OSError, ValueError):
         return None
-    stat = _proc_stat(pid)
-    if stat is None:
-        return None
-    comm = stat[stat.find("(") + 1 : stat.rfind(")")]
-    state = stat[stat.rfind(")") + 2 : stat.rfind(")") + 3]
-    if state in ("Z", "X") or comm != program[:15]:
-        return None
-    return pid
+    return pid if _is_running(pid, program) else None
 
 
 def cpu_ticks(pid: int) -> int | None:
@@ -116,6 +110,40 @@ def kill_server(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def stop_daemon(pidfile: str, program: str, timeout: float) -> bool:
+    """SIGTERM the ``program`` whose pid ``pidfile`` holds and wait up to ``timeout`` seconds
+    for it to be gone; whether it is (True too when it was not running).
+
+    What ``ovn-ctl stop_northd`` does without the shell: ovs-lib's stop_daemon asks the daemon
+    to exit and then sleeps 0.1 s before it looks again, 150 ms of a demote in the lab (every
+    client waits for a demote). The fatal-signal handler of an OVS daemon removes its pidfile
+    and control socket; its ``--monitor`` parent exits with a terminated child."""
+    import signal  # here: it imports enum, which no other action needs
+
+    pid = live_pid(pidfile, program)
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return True
+    deadline = time.monotonic() + timeout
+    while _is_running(pid, program):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def _is_running(pid: int, program: str) -> bool:
+    """Whether ``pid`` runs ``program`` and is not a zombie (unreaped)."""
+    stat = _proc_stat(pid)
+    if stat is None:
+        return False
+    comm = stat[stat.find("(") + 1 : stat.rfind(")")]
+    return comm == program[:15] and stat[stat.rfind(")") + 2] not in "ZX"
 
 
 # -- control socket ---------------------------------------------------------------------------

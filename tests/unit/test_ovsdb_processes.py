@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -76,3 +77,41 @@ def test_a_process_that_is_gone_has_no_cpu_time(child):
     proc = child("pass")
     proc.wait()
     assert ovsdb.cpu_ticks(proc.pid) is None
+
+
+def pidfile_of(proc: subprocess.Popen, tmp_path) -> str:
+    path = tmp_path / "daemon.pid"
+    path.write_text(f"{proc.pid}\n")
+    return str(path)
+
+
+def program_of(proc: subprocess.Popen) -> str:
+    with open(f"/proc/{proc.pid}/comm", encoding="ascii") as f:
+        return f.read().strip()
+
+
+def test_a_daemon_that_exits_on_sigterm_is_stopped_and_reaped(child, tmp_path):
+    proc = child("import time; time.sleep(60)")
+    pidfile = pidfile_of(proc, tmp_path)
+    reaper = threading.Thread(target=proc.wait)  # as the daemon's --monitor parent
+    reaper.start()
+    assert ovsdb.stop_daemon(pidfile, program_of(proc), 5.0)
+    reaper.join()
+    assert proc.returncode == -signal.SIGTERM
+
+
+def test_a_daemon_that_ignores_sigterm_is_reported_alive_after_the_timeout(child, tmp_path):
+    proc = child("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(flush=True); time.sleep(60)")
+    proc.stdout.readline()  # SIGTERM ignored from now on
+    assert not ovsdb.stop_daemon(pidfile_of(proc, tmp_path), program_of(proc), 0.2)
+    assert proc.poll() is None  # still running: the caller escalates
+
+
+def test_a_pidfile_naming_another_program_stops_nothing(child, tmp_path):
+    proc = child("import time; time.sleep(60)")
+    assert ovsdb.stop_daemon(pidfile_of(proc, tmp_path), "ovn-northd", 1.0)
+    assert proc.poll() is None
+
+
+def test_no_pidfile_means_nothing_to_stop(tmp_path):
+    assert ovsdb.stop_daemon(str(tmp_path / "none.pid"), "ovn-northd", 1.0)

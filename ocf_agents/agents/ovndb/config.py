@@ -86,10 +86,20 @@ class Config:
             self.ctx.log.warning(f"ovn-ctl {args[-1]}: {result.describe()}")
 
     def start_northd(self) -> None:
+        """ovn-northd started by ovn-ctl (its options are the operator's: /etc/default/ovn-
+        central), and running: ovn-ctl returns once the daemon has written its pidfile."""
         self.ovn_ctl_run("--ovn-manage-ovsdb=no", "start_northd")
+        self.ctx.budget.wait_for("ovn-northd to run",
+                                 lambda: ovsdb.live_pid(self.northd_pidfile, ovsdb.NORTHD_PROGRAM), 0.02)
+
+    @property
+    def northd_pidfile(self) -> str:
+        return os.path.join(self.rundir, "ovn-northd.pid")
 
     def stop_northd(self) -> None:
-        self.ovn_ctl_run("--ovn-manage-ovsdb=no", "stop_northd")
+        """ovn-northd stopped by its pid; by ovn-ctl, which escalates, if it outlives a second."""
+        if not ovsdb.stop_daemon(self.northd_pidfile, ovsdb.NORTHD_PROGRAM, min(1.0, self.timeout())):
+            self.ovn_ctl_run("--ovn-manage-ovsdb=no", "stop_northd")
 
     def db_file(self, db: Db) -> str:
         """The database file ovn-ctl creates and the server writes every commit to."""

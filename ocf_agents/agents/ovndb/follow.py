@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from .config import Config
     from .state import State
 
-POLL = 0.1  # seconds between two looks at the CIB while the successor's promote runs
+# Seconds between two looks at the CIB while the successor's promote runs: each look runs two
+# processes, and more often they only slowed the promote in a lab whose nodes share a CPU.
+POLL = 0.25
 
 
 def keep_following(cfg: Config, state: State) -> None:

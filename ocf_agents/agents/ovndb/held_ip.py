@@ -51,11 +51,16 @@ def _cidr(cfg: Config) -> str:
 
 def add(cfg: Config) -> None:
     """Add master_ip (``ip addr replace``: idempotent; IPv6 without duplicate address
-    detection, which would keep it unusable for a second or more, as IPaddr2's nodad) and
-    announce it, so that the clients' neighbour caches name this node at once."""
+    detection, which would keep it unusable for a second or more, as IPaddr2's nodad)."""
     argv = [IP, "addr", "replace", _cidr(cfg), "dev", str(cfg.master_ip_nic)]
     cfg.ctx.runner.check(argv + (["nodad"] if ":" in cfg.master_ip else []))
-    where = announce(cfg, cfg.master_ip)
+
+
+def announce_held(cfg: Config) -> None:
+    """Announce master_ip added by :func:`add` on master_ip_nic, so that the clients'
+    neighbour caches name this node at once: the device is known, its MAC is read from sysfs
+    (no ``ip`` process on the promote's path)."""
+    where = announce(cfg, cfg.master_ip, str(cfg.master_ip_nic))
     cfg.ctx.log.info(f"holds master_ip {_cidr(cfg)} on {cfg.master_ip_nic}" +
                      (f", announced on {where}" if where else ""))
 
@@ -75,7 +80,7 @@ def holds(cfg: Config) -> bool:
     return cfg.hold_master_ip and route.address_is_local(cfg.master_ip)
 
 
-def announce(cfg: Config, ip: str) -> str | None:
+def announce(cfg: Config, ip: str, device: str | None = None) -> str | None:
     """Tell the clients' neighbour caches that master_ip is here now: after :func:`add`, and
     before the reset-clients helper's first SYN (clients.py).
 
@@ -83,17 +88,22 @@ def announce(cfg: Config, ip: str) -> str | None:
     address (seen in the lab: the first SYN 8 ms before IPaddr2's first ARP), and a client
     whose cache still names the old node sends its answer there; Linux then answers the next
     SYN of that session only 0.5 s later (tcp_invalid_ratelimit). The same frames again do
-    no harm. The device it was announced on, or None."""
-    from ocf_agents.net.announce import gratuitous_arp, send, unsolicited_advertisement
+    no harm. ``device``: where it is, when known (else looked up). The device it was
+    announced on, or None."""
+    from ocf_agents.net.announce import device_mac, gratuitous_arp, send, unsolicited_advertisement
     from ocf_agents.net.link import Links
 
     try:
-        link = Links(cfg.ctx.runner).holding(ip)
-        if link is None:
-            return None
-        frame = unsolicited_advertisement(link.mac, ip) if ":" in ip else gratuitous_arp(link.mac, ip)
-        send(link.name, [frame])
+        if device is None:
+            link = Links(cfg.ctx.runner).holding(ip)
+            if link is None:
+                return None
+            device, mac = link.name, link.mac
+        else:
+            mac = device_mac(device)
+        frame = unsolicited_advertisement(mac, ip) if ":" in ip else gratuitous_arp(mac, ip)
+        send(device, [frame])
     except (OCFError, OSError, ValueError) as err:  # IPaddr2's own announcement, or the clients' retries, will do
         cfg.ctx.log.warning(f"could not announce master_ip {ip}: {getattr(err, 'reason', err)}")
         return None
-    return link.name
+    return device

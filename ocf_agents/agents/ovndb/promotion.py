@@ -45,17 +45,18 @@ def promote(cfg: Config) -> int:
         ovsdb.set_connection(db.database, listen_remote(cfg, db), cfg.probe, db.port, cfg.timeout())
         if cfg.lb_mode:
             ovsdb.add_remote(db.database, db_remote(db), cfg.timeout())
+    if cfg.hold_master_ip:
+        held_ip.announce_held(cfg)  # once the servers listen: the clients come at once
     cfg.files.offer.remove()
     # Before ovn-northd: its first request makes the southbound server build it the whole
     # database, and a listener asked for meanwhile timed out (lab, 20 000 ports): the backups
     # then replicated through the VIP, and the next switchover's sessions died with it.
     handoff.listen(cfg)
+    # Read before ovn-northd too: the servers answer nobody while they build its first replies.
+    note_restarts(cfg, wait_until(cfg, "both databases active", lambda st: st.all_active))
     if cfg.manage_northd:
         cfg.start_northd()
-    wait_until(cfg, "both databases active" + (" and ovn-northd running" if cfg.manage_northd else ""),
-               lambda st: st.all_active and (st.northd_running or not cfg.manage_northd))
     clients.start_helper(cfg)
-    note_restarts(cfg, read_state(cfg))
     hint_nonlocal_bind(cfg)
     cfg.files.candidates.remove()
     # Published with the position and barrier this node was promoted with: a failed

@@ -3,8 +3,6 @@ actions ask of what was read."""
 
 from __future__ import annotations
 
-import os
-
 from ocf_agents.ocf.codes import GenericError, OCFError
 from ocf_agents.ocf.record import Record
 from ocf_agents.ovs import ovsdb
@@ -116,7 +114,7 @@ def read_state(cfg: Config) -> State:
                for _, pid, status, _ in seen]
     servers = [Server(db, pid, status, connection, busy)
                for (db, pid, status, busy), connection in zip(seen, ovsdb.replication_connections(backups))]
-    northd = ovsdb.live_pid(os.path.join(cfg.rundir, "ovn-northd.pid"), ovsdb.NORTHD_PROGRAM)
+    northd = ovsdb.live_pid(cfg.northd_pidfile, ovsdb.NORTHD_PROGRAM)
     return State((servers[0], servers[1]), northd is not None)
 
 
