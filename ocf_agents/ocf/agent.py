@@ -63,12 +63,13 @@ class Context(Record):
     def is_probe(self) -> bool:
         return self.action == "monitor" and self.env.is_probe
 
-    def spawn_action(self, action: str) -> int:
+    def spawn_action(self, action: str, niceness: int = 0) -> int:
         """Start this agent's ``action`` detached, with this action's environment (its
         parameters, and its timeout as the new one's budget), and return its pid: work that
-        must go on after this action returns, bounded by its own budget."""
+        must go on after this action returns, bounded by its own budget (``niceness``: see
+        Runner.spawn)."""
         script = os.path.realpath(sys.argv[0])
-        pid = self.runner.spawn([sys.executable, "-I", script, action])
+        pid = self.runner.spawn([sys.executable, "-I", script, action], niceness)
         self.log.info(f"started pid {pid} for the {action} action")
         return pid
 

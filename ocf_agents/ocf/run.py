@@ -10,6 +10,7 @@ Programs are always run from an argv list, never through a shell.
 
 from __future__ import annotations
 
+import os
 import time
 
 from .codes import GenericError, NotInstalledError
@@ -200,11 +201,12 @@ class Runner:
             self.log.debug(result.describe())
         return result
 
-    def spawn(self, argv: Sequence[str]) -> int:
+    def spawn(self, argv: Sequence[str], niceness: int = 0) -> int:
         """Start ``argv`` detached and return its pid without waiting: in a session of its
         own, with no terminal and none of the agent's pipes (pacemaker-execd reads the
         action's output until every copy of its pipes is closed). For a helper that must
-        outlive the action: it bounds its own time."""
+        outlive the action: it bounds its own time. ``niceness`` above 0 makes way for
+        what is more urgent on the CPU (as ``nice``)."""
         import subprocess
 
         argv = tuple(str(a) for a in argv)
@@ -213,6 +215,11 @@ class Runner:
                                     stderr=subprocess.DEVNULL, start_new_session=True)
         except FileNotFoundError:
             raise NotInstalledError(f"Program {argv[0]!r} is not installed on this host") from None
+        if niceness:  # Popen returns once the program runs: its start-up is what is niced
+            try:
+                os.setpriority(os.PRIO_PROCESS, proc.pid, niceness)
+            except ProcessLookupError:
+                pass
         self.log.trace(f"{' '.join(argv)} -> started as pid {proc.pid}")
         return proc.pid
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,12 @@ def test_a_spawned_helper_runs_in_a_session_of_its_own_without_the_agents_output
         os.dup2(saved, 1)
         for fd in (saved, read_end):
             os.close(fd)
+
+
+def test_a_helper_spawned_nicer_makes_way_for_the_actions(runner: Runner) -> None:
+    pid = runner.spawn(["sleep", "5"], niceness=10)
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0) + 10
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)

@@ -136,7 +136,9 @@ def demote(cfg: Config) -> int:
     if offers:
         handoff.offer(cfg, handoff.confirm_barrier(cfg, committed))
         if not cfg.ctx.env.notify_enabled:
-            cfg.ctx.spawn_action("follow-promoted")  # what post-promote would do (follow.py)
+            # What post-promote would do (follow.py). Niced: it waits for the successor's
+            # promote, and in the lab, where the nodes share the CPU, its start slowed it.
+            cfg.ctx.spawn_action("follow-promoted", niceness=10)
     cfg.files.role.remove()
     kind = score.REPLICATING if was_promoted else score.backup_score(cfg, read_state(cfg))
     score.set_score(cfg, kind, required=True)
