@@ -41,9 +41,10 @@ class OvndbOptions:
     sb_cert: str | None = None
     sb_cacert: str | None = None
     manage_northd: bool = False
-    # Pacemaker's notifications around each demote and promote: OVN's agent needs them; ours
-    # does without (follow.py), and a switchover is then three rounds of actions shorter.
-    notify: str = YES
+    # Pacemaker's notifications around each demote and promote (yes, no, or None: the fastest
+    # the agent allows): OVN's agent needs them; ours does without (follow.py), and a
+    # switchover is then three rounds of actions shorter.
+    notify: str | None = None
     # master_ip held by the promoted instance itself (hold_master_ip=yes, on --vip-nic with
     # --vip-netmask): no IPaddr2 resource and no constraints; a switchover is demote + promote.
     held_address: bool = False
@@ -95,18 +96,20 @@ def ovndb_setup(opts: OvndbOptions) -> Setup:
     primitive = Primitive(
         name, agent, params, (Op("monitor", monitor, UNPROMOTED), Op("monitor", promoted_monitor, PROMOTED))
     )
-    clone = Promotable(clone_id, primitive, (("notify", clone_notify(opts, agent)),))
+    notify = clone_notify(opts, agent)
+    clone = Promotable(clone_id, primitive, (("notify", notify),))
+    notes = switchover_notes(opts, agent, notify)
     if opts.held_address:
         if opts.vip_name is not None:
             raise SetupError("--vip-name has no use with --held-address (no IPaddr2 resource)")
         checks.check_unique_ids([name, clone_id])
-        return Setup((clone,))
+        return Setup((clone,), notes=notes)
     if opts.load_balancer:
         for option in ("vip_name", "vip_netmask", "vip_nic"):
             if getattr(opts, option) is not None:
                 raise SetupError(f"--{option.replace('_', '-')} has no use with --load-balancer (no VIP)")
         checks.check_unique_ids([name, clone_id])
-        return Setup((clone,))
+        return Setup((clone,), notes=notes)
     vip = Primitive(
         checks.check_id("--vip-name", opts.vip_name or f"{name}-vip"),
         IPADDR2,
@@ -120,17 +123,42 @@ def ovndb_setup(opts: OvndbOptions) -> Setup:
             Order(f"{vip.id}-after-{clone_id}", clone_id, "promote", vip.id, "start"),
             Colocation(f"{vip.id}-with-{clone_id}", vip.id, clone_id, PROMOTED, INFINITY),
         ),
+        notes,
     )
 
 
 def clone_notify(opts: OvndbOptions, agent: Agent) -> str:
-    """The clone's ``notify`` meta attribute; OVN's agent cannot do without notifications."""
-    if opts.notify not in (YES, NO):
+    """The clone's ``notify`` meta attribute: by default false for this project's agent (the
+    fastest switchover, every guarantee kept: follow.py), true for OVN's, which cannot do
+    without notifications."""
+    if opts.notify not in (YES, NO, None):
         raise SetupError(f"--notify {opts.notify!r} is neither yes nor no")
-    if opts.notify == NO and agent.provider == OVN_PROVIDER:
+    needs_them = agent.provider == OVN_PROVIDER
+    if opts.notify == NO and needs_them:
         raise SetupError("--notify no: OVN's agent (--provider ovn) re-points its backups in the "
                          "post-promote notification and needs notify=true")
-    return "true" if opts.notify == YES else "false"
+    return "true" if opts.notify == YES or needs_them else "false"
+
+
+def switchover_notes(opts: OvndbOptions, agent: Agent, notify: str) -> tuple[str, ...]:
+    """What the operator reads above the commands: the switchover this configuration gives,
+    and the others (docs/guide.md, "A switchover in one transition")."""
+    if agent.provider == OVN_PROVIDER:
+        return ("notify=true: OVN's agent re-points its backups in the post-promote notification.",)
+    if opts.held_address:
+        return ("hold_master_ip=yes: the promoted instance holds master_ip itself; a switchover is a demote "
+                "and a promote, the fastest (docs/guide.md).",)
+    if notify == "false" and opts.load_balancer:
+        return ("notify=false: a switchover is a demote and a promote, without the four rounds of "
+                "notifications around them; the backups follow the new promoted node without them "
+                "(docs/guide.md). --notify yes writes OVN's documented configuration.",)
+    if notify == "false":
+        return ("notify=false: a switchover is four rounds of actions (the VIP's stop, demote, promote, the "
+                "VIP's start) instead of seven; the backups follow the new promoted node without "
+                "notifications (docs/guide.md). --notify yes writes OVN's documented configuration; "
+                "--held-address, faster still, has the promoted instance hold master_ip itself.",)
+    return ("notify=true: OVN's documented configuration; --notify no makes a switchover three rounds "
+            "shorter (docs/guide.md).",)
 
 
 def held_params(opts: OvndbOptions, agent: Agent, master_ip: str) -> list[tuple[str, str]]:

@@ -37,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ovndb = kinds.add_parser(
         "ovndb",
         help="the promotable ovndb-servers resource and its virtual IP",
-        description="A promotable clone of ovndb-servers (notify=true, one monitor per role), "
+        description="A promotable clone of ovndb-servers (one monitor per role; notify=false with this "
+        "project's agent, true with OVN's), "
         "an IPaddr2 virtual IP on --master-ip that is started after the promotion and runs "
         "where the promoted instance runs (or no VIP with --load-balancer).",
     )
@@ -63,8 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "(hold_master_ip=yes): no IPaddr2 resource, no constraints; a switchover is "
                             "demote + promote")
     ovndb.add_argument("--notify", choices=("yes", "no"),
-                       help="the clone's notifications (default yes; no: a switchover in three rounds of "
-                            "actions less, not with --provider ovn)")
+                       help="the clone's notifications (default: no with this project's agent, a "
+                            "switchover three rounds of actions shorter; yes with --provider ovn, which "
+                            "needs them; yes: OVN's documented configuration)")
     ovndb.add_argument("--inactive-probe-interval", metavar="MS",
                        help="inactivity probe of clients' connections (agent default 5000)")
     ovndb.add_argument("--inactive-probe-interval-to-master", metavar="MS",
@@ -124,6 +126,7 @@ def run(args: argparse.Namespace, build: Callable[[], Setup]) -> int:
         if args.format == "crm":
             if args.apply:
                 raise SetupError("--apply runs pcs: use it with --format pcs (crm output is for printing)")
+            print_notes(setup.notes)
             for argv in render_crm.render(setup):
                 print(shlex.join(render_crm.on_cib_file(argv, args.cib) if args.cib else argv))
             return 0
@@ -131,8 +134,10 @@ def run(args: argparse.Namespace, build: Callable[[], Setup]) -> int:
         if args.apply:
             if args.cib is not None and not os.path.isfile(args.cib):
                 raise SetupError(f"--cib {args.cib!r} is not a file (make an empty one: cibadmin --empty > FILE)")
+            print_notes(setup.notes)
             apply(steps, args.cib, sys.stdout)
         else:
+            print_notes(setup.notes)
             for step in steps:
                 print(shlex.join(render_pcs.on_cib_file(step.argv, args.cib) if args.cib else step.argv))
         return 0
@@ -142,6 +147,15 @@ def run(args: argparse.Namespace, build: Callable[[], Setup]) -> int:
     except ApplyError as err:
         print(f"{PROG}: {err}", file=sys.stderr)
         return 1
+
+
+def print_notes(notes: tuple[str, ...]) -> None:
+    """The setup's notes as shell comments: the printed commands stay pasteable."""
+    import textwrap
+
+    for note in notes:
+        for line in textwrap.wrap(note, 94):
+            print(f"# {line}")
 
 
 def pcs_version(given: str | None) -> tuple[int, int, int]:

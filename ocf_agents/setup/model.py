@@ -94,3 +94,5 @@ class Setup:
 
     resources: tuple[Resource, ...]
     constraints: tuple[Constraint, ...] = field(default_factory=tuple)
+    # Why the configuration is what it is, printed as comments before the commands.
+    notes: tuple[str, ...] = field(default_factory=tuple)

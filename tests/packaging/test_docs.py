@@ -117,7 +117,7 @@ def test_guide_setup_commands_print_what_the_guide_shows(guide: str, argv: list[
         cwd=REPO, capture_output=True, text=True, timeout=60, env={"PATH": os.environ["PATH"]},
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(("pcs ", "crm "))
+    assert result.stdout.startswith(("pcs ", "crm ", "# "))  # comments say why, then the commands
     if shown is not None:
         assert result.stdout == shown, f"{guide} shows other output for: {' '.join(argv)}"
 

@@ -23,6 +23,11 @@ class Outcome:
     out: str
     err: str
 
+    @property
+    def commands(self) -> list[str]:
+        """The printed commands, without the comments that explain them."""
+        return [line for line in self.out.splitlines() if not line.startswith("#")]
+
 
 def setup_cli(*args: str) -> Outcome:
     """``ocf-agents setup ARGS``: exit status, stdout, stderr."""

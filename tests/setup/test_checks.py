@@ -111,3 +111,25 @@ def test_the_held_address_is_the_agents_own_parameters_without_a_vip_or_constrai
     assert "hold_master_ip=yes master_ip_nic=eth0 master_ip_cidr_netmask=24" in result.out
     assert "notify=false" in result.out
     assert "IPaddr2" not in result.out and "constraint" not in result.out
+
+
+def test_notifications_are_off_by_default_with_this_projects_agent_and_the_output_says_why() -> None:
+    """The fastest configuration that keeps every guarantee (issue 25); the comments above the
+    commands name it and the alternatives, and the commands stay pasteable."""
+    result = setup_cli("ovndb", "--master-ip", "192.0.2.10", "--pcs-version", "0.11")
+    assert result.rc == 0, result.err
+    assert "promotable ovndb_servers-clone notify=false" in result.out
+    comments = [line for line in result.out.splitlines() if line.startswith("# ")]
+    assert "notify=false" in comments[0] and any("--notify yes" in line for line in comments)
+    assert result.commands and all(line.startswith("pcs ") for line in result.commands)
+
+
+def test_ovns_agent_keeps_its_notifications_by_default() -> None:
+    result = setup_cli("ovndb", "--master-ip", "192.0.2.10", "--provider", "ovn", "--pcs-version", "0.11")
+    assert result.rc == 0, result.err
+    assert "notify=true" in result.commands[0]
+
+
+def test_notify_yes_writes_ovns_documented_configuration() -> None:
+    result = setup_cli("ovndb", "--master-ip", "192.0.2.10", "--notify", "yes", "--pcs-version", "0.11")
+    assert "notify=true" in result.commands[0] and "OVN's documented configuration" in result.out

@@ -123,7 +123,7 @@ def test_crmsh_rendering_gives_the_same_configuration(configured: Path, installe
     for args in (ovndb_args(installed_agents), port_args(installed_agents, "--with-promoted", CLONE)):
         rendered = setup_cli(*args, "--format", "crm", "--cib", str(cib))
         assert rendered.rc == 0, rendered.err
-        for line in rendered.out.splitlines():
+        for line in rendered.commands:
             subprocess.run(shlex.split(line), check=True, capture_output=True, timeout=120)
     assert normalized(cib) == normalized(configured)
 

@@ -55,9 +55,9 @@ def test_rendered_commands_match_golden_file(case: str, fmt: str) -> None:
 
 def test_pcs_0_10_before_0_10_7_uses_the_default_clone_name() -> None:
     result = setup_cli(*CASES["ovndb"], "--pcs-version", "0.10.6")
-    first = shlex.split(result.out.splitlines()[0])
+    first = shlex.split(result.commands[0])
     assert result.rc == 0
-    assert first[-2:] == ["promotable", "notify=true"]
+    assert first[-2:] == ["promotable", "notify=false"]
 
 
 def test_pcs_0_10_before_0_10_7_cannot_name_the_clone() -> None:
@@ -69,12 +69,12 @@ def test_pcs_0_10_before_0_10_7_cannot_name_the_clone() -> None:
 def test_cib_file_is_named_in_every_printed_command() -> None:
     pcs = setup_cli(*CASES["port"], "--pcs-version", "0.11", "--cib", "/tmp/my cib.xml")
     crm = setup_cli(*CASES["port"], "--format", "crm", "--cib", "/tmp/my cib.xml")
-    assert all(shlex.split(line)[:3] == ["pcs", "-f", "/tmp/my cib.xml"] for line in pcs.out.splitlines())
-    assert all(shlex.split(line)[:3] == ["env", "CIB_file=/tmp/my cib.xml", "crm"] for line in crm.out.splitlines())
+    assert all(shlex.split(line)[:3] == ["pcs", "-f", "/tmp/my cib.xml"] for line in pcs.commands)
+    assert all(shlex.split(line)[:3] == ["env", "CIB_file=/tmp/my cib.xml", "crm"] for line in crm.commands)
 
 
 def test_force_is_added_to_resource_creation_only() -> None:
-    lines = [shlex.split(x) for x in setup_cli(*CASES["ovndb"], "--pcs-version", "0.11", "--force").out.splitlines()]
+    lines = [shlex.split(x) for x in setup_cli(*CASES["ovndb"], "--pcs-version", "0.11", "--force").commands]
     assert [("--force" in argv) for argv in lines] == [True, True, False, False]
 
 

@@ -39,7 +39,7 @@ OVNDB_SETUP = {
 # `ocf-agents setup ovndb` options beyond OVNDB_SETUP. OVN's agent runs the documented one only.
 DOCUMENTED, FAST, HELD = "documented", "fast", "held"
 PROFILES = {
-    DOCUMENTED: (),  # OVN's integration guide: notify=true, IPaddr2 after the promote
+    DOCUMENTED: ("--notify", "yes"),  # OVN's integration guide: notify=true, IPaddr2 after the promote
     FAST: ("--notify", "no"),  # no notifications: a switchover three rounds shorter
     HELD: ("--notify", "no", "--held-address"),  # and master_ip moved by demote and promote
 }
