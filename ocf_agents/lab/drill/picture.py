@@ -10,8 +10,9 @@ clock, the seconds of its printed timeline.
 Written with the standard library's ElementTree: the picture is rectangles, lines and text,
 which no charting library draws more simply than this, and the smallest that could (pygal,
 leather) chart series, not lanes of states (docs/lab.md has the comparison). Every drawn
-event carries a ``<title>`` naming it and its times: a viewer shows it on hover, and the
-tests read the picture by those.
+event carries a ``<title>`` naming it and its times (``node1: active, 12.30-15.20 s``, ``crash
+at 13.00 s``), each step's panel its step's name: a viewer shows them on hover, and the tests
+read the picture by those.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ WIDTH = LABEL_W + PLOT_W + MARGIN
 LANE_H, LANE_GAP, TITLE_H, AXIS_H = 16, 4, 30, 26
 FONT = "font-family: sans-serif; font-size: 11px"
 CHAR_W = 6.5  # px: a character of FONT, about, to know whether a label fits in its bar
-MERGE_PX = 2.0  # acknowledged writes closer than this are drawn as one bar
+# Acknowledged writes closer than this are drawn as one bar: both clients write again within
+# 0.1 s of an acknowledgement (load permitting), so a longer pause is the start of an outage.
+MERGE_S = 0.2
 TICKS_S = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
 TICK_PX = 50  # the least space between two ticks of the time axis
 
@@ -57,11 +60,17 @@ def span_text(start: float, end: float) -> str:
 
 
 class Panel:
-    """One step's timeline drawn into ``parent`` from ``top``, ``scale`` px per second."""
+    """One step's timeline drawn into ``parent`` from ``top``, ``scale`` px per second: its
+    heading, then lane after lane."""
 
-    def __init__(self, parent: ET.Element, top: float, scale: float, timeline: Timeline) -> None:
+    def __init__(self, parent: ET.Element, top: float, scale: float, result: StepResult,
+                 timeline: Timeline) -> None:
         self.group = ET.SubElement(parent, "g", {"class": "step"})
-        self.y, self.scale, self.timeline = top, scale, timeline
+        ET.SubElement(self.group, "title").text = result.name
+        self.scale, self.timeline = scale, timeline
+        self.text(8, top + 16, textwrap.shorten(headline(result), int((WIDTH - 16) / CHAR_W)),
+                  FONT + "; font-weight: bold")
+        self.y = top + TITLE_H - LANE_H - LANE_GAP  # lane() steps down to the first lane
 
     def x(self, at: float) -> float:
         return LABEL_W + (at - self.timeline.begin) * self.scale
@@ -95,11 +104,11 @@ class Panel:
         self.text(8, self.y + LANE_H - 4, name)
 
     def writes(self, client: str, ends: list[float]) -> None:
-        """The client's acknowledged writes, those closer than MERGE_PX drawn as one bar."""
+        """The client's acknowledged writes, those closer than MERGE_S drawn as one bar."""
         self.lane(f"{client} writes")
         runs: list[list[float]] = []
         for end in sorted(ends):
-            if runs and (end - runs[-1][-1]) * self.scale < MERGE_PX:
+            if runs and end - runs[-1][-1] < MERGE_S:
                 runs[-1].append(end)
             else:
                 runs.append([end])
@@ -128,8 +137,8 @@ class Panel:
         self.lane("fence device")
         for f in self.timeline.fences:
             what = f"{f.action} {f.target} by {f.requester}{'' if f.ok else ' (failed)'}"
-            self.bar(f.requested, f.done, FENCE, f"fence {what}, requested {f.requested:.2f} s, "
-                     f"done {f.done:.2f} s", what, "fence", beside=True)
+            self.bar(f.requested, f.done, FENCE, f"fence {what}, {span_text(f.requested, f.done)}",
+                     what, "fence", beside=True)
 
     def moments(self, top: float) -> None:
         """A dashed line across the lanes at each of the step's moments, named above them."""
@@ -156,11 +165,7 @@ class Panel:
 def draw_step(parent: ET.Element, top: float, scale: float, result: StepResult,
               timeline: Timeline) -> float:
     """``result``'s panel from ``top``; where the next one begins."""
-    panel = Panel(parent, top, scale, timeline)
-    panel.text(8, top + 16, textwrap.shorten(headline(result), int((WIDTH - 16) / CHAR_W)),
-               style=FONT + "; font-weight: bold")
-    panel.y += TITLE_H - LANE_H - LANE_GAP
-    first_lane = panel.y + LANE_H + LANE_GAP
+    panel = Panel(parent, top, scale, result, timeline)
     for client in CLIENTS:
         panel.writes(client, timeline.writes.get(client, []))
     for node, track in sorted(timeline.roles.items()):
@@ -169,7 +174,7 @@ def draw_step(parent: ET.Element, top: float, scale: float, result: StepResult,
     if timeline.northd is not None:
         panel.held("ovn-northd", timeline.northd, "ovn-northd")
     panel.fences()
-    panel.moments(first_lane)
+    panel.moments(top + TITLE_H)
     panel.axis()
     return panel.y
 

@@ -12,9 +12,9 @@ import time
 from typing import Callable, Iterator
 
 from .. import agents
+from ..fence_device import read_events
 from ..idl_writer import ClientSettings
 from ..lab import Lab
-from ..fence_device import read_events
 from ..layout import LabError
 from ..nodes import init_pid
 from ..writer import Writer, nb_db
