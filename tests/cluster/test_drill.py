@@ -228,8 +228,8 @@ def test_the_picture_shows_each_steps_events(drill: Drill, brought_up, tmp_path:
         assert [e.what for e in of(events, "moment")] == list(r.moments), r.name
         at = {e.what: e.start for e in of(events, "moment")}
         nodes = {n.name for n in drill.lab.nodes}
-        if r.promoted_before in nodes:
-            fault = next(iter(at.values()))
+        if r.promoted_before in nodes:  # 20 ms before the fault: the titles' times are rounded
+            fault = next(iter(at.values())) - 0.02
             assert {e.what for e in events if e.start <= fault < e.end} >= {
                 f"{r.promoted_before}: active", f"VIP on {r.promoted_before}",
                 f"ovn-northd on {r.promoted_before}"}, r.name
