@@ -167,5 +167,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "notifications, master_ip held by the promoted instance); docs/guide.md")
     drill.add_argument("--report-dir", default=REPORT_DIR, metavar="DIR",
                        help="where the drill writes the details of its summary, every fact in "
-                            f"full, in a file named by the time (default {REPORT_DIR})")
+                            "full, and a picture of each step's timeline (SVG), in files named by "
+                            f"the time (default {REPORT_DIR})")
     drill.set_defaults(func=_guarded(_drill))

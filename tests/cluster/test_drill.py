@@ -8,13 +8,16 @@ leaves the lab whole again. Timings are recorded by the drill, never asserted he
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Iterator
 
 import pytest
 from lab_pool import LabPool
+from test_drill_picture_logic import drawn, of
 
 from ocf_agents.lab import network
 from ocf_agents.lab.drill import OVNDB, Drill, StepResult, replicating, summary
+from ocf_agents.lab.drill.picture import write_picture
 from ocf_agents.lab.drill.results import LONG_LIVED, ONE_SHOT, block
 from ocf_agents.lab.drill.watch import acked_then_present
 from ocf_agents.lab.layout import OVNDB_VIP
@@ -205,3 +208,50 @@ def test_the_summary_gives_both_clients_outage_per_step(drill: Drill, brought_up
         assert f"{ONE_SHOT}: gap {one_shot:.2f} s" in text and f"{LONG_LIVED}: gap {long_lived:.2f} s" in text, \
             r.name
 
+
+
+def test_the_picture_shows_each_steps_events(drill: Drill, brought_up, tmp_path: Path) -> None:
+    """The picture of the steps above, written as ``ocf-agents drill`` writes it, has a panel
+    per step showing what the drill saw there by other means: each client's writes (at least
+    those the step counted), the promoted node at the fault (Pacemaker's, before the step)
+    active with the VIP and ovn-northd, and after the step (Pacemaker's, after it) the one
+    active node with both; the fence the step waited for, when the device answered; the
+    fault's marks; and what each fault did to its node."""
+    picture = Path(write_picture(drill.results, str(tmp_path), "drill"))
+    steps = drawn(picture.read_text(encoding="utf-8"))
+    assert list(steps) == [r.name for r in drill.results]
+    for r in drill.results:
+        events = steps[r.name]
+        for client, tally in r.clients.items():
+            count = sum(int(e.what.split()[1]) for e in of(events, "writes") if e.what.startswith(f"{client}:"))
+            assert count >= tally.acked > 0, (r.name, client)
+        assert [e.what for e in of(events, "moment")] == list(r.moments), r.name
+        at = {e.what: e.start for e in of(events, "moment")}
+        nodes = {n.name for n in drill.lab.nodes}
+        if r.promoted_before in nodes:  # 20 ms before the fault: the titles' times are rounded
+            fault = next(iter(at.values())) - 0.02
+            assert {e.what for e in events if e.start <= fault < e.end} >= {
+                f"{r.promoted_before}: active", f"VIP on {r.promoted_before}",
+                f"ovn-northd on {r.promoted_before}"}, r.name
+        last = {e.what.split(" on ")[0].split(":")[0]: e.what for e in events if e.kind != "writes"
+                and e.end == max(x.end for x in events)}
+        active = [n for n in nodes if last.get(n) == f"{n}: active"]
+        assert len(active) == 1 and last["VIP"] == f"VIP on {active[0]}", (r.name, last)
+        assert last["ovn-northd"] == f"ovn-northd on {active[0]}", (r.name, last)
+        if r.promoted_after in nodes:
+            assert active == [r.promoted_after], r.name
+        if "fence" in r.facts:
+            fence = next(e for e in of(events, "fence") if r.facts["fence"].startswith(e.what[len("fence "):]))
+            assert abs(fence.end - next(iter(at.values())) - r.timings["fenced"]) <= 0.02, r.name
+        roles = [e.what for e in of(events, "role") if e.what.startswith(f"{r.promoted_before}:")]
+        effect = {"crash-promoted": ["down", "backup"], "stale-replica": ["down", "backup"],
+                  "partition": ["active, cut off", "down", "backup"], "kill-db-server": ["stopped"]}
+        assert is_subsequence([f"{r.promoted_before}: {role}" for role in effect.get(r.name, [])], roles), \
+            (r.name, roles)
+        if r.name == "kill-northd":  # its ovn-northd gone at once, until the cluster restarted it
+            assert any(at["kill"] <= e.end <= at["kill"] + 1 for e in of(events, "ovn-northd")), events
+
+
+def is_subsequence(wanted: list[str], seen: list[str]) -> bool:
+    remaining = iter(seen)
+    return all(item in remaining for item in wanted)

@@ -1,4 +1,4 @@
-"""``ocf-agents drill``: fail-over scenarios on the lab, with a timeline and a summary.
+"""``ocf-agents drill``: fail-over scenarios on the lab, with a timeline, a summary and a picture.
 
 Each scenario is one step: it acts on the cluster (a crash, a move, a kill, a partition),
 watches what Pacemaker and our agents do, and records the outcome (who is promoted, where the
@@ -9,6 +9,8 @@ printed, never judged: a slow machine is not a failed drill.
     results     a step's result, how it ends (StepFailed, StepSkipped), the summary table
     probes      one-shot looks: a server's sync status, an address, the client's view
     samplers    watchers sampling the lab beside a step (the active servers in a partition)
+    timeline    what a step's picture shows, recorded as plain data while it runs
+    picture     the steps' timelines drawn as one SVG after the drill
     watch       the waits: Pacemaker's view, replication, scores, writes; the agent's facts
     runner      one step run and the lab restored after it
     scenarios   the steps themselves, and ``run_drill``

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from ocf_agents.ovs import ovsdb
+from ocf_agents.ovs import ovsdb, unixctl
 
 from ..lab import Lab
 from ..layout import LAB_DIR, NODE_LINK, OVNDB_VIP, Node
@@ -56,6 +56,35 @@ def accepting_writes(lab: Lab, node: Node) -> bool:
     """The northbound server of ``node`` is active (whether clients can reach it or not)."""
     status = sync_status(lab, node, "ovnnb_db")
     return status is not None and status.role == "active"
+
+
+def server_role(init: int, db: str = "ovnnb_db") -> str:
+    """What the server of ``db`` in the node whose INIT is ``init`` says it is: "active",
+    "backup", or "stopped" when it does not answer. Its control socket is reached through
+    INIT's root (the node's own /run): no process started, so a sampler can ask every 0.1 s."""
+    try:
+        text = unixctl.call(f"/proc/{init}/root/run/ovn/{db}.ctl", "ovsdb-server/sync-status",
+                            timeout=1.0)
+        return ovsdb.parse_sync_status(text).role
+    except (unixctl.UnixctlError, ovsdb.OvsdbError):
+        return "stopped"
+
+
+def local_addresses(init: int) -> set[str]:
+    """The IPv4 addresses of the node whose INIT is ``init``: the host routes of its local
+    table (``/proc/PID/net`` is the network namespace of PID), read without starting ``ip``."""
+    try:
+        lines = Path(f"/proc/{init}/net/fib_trie").read_text().splitlines()
+    except OSError:
+        return set()
+    found, key = set(), ""
+    for line in lines:  # "|-- 10.99.0.10", then its routes, among them "/32 host LOCAL"
+        words = line.split()
+        if words[:1] == ["|--"]:
+            key = words[1]
+        elif words == ["/32", "host", "LOCAL"]:
+            found.add(key)
+    return found
 
 
 def holds_address(node: Node, address: str) -> bool:

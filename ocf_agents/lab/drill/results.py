@@ -16,6 +16,7 @@ from typing import Protocol
 
 from ..idl_writer import LongLivedWriter
 from ..writer import Writes
+from .timeline import Timeline
 
 
 class StepFailed(Exception):
@@ -59,6 +60,7 @@ class StepResult:
     port_up: float | None = None
     # time.time() of the step's key moments (not printed), to match against the cluster's logs
     moments: dict[str, float] = field(default_factory=dict)
+    timeline: Timeline | None = None  # what its picture shows (runner.py, picture.py)
 
     @property
     def acked(self) -> int:
@@ -162,14 +164,17 @@ def totals(name: str, client: Writes, lost: set[int]) -> str:
             f"writes lost in all")
 
 
-def summary(drill: Record, details: str | None = None) -> str:
+def summary(drill: Record, details: str | None = None, picture: str | None = None) -> str:
     """What is printed at the end of the drill, no line over WIDTH: a block per step, the
-    totals, what did not go well, and where the ``details`` file is (:func:`write_details`)."""
+    totals, what did not go well, and where the ``details`` file (:func:`write_details`) and
+    the ``picture`` (picture.py) are."""
     lines = [line for r in drill.results for line in block(r)]
     lines += fit(LEGEND, "")
     lines += [line for text in closing(drill) for line in fit(text, INDENT)]
     if details:
         lines += fit(f"every fact and outcome in full: {details}", INDENT)
+    if picture:
+        lines += fit(f"each step's timeline as a picture: {picture}", INDENT)
     return "\n".join(lines)
 
 
@@ -199,11 +204,17 @@ def details(drill: Record) -> str:
     return "\n".join([*lines, "== the whole drill", *closing(drill), "", LEGEND, ""])
 
 
-def write_details(drill: Record, directory: str) -> str:
-    """:func:`details` written to a new file in ``directory`` (made if need be), named by the
-    time; its path. Outside the lab's directory, which ``lab down`` removes with the lab."""
+def report_name() -> str:
+    """The name of a drill's report files, without the suffix: the time it ended."""
+    return time.strftime("drill-%Y%m%d-%H%M%S")
+
+
+def write_details(drill: Record, directory: str, name: str | None = None) -> str:
+    """:func:`details` written to a new file in ``directory`` (made if need be), ``name``.txt
+    (:func:`report_name` by default); its path. Outside the lab's directory, which ``lab
+    down`` removes with the lab."""
     os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, time.strftime("drill-%Y%m%d-%H%M%S.txt"))
+    path = os.path.join(directory, f"{name or report_name()}.txt")
     with open(path, "w", encoding="utf-8") as f:
         f.write(details(drill))
     return path

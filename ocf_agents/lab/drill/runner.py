@@ -7,10 +7,12 @@ undo it says so in its outcome.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from typing import Callable
+from typing import Callable, Iterator
 
 from .. import agents
+from ..fence_device import read_events
 from ..idl_writer import ClientSettings
 from ..lab import Lab
 from ..layout import LabError
@@ -19,7 +21,11 @@ from ..writer import Writer, nb_db
 from .control import ControlPlane
 from .results import StepFailed, StepResult, StepSkipped
 from .resources import DOCUMENTED, HELD
+from .samplers import RoleSampler
+from .timeline import Fence, Timeline
 from .watch import SETTLED_TIMEOUT, Watch
+
+POWER_ACTIONS = ("off", "on", "reboot")  # the fence device's actions the picture shows
 
 
 class Runner(Watch):
@@ -59,7 +65,7 @@ class Runner(Watch):
         self.say(name, "begins")
         begun = time.monotonic()
         try:
-            with self.control.watch(result):
+            with self.recording(result), self.control.watch(result):
                 body(result)
             self.control.check(result)
             result.ok, result.outcome = True, "ok"
@@ -79,6 +85,43 @@ class Runner(Watch):
         self.say(name, result.outcome)
         self.results.append(result)
         return result
+
+    @contextlib.contextmanager
+    def recording(self, result: StepResult) -> Iterator[None]:
+        """Around a step's body: what its picture shows, sampled (samplers.RoleSampler; the
+        control plane samples ovn-northd) and put into ``result.timeline`` however the body
+        ended, with both clients' acknowledged writes, the fence device's power actions and
+        the step's moments, all on the drill's clock."""
+        begun = time.monotonic()
+        sampler = RoleSampler(self.lab)
+        try:
+            with sampler:
+                yield
+        finally:
+            result.timeline = self.timeline(result, begun, time.monotonic(), sampler)
+
+    def timeline(self, result: StepResult, begun: float, ended: float,
+                 sampler: RoleSampler) -> Timeline:
+        """The step's :class:`Timeline` from ``begun`` to ``ended`` (time.monotonic())."""
+        origin = self.started  # the drill's clock: seconds since then
+        ahead = time.time() - time.monotonic()  # how far time.time() is ahead
+
+        def from_wall(moment: float) -> float:  # a time.time() on the drill's clock
+            return moment - ahead - origin
+
+        northd = self.control.sampler if self.control.enabled else None
+        fences = [e for e in read_events(begun + ahead)
+                  if e.action in POWER_ACTIONS and e.requested <= ended + ahead]
+        return Timeline(
+            begin=begun - origin, end=ended - origin,
+            roles={name: track.shifted(-origin) for name, track in sampler.roles.items()},
+            vip=sampler.vip.shifted(-origin),
+            northd=northd.track.shifted(-origin) if northd else None,
+            writes={name: [w.finished - origin for w in client.acked_between(begun, ended)]
+                    for name, client in self.clients.items()},
+            fences=[Fence(from_wall(e.requested), from_wall(e.done), e.action, e.target,
+                          e.requester, e.ok) for e in fences],
+            moments={name: from_wall(moment) for name, moment in result.moments.items()})
 
     def bind_port_after(self, fault: float) -> None:
         """A new VM port from now on: the step's ``port up`` is the time from ``fault`` until

@@ -13,7 +13,9 @@ from typing import Self
 
 from ..lab import Lab
 from ..layout import OVNDB_VIP
-from .probes import accepting_writes, holds_address, northd_pids
+from ..nodes import init_pid
+from .probes import accepting_writes, holds_address, local_addresses, northd_pids, server_role
+from .timeline import TOGETHER, Track
 
 
 class Sampler:
@@ -92,9 +94,11 @@ class NorthdSampler(Sampler):
         self.samples = self.on_promoted = self.none = 0
         self.max_running = self.max_reachable = 0
         self.overlap = ""
+        self.track = Track()  # the nodes running it (time.monotonic()), for the picture
 
     def sample(self) -> None:
         running = sorted(northd_pids(self.lab))
+        self.track.note(time.monotonic(), TOGETHER.join(running))
         reachable = [name for name in running if not self.lab.is_cut_off(self.lab.node(name))]
         self.samples += 1
         self.none += not running
@@ -108,3 +112,32 @@ class NorthdSampler(Sampler):
         """One summary cell: samples with exactly one, on the promoted node / all samples,
         and the most seen at once."""
         return f"{self.on_promoted}/{self.samples} max {self.max_running}"
+
+
+class RoleSampler(Sampler):
+    """What the step's picture shows of each node: its northbound server's role (timeline.py
+    says which) and whether it holds the VIP, as changes (time.monotonic()). Every step runs
+    it, so a sample starts no process: the servers' control sockets and the nodes' addresses
+    are read through /proc (probes.server_role, probes.local_addresses)."""
+
+    def __init__(self, lab: Lab) -> None:
+        super().__init__()
+        self.lab = lab
+        self.roles = {node.name: Track() for node in lab.nodes}
+        self.vip = Track()
+
+    def sample(self) -> None:
+        now, holders = time.monotonic(), []
+        for node in self.lab.nodes:
+            init = init_pid(node)
+            if init is None:
+                self.roles[node.name].note(now, "down")
+                continue
+            try:
+                cut_off = self.lab.is_cut_off(node)
+            except OSError:  # its link is being made again (a fenced node booting)
+                cut_off = False
+            self.roles[node.name].note(now, server_role(init) + (", cut off" if cut_off else ""))
+            if OVNDB_VIP in local_addresses(init):
+                holders.append(node.name)
+        self.vip.note(now, TOGETHER.join(holders))

@@ -22,7 +22,8 @@ from .probes import (address_marks, client_capture, client_neighbour, client_pin
                      flush_client_neighbours, frame_senders, interface_mac, northd_pids,
                      replicating)
 from .resources import DBS, DOCUMENTED, OVNDB, OVNDB_CLONE, PORT_IFACE, PORT_RSC, apply_setup
-from .results import LONG_LIVED, StepFailed, StepResult, summary, write_details
+from .picture import write_picture
+from .results import LONG_LIVED, StepFailed, StepResult, report_name, summary, write_details
 from .runner import Runner
 from .samplers import ActiveSampler
 from .watch import wait_or_fail
@@ -123,7 +124,7 @@ class Drill(Runner):
         before = self.settled()
         r.promoted_before = before.name
         pid = self.lab.run(before, ["cat", "/run/ovn/ovnnb_db.pid"]).stdout.strip()
-        t0 = time.monotonic()
+        t0, r.moments["kill"] = time.monotonic(), time.time()
         self.lab.run(before, ["kill", "-KILL", pid])
         self.bind_port_after(t0)
         self.say(r.name, f"killed ovsdb-server (NB, pid {pid} in {before.name})")
@@ -148,7 +149,7 @@ class Drill(Runner):
         pids = northd_pids(self.lab).get(before.name)
         if not pids:
             raise StepFailed(f"no ovn-northd runs on the promoted node {before.name}")
-        t0 = time.monotonic()
+        t0, r.moments["kill"] = time.monotonic(), time.time()
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
         self.bind_port_after(t0)
@@ -377,11 +378,11 @@ def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0,
               client_rto_max_ms: int | None = None, client: ClientSettings = ClientSettings(),
               profile: str = DOCUMENTED, report_dir: str = REPORT_DIR,
               server_probe_ms: int | None = None) -> int:
-    """``ocf-agents drill``: the steps, the summary and its details file in ``report_dir``
-    (on a database of ``ports`` logical switch ports, the long-lived client run as ``client``
-    says, the clients' TCP retransmission timeout capped at ``client_rto_max_ms``, the
-    bring-up's ``profile``, the servers probing clients every ``server_probe_ms``); the exit
-    status."""
+    """``ocf-agents drill``: the steps, the summary, its details file and the steps' picture
+    in ``report_dir`` (on a database of ``ports`` logical switch ports, the long-lived client
+    run as ``client`` says, the clients' TCP retransmission timeout capped at
+    ``client_rto_max_ms``, the bring-up's ``profile``, the servers probing clients every
+    ``server_probe_ms``); the exit status."""
     unknown = set(only or ()) - set(Drill.STEPS)
     if unknown:
         raise LabError(f"unknown step {', '.join(sorted(unknown))} "
@@ -391,9 +392,17 @@ def run_drill(lab: Lab, only: list[str] | None = None, ports: int = 0,
     drill = Drill(lab, ports=ports, client=client, profile=profile,
                   server_probe_ms=server_probe_ms)
     ok = drill.run_all(only)
-    try:
-        details = write_details(drill, report_dir)
-    except OSError as err:  # the summary matters more than its details: printed all the same
-        details = f"not written ({err})"
-    print("\n" + summary(drill, details))
+    name = report_name()
+    details = saved(lambda: write_details(drill, report_dir, name))
+    picture = saved(lambda: write_picture(drill.results, report_dir, name))
+    print("\n" + summary(drill, details, picture))
     return 0 if ok else 1
+
+
+def saved(write: Callable[[], str]) -> str:
+    """The path ``write`` wrote to, or why it could not: the summary matters more than the
+    files beside it, and is printed all the same."""
+    try:
+        return write()
+    except OSError as err:
+        return f"not written ({err})"
