@@ -1,15 +1,21 @@
-"""What the lab benchmarks (failover.py, switchover.py) share: runs taken in turn, so that a
-change of the machine's load hits every agent or configuration alike, and their results
-written as JSON (every run) and Markdown (the report)."""
+"""What the lab benchmarks (failover.py, switchover.py, raft.py) share: runs taken in turn, so
+that a change of the machine's load hits every agent or configuration alike; the record of one
+fault as the drill's clients saw it, and its table, so that our agent's switchovers and crashes
+and a RAFT cluster's leader changes are measured and reported by the same code; the long-lived
+client's options; the results written as JSON (every run) and Markdown (the report)."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import statistics
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+from ocf_agents.lab.drill.results import LONG_LIVED, ONE_SHOT, StepResult
+from ocf_agents.lab.idl_writer import IDL, KINDS, ClientSettings
 from ocf_agents.lab.layout import LabError
 
 T = TypeVar("T")
@@ -25,11 +31,106 @@ def in_turn(rounds: int, names: list[str], one: Callable[[str, int], T], log: Ca
             for name in names:
                 log(f"run {index}/{rounds}: {name}")
                 runs.append(one(name, index))
-                log(f"run {index} {name}: {getattr(runs[-1], 'outcome', '')}")
+                done = runs[-1] if isinstance(runs[-1], list) else [runs[-1]]
+                log(f"run {index} {name}: {'; '.join(getattr(r, 'outcome', '') for r in done)}")
     except LabError as err:
         print(f"{prog}: {err}", file=sys.stderr)
         return runs or None
     return runs
+
+
+@dataclass
+class Run:
+    """One fault (a switchover, a crash, a leader transfer) in one configuration, as the
+    drill's two clients saw it."""
+
+    configuration: str
+    step: str
+    index: int
+    ok: bool
+    outcome: str
+    one_shot_gap: float | None = None  # the one-shot writer's longest time without an ack, s
+    long_lived_gap: float | None = None  # the long-lived client's
+    serving: float | None = None  # from the fault until the new promoted node or leader serves, s
+    transitions: int | None = None  # Pacemaker's, from the DC's log (None: no Pacemaker)
+    aborts: int | None = None
+    lost: int = 0  # acknowledged writes missing afterwards, both clients
+    acked: int = 0
+
+    @classmethod
+    def of(cls, configuration: str, index: int, result: StepResult, serving: str) -> Run:
+        """The record of a drill step; ``serving`` names the timing that says when the new
+        promoted node (or leader) served."""
+        clients = result.clients
+        return cls(configuration, result.name, index, result.ok, result.outcome,
+                   clients[ONE_SHOT].gap, clients[LONG_LIVED].gap, result.timings.get(serving),
+                   result.facts.get("transitions"), result.facts.get("aborts"),  # type: ignore[arg-type]
+                   sum(t.lost or 0 for t in clients.values()), sum(t.acked for t in clients.values()))
+
+    @classmethod
+    def failed(cls, configuration: str, index: int, steps: list[str], why: str) -> list[Run]:
+        """The records of steps that could not run (the bring-up failed)."""
+        return [cls(configuration, step, index, False, why) for step in steps]
+
+
+def spread(values: list[float]) -> str:
+    """Median (min-max), or "-" without values."""
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})" if values else "-"
+
+
+def column(runs: list[Run], configuration: str, step: str, field: str) -> list[float]:
+    """The values of ``field`` in the runs of the configuration's step that went well."""
+    return [value for r in runs if r.ok and (r.configuration, r.step) == (configuration, step)
+            and (value := getattr(r, field)) is not None]
+
+
+TABLE_HEAD = ["| configuration | step | one-shot gap | long-lived gap | fault to serving | transitions | aborts "
+              "| lost / acknowledged | runs |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+
+
+def table(runs: list[Run]) -> list[str]:
+    """One row per configuration and step, in the order they first ran: medians (min-max)."""
+    rows = list(dict.fromkeys((r.configuration, r.step) for r in runs))
+    lines = list(TABLE_HEAD)
+    for configuration, step in rows:
+        mine = [r for r in runs if (r.configuration, r.step) == (configuration, step)]
+        done = [r for r in mine if r.ok]
+        failed = len(mine) - len(done)
+        cells = [spread(column(runs, configuration, step, f))
+                 for f in ("one_shot_gap", "long_lived_gap", "serving", "transitions", "aborts")]
+        lines.append(f"| {configuration} | {step} | {' | '.join(cells)} | {sum(r.lost for r in done)} / "
+                     f"{sum(r.acked for r in done)} | {len(done)}{f' ({failed} failed)' if failed else ''} |")
+    return lines
+
+
+def run_lines(runs: list[Run]) -> list[str]:
+    """Every run in order, with whatever it measured."""
+    skip = ("configuration", "step", "index", "ok", "outcome")
+    return [f"- {r.index} {r.configuration} {r.step}: {r.outcome}; " + ", ".join(
+        f"{f.name} {value}" for f in fields(r) if f.name not in skip and (value := getattr(r, f.name)) is not None)
+        for r in runs]
+
+
+def add_client_options(parser: argparse.ArgumentParser) -> None:
+    """The long-lived client the drill runs beside the one-shot writer (the drill's own
+    ``--long-lived`` and ``--client-library``)."""
+    parser.add_argument("--long-lived", choices=list(KINDS), default=IDL,
+                        help="the long-lived client: idl (default, the bare OVS IDL) or ovsdbapp "
+                             "(OpenStack's, Debian's python3-ovsdbapp unless --client-library)")
+    parser.add_argument("--client-library", metavar="DIR",
+                        help="a directory searched before Debian's packages by the long-lived "
+                             "client: another ovsdbapp, e.g. pip install --no-deps --target DIR "
+                             "ovsdbapp==2.2.1")
+
+
+def client_settings(args: argparse.Namespace) -> ClientSettings:
+    return ClientSettings(kind=args.long_lived,
+                          library=str(Path(args.client_library).resolve()) if args.client_library else None)
+
+
+def client_info(args: argparse.Namespace) -> str:
+    """The long-lived client, for the report's header."""
+    return args.long_lived + (f" from {args.client_library}" if args.client_library else " (Debian's)")
 
 
 def save(output: Path, stem: str, info: dict[str, str], command: str, runs: list[Any], text: str) -> None:
