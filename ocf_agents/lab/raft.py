@@ -21,6 +21,7 @@ transfer-leadership`` runs exactly that on its next main-loop iteration: :func:`
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from .chassis import Chassis
@@ -85,17 +86,21 @@ class MemberStatus:
     status: str  # "cluster member", "joining cluster", "leaving cluster"...
     role: str  # "leader", "follower", "candidate"
     term: int
+    won_ms_ago: int | None = None  # "Last Election won: N ms ago" (a leader's own election)
 
 
 def parse_status(text: str) -> MemberStatus:
-    """The ``Status:``, ``Role:`` and ``Term:`` lines of ``ovs-appctl cluster/status DB``."""
+    """The ``Status:``, ``Role:``, ``Term:`` and ``Last Election won:`` lines of
+    ``ovs-appctl cluster/status DB``."""
     fields = {}
     for line in text.splitlines():
         key, sep, value = line.partition(":")
-        if sep and key in ("Status", "Role", "Term"):
+        if sep and key in ("Status", "Role", "Term", "Last Election won"):
             fields[key] = value.strip()
+    won = fields.get("Last Election won", "").removesuffix(" ms ago")
     try:
-        return MemberStatus(fields["Status"], fields["Role"], int(fields["Term"]))
+        return MemberStatus(fields["Status"], fields["Role"], int(fields["Term"]),
+                            int(won) if won.isdigit() else None)
     except (KeyError, ValueError):
         raise LabError(f"cluster/status without Status, Role and Term: {text.strip()[:200]!r}") from None
 
@@ -165,9 +170,16 @@ class RaftCluster:
         node_run(leader, ["ovs-appctl", "-t", NB.control, "cluster/failure-test",
                           "transfer-leadership"])
 
-    def wait_leader(self, other_than: Node, timeout: float = FORMED_TIMEOUT) -> Node:
-        """Until a northbound leader other than ``other_than`` is seen; that leader."""
-        def elected() -> Node | None:
-            node = self.leader()
-            return node if node is not None and node != other_than else None
+    def wait_leader(self, other_than: Node, timeout: float = FORMED_TIMEOUT) -> tuple[Node, float]:
+        """Until a northbound leader other than ``other_than`` is seen; that leader and when
+        it won its election (``time.monotonic()``, from its own count of milliseconds since)."""
+        def elected() -> tuple[Node, float] | None:
+            for node in self.lab.running():
+                if node == other_than:
+                    continue
+                asked = time.monotonic()
+                status = self.status(node)
+                if status is not None and status.role == "leader":
+                    return node, asked - (status.won_ms_ago or 0) / 1000
+            return None
         return wait_until(f"a northbound leader other than {other_than.name}", elected, timeout, 0.05)
