@@ -106,8 +106,10 @@ def table(runs: list[Run]) -> list[str]:
 def run_lines(runs: list[Run]) -> list[str]:
     """Every run in order, with whatever it measured."""
     skip = ("configuration", "step", "index", "ok", "outcome")
+    def shown(value: object) -> str:
+        return f"{value:.2f}" if isinstance(value, float) else str(value)
     return [f"- {r.index} {r.configuration} {r.step}: {r.outcome}; " + ", ".join(
-        f"{f.name} {value}" for f in fields(r) if f.name not in skip and (value := getattr(r, f.name)) is not None)
+        f"{f.name} {shown(value)}" for f in fields(r) if f.name not in skip and (value := getattr(r, f.name)) is not None)
         for r in runs]
 
 
