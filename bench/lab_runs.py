@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
+import subprocess
 import sys
+import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -18,6 +21,9 @@ from ocf_agents.lab.drill.results import LONG_LIVED, ONE_SHOT, StepResult
 from ocf_agents.lab.idl_writer import IDL, KINDS, ClientSettings
 from ocf_agents.lab.layout import LabError
 
+from . import report
+
+REPO = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
 
@@ -133,6 +139,53 @@ def client_settings(args: argparse.Namespace) -> ClientSettings:
 def client_info(args: argparse.Namespace) -> str:
     """The long-lived client, for the report's header."""
     return args.long_lived + (f" from {args.client_library}" if args.client_library else " (Debian's)")
+
+
+def checkout() -> str:
+    """The commit measured (our agent is this checkout's), marked when files were changed."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+    return git("rev-parse", "--short", "HEAD") + (" (modified)" if git("status", "--porcelain",
+                                                                      "--untracked-files=no")
+                                                   else "")
+
+
+def markdown(title: str, about: str, runs: list[Run], info: dict[str, str], command: str) -> str:
+    """A fault bench's report: its command and what it did, the machine, the table, every run."""
+    lines = [f"# {title}", "", f"Produced by `{command}`. {about}", "",
+             *(f"- {key}: {value}" for key, value in info.items()),
+             "", *table(runs), "", "Runs in order:", "", *run_lines(runs)]
+    return "\n".join(lines) + "\n"
+
+
+Log = Callable[[str], None]
+
+
+def run_bench(prog: str, stem: str, args: argparse.Namespace, argv: list[str] | None, lab: str, names: list[str],
+              one: Callable[[str, int, Log], list[Run]], title: str, about: str) -> int:
+    """A fault bench's main: ``one(name, index, log)`` for each of ``names`` in turn,
+    ``args.runs`` times, the machine and the lab (``lab``) described, the report (``title``,
+    ``about``: :func:`markdown`) printed and saved as ``stem``.md and .json in
+    ``args.output``; the exit status (2: nothing ran, 1: a run failed)."""
+    command = f"python -m {prog} " + shlex.join(argv if argv is not None else sys.argv[1:])
+    began = time.monotonic()
+
+    def log(message: str) -> None:
+        print(f"[{time.monotonic() - began:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    info = report.machine()
+    info.update({"lab": lab, "checkout": checkout(), "long-lived client": client_info(args)})
+    done = in_turn(args.runs, names, lambda name, index: one(name, index, log), log, prog)
+    if done is None:
+        return 2
+    runs = [run for runs in done for run in runs]
+    info["runs"] = f"{args.runs} per configuration ({len(done)} done)"
+    info["bench duration"] = f"{time.monotonic() - began:.0f} s"
+    text = markdown(title, about, runs, info, command)
+    save(args.output, stem, info, command, runs, text)
+    print(text)
+    return 0 if runs and all(r.ok for r in runs) and len(done) == args.runs * len(names) else 1
 
 
 def save(output: Path, stem: str, info: dict[str, str], command: str, runs: list[Any], text: str) -> None:

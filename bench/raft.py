@@ -29,7 +29,6 @@ python -m bench.raft``). Writes raft.md and raft.json into --output.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -45,9 +44,8 @@ from ocf_agents.lab.layout import LabError, Node
 from ocf_agents.lab.raft import RaftCluster
 from ocf_agents.lab.writer import Writer
 
-from . import report
-from .failover import WRITER_SPACING, checkout
-from .lab_runs import Run, add_client_options, client_info, client_settings, in_turn, run_lines, save, table
+from .failover import WRITER_SPACING
+from .lab_runs import Run, add_client_options, client_settings, run_bench
 
 CONFIGURATION = "raft"
 SERVING = "new leader"  # the timing that says when the new leader served
@@ -164,42 +162,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def markdown(runs: list[Run], info: dict[str, str], command: str) -> str:
-    lines = ["# OVN's clustered (RAFT) databases in the lab: a leader transfer and a leader's crash", "",
-             f"Produced by `{command}`. Each run: a fresh 3-node lab, clustered northbound and southbound "
-             "databases on the nodes (ovn-ctl, ovn-northd on each), the clients on the three members, "
-             "a leader transfer, then the new leader's node powered off. Seconds from the fault: the "
-             "longest time without an acknowledged write of the one-shot writer (an ovn-nbctl per "
-             "write) and of the long-lived client, and the new leader's election. Median (min-max).", ""]
-    lines += [f"- {key}: {value}" for key, value in info.items()]
-    lines += ["", *table(runs), "", "Runs in order:", "", *run_lines(runs)]
-    return "\n".join(lines) + "\n"
+TITLE = "OVN's clustered (RAFT) databases in the lab: a leader transfer and a leader's crash"
+ABOUT = ("Each run: a fresh 3-node lab, clustered northbound and southbound databases on the nodes (ovn-ctl, "
+         "ovn-northd on each), the clients on the three members, a leader transfer, then the new leader's node "
+         "powered off. Seconds from the fault: the longest time without an acknowledged write of the one-shot "
+         "writer (an ovn-nbctl per write) and of the long-lived client, and the new leader's election. "
+         "Median (min-max).")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    command = "python -m bench.raft " + shlex.join(argv if argv is not None else sys.argv[1:])
-    began = time.monotonic()
-
-    def log(message: str) -> None:
-        print(f"[{time.monotonic() - began:6.1f}s] {message}", file=sys.stderr, flush=True)
-
-    info = report.machine()
-    info["lab"] = f"3 nodes, NB and SB clustered (election timer 1 s), {args.ports} logical switch ports"
-    info["checkout"] = checkout()
-    info["long-lived client"] = client_info(args)
     client = client_settings(args)
-    done = in_turn(args.runs, [CONFIGURATION], lambda name, index: one_run(index, args.ports, client, log),
-                   log, "bench.raft")
-    if done is None:
-        return 2
-    runs = [run for runs in done for run in runs]
-    info["runs"] = f"{args.runs} ({len(done)} done)"
-    info["bench duration"] = f"{time.monotonic() - began:.0f} s"
-    text = markdown(runs, info, command)
-    save(args.output, "raft", info, command, runs, text)
-    print(text)
-    return 0 if runs and all(r.ok for r in runs) and len(done) == args.runs else 1
+    return run_bench("bench.raft", "raft", args, argv,
+                     f"3 nodes, NB and SB clustered (election timer 1 s), {args.ports} logical switch ports",
+                     [CONFIGURATION], lambda name, index, log: one_run(index, args.ports, client, log), TITLE, ABOUT)
 
 
 if __name__ == "__main__":

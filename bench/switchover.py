@@ -22,9 +22,7 @@ switchover.json into --output.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -34,9 +32,8 @@ from ocf_agents.lab.drill import Drill
 from ocf_agents.lab.drill.resources import DOCUMENTED, PROFILES
 from ocf_agents.lab.idl_writer import ClientSettings
 
-from . import report
-from .failover import WRITER_SPACING, checkout
-from .lab_runs import Run, add_client_options, client_info, client_settings, in_turn, run_lines, save, table
+from .failover import WRITER_SPACING
+from .lab_runs import Run, add_client_options, client_settings, run_bench
 
 # What is compared: (agent, configuration); OVN's agent runs the documented one only.
 CONFIGURATIONS = {
@@ -92,43 +89,21 @@ def one_run(configuration: str, index: int, ports: int, provider: str, client: C
         lab_mod.down(say=log)
 
 
-def markdown(runs: list[Run], info: dict[str, str], command: str) -> str:
-    lines = ["# Planned switchovers in the lab, per configuration", "",
-             f"Produced by `{command}`. Each run: a fresh 3-node lab, the drill's bring-up in the "
-             "configuration, one `crm_resource --move --promoted` (then, with --crash, the promoted "
-             "node powered off). Seconds from the fault: the longest time without an acknowledged "
-             "write of the one-shot writer (an ovn-nbctl per write) and of the long-lived client, "
-             "and the VIP's start (the promote's end with the held address); transitions and aborts "
-             "from the DC's log. Median (min-max).", ""]
-    lines += [f"- {key}: {value}" for key, value in info.items()]
-    lines += ["", *table(runs), "", "Runs in order:", "", *run_lines(runs)]
-    return "\n".join(lines) + "\n"
+TITLE = "Planned switchovers in the lab, per configuration"
+ABOUT = ("Each run: a fresh 3-node lab, the drill's bring-up in the configuration, one `crm_resource --move "
+         "--promoted` (then, with --crash, the promoted node powered off). Seconds from the fault: the longest "
+         "time without an acknowledged write of the one-shot writer (an ovn-nbctl per write) and of the "
+         "long-lived client, and the VIP's start (the promote's end with the held address); transitions and "
+         "aborts from the DC's log. Median (min-max).")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    command = "python -m bench.switchover " + shlex.join(argv if argv is not None else sys.argv[1:])
-    began = time.monotonic()
-
-    def log(message: str) -> None:
-        print(f"[{time.monotonic() - began:6.1f}s] {message}", file=sys.stderr, flush=True)
-
-    info = report.machine()
-    info["lab"] = f"3 nodes, monitors 5 s promoted / 7 s unpromoted, {args.ports} logical switch ports"
-    info["checkout"] = checkout()
-    info["long-lived client"] = client_info(args)
     client = client_settings(args)
-    done = in_turn(args.runs, args.configurations, lambda name, index: one_run(
-        name, index, args.ports, args.provider, client, args.crash, log), log, "bench.switchover")
-    if done is None:
-        return 2
-    runs = [run for runs in done for run in runs]
-    info["runs"] = f"{args.runs} per configuration ({len(done)} done)"
-    info["bench duration"] = f"{time.monotonic() - began:.0f} s"
-    text = markdown(runs, info, command)
-    save(args.output, "switchover", info, command, runs, text)
-    print(text)
-    return 0 if runs and all(r.ok for r in runs) and len(done) == args.runs * len(args.configurations) else 1
+    return run_bench("bench.switchover", "switchover", args, argv,
+                     f"3 nodes, monitors 5 s promoted / 7 s unpromoted, {args.ports} logical switch ports",
+                     args.configurations, lambda name, index, log: one_run(
+                         name, index, args.ports, args.provider, client, args.crash, log), TITLE, ABOUT)
 
 
 if __name__ == "__main__":

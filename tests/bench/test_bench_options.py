@@ -41,14 +41,14 @@ def test_good_values_are_read_as_numbers() -> None:
 
 
 def test_the_switchover_report_gives_each_configuration_and_step_its_medians_and_losses() -> None:
-    from bench.lab_runs import Run
-    from bench.switchover import markdown
+    from bench.lab_runs import Run, markdown
+    from bench.switchover import ABOUT, TITLE
 
     runs = [Run("ovn", "switchover", 1, True, "ok", 1.8, 2.1, 1.6, 3, 2, 0, 40),
             Run("held", "switchover", 1, True, "ok", 0.4, 0.5, 0.3, 1, 0, 0, 41),
             Run("held", "crash-promoted", 1, True, "ok", 6.0, 8.0, 5.5, 2, 1, 0, 30),
             Run("held", "switchover", 2, False, "FAILED: nobody promoted")]
-    text = markdown(runs, {"machine": "test"}, "python -m bench.switchover --runs 2")
+    text = markdown(TITLE, ABOUT, runs, {"machine": "test"}, "python -m bench.switchover --runs 2")
     assert "| ovn | switchover | 1.80 (1.80-1.80) | 2.10 (2.10-2.10) | 1.60 (1.60-1.60) | 3.00 (3.00-3.00) |" in text
     assert "| held | switchover | 0.40 (0.40-0.40) |" in text and "| 0 / 41 | 1 (1 failed) |" in text
     assert "| held | crash-promoted | 6.00 (6.00-6.00) | 8.00 (8.00-8.00) |" in text

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.lab_runs import Run, client_settings, table
-from bench.raft import markdown, parse_args
+from bench.lab_runs import Run, client_settings, markdown, table
+from bench.raft import ABOUT, TITLE, parse_args
 from ocf_agents.lab.drill.results import LONG_LIVED, ONE_SHOT, StepResult
 from ocf_agents.lab.layout import LabError, Node
 from ocf_agents.lab.raft import NB, SB, MemberStatus, ovn_ctl_options, parse_status
@@ -90,7 +90,7 @@ def test_the_table_has_a_row_per_configuration_and_step_in_the_order_they_ran() 
 
 def test_the_raft_report_names_its_command_and_lists_every_run() -> None:
     runs = [Run.of("raft", 1, step("crash-leader", ok=False), "new leader")]
-    text = markdown(runs, {"machine": "test"}, "python -m bench.raft --runs 1")
+    text = markdown(TITLE, ABOUT, runs, {"machine": "test"}, "python -m bench.raft --runs 1")
     assert "Produced by `python -m bench.raft --runs 1`" in text
     assert "- 1 raft crash-leader: FAILED: no leader" in text
 
