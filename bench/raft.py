@@ -18,9 +18,10 @@ ovsdbapp as OpenStack's driver runs it, on the same three remotes). Each run is 
   it), then booted and its servers started again from their files, until it is a member again;
 
 then ``lab down``. Per step, measured by the drill's own code (``Watch``): each client's
-longest time without an acknowledged write from the fault on, the time from the fault to the
-new leader's election (its own ``Last Election won``), and the acknowledged writes missing
-from the database afterwards. Reported in bench/switchover.py's table (``lab_runs.Run``).
+longest time without an acknowledged write from the fault on (watched for WINDOW_S at least,
+so that a client that leaves its member late is seen), the time from the fault to the new
+leader's election (its own ``Last Election won``), and the acknowledged writes missing from
+the database afterwards. Reported in bench/switchover.py's table (``lab_runs.Run``).
 
 Needs root and the whole lab: hold the lab's lock around it (``flock /run/ocfa-lab.lock
 python -m bench.raft``). Writes raft.md and raft.json into --output.
@@ -50,6 +51,9 @@ from .lab_runs import Run, add_client_options, client_settings, run_bench
 CONFIGURATION = "raft"
 SERVING = "new leader"  # the timing that says when the new leader served
 STEADY_WRITES = 3  # each client's acknowledged writes after the cluster formed, before a fault
+# A step's clients are watched at least this long after its fault: a client still on a member
+# whose role changed (its session dropped only when it learns of the new leader) is seen.
+WINDOW_S = 5.0
 
 
 class RaftDrill(Watch):
@@ -102,8 +106,7 @@ class RaftDrill(Watch):
         t0 = time.monotonic()
         self.cluster.transfer(before)
         self.elected(r, before, t0)
-        self.measure_outage(r, t0)
-        self.count_lost(r, t0)
+        self.measured(r, t0)
 
     def crash_leader(self, r: StepResult) -> None:
         """The leader's node powered off, fenced, booted again, a member again."""
@@ -119,14 +122,23 @@ class RaftDrill(Watch):
         self.cluster.start_node(before)
         self.cluster.wait_formed()
         r.timings["rejoined"] = time.monotonic() - t0
-        self.measure_outage(r, t0)
-        self.count_lost(r, t0)
+        self.measured(r, t0)
+
+    def measured(self, r: StepResult, fault: float) -> None:
+        """The clients' outage and lost writes since ``fault``, watched for WINDOW_S at
+        least, and how many sessions the long-lived client opened meanwhile."""
+        time.sleep(max(0.0, fault + WINDOW_S - time.monotonic()))
+        self.measure_outage(r, fault)
+        self.count_lost(r, fault)
+        sessions = len([t for t in self.long_lived.connections if t >= fault])
+        r.facts["long-lived sessions"] = sessions
+        self.say(r.name, f"the long-lived client opened {sessions} new session(s)")
 
     def elected(self, r: StepResult, before: Node, fault: float) -> None:
         """The new leader, when it won, and the clients' first writes after ``fault``."""
         after, won = self.cluster.wait_leader(other_than=before)
         r.promoted_after = after.name
-        r.timings[SERVING] = won - fault
+        r.timings[SERVING] = max(0.0, won - fault)  # "won N ms ago" counts whole milliseconds
         r.timings["first write"] = self.wait_write_after(fault)
         self.say(r.name, f"{after.name} leads since {r.timings[SERVING]:.2f}s after the fault")
 
