@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -31,19 +32,21 @@ PANELS = (
     ("planned: switchover / leader transfer", ("switchover", "leader-transfer")),
     ("crash of the serving node", ("crash-promoted", "crash-leader")),
 )
-CLIENTS = (("one_shot_gap", "one-shot writer (ovn-nbctl per write)", "#4878a8"),
+CLIENTS = (("one_shot_gap", "one-shot writer: an ovn-nbctl per write", "#4878a8"),
            ("long_lived_gap", "long-lived client", "#e0913a"))
 
 
-def load(paths: list[Path]) -> tuple[list[Run], str]:
-    """Every run of the files, and the long-lived client they name (the first file's)."""
+def load(paths: list[Path]) -> tuple[list[Run], str, str]:
+    """Every run of the files, the long-lived client they name (the first file's, the
+    library's directory without its path) and the first file's date."""
     runs: list[Run] = []
-    client = ""
+    machines = []
     for path in paths:
         saved = json.loads(path.read_text())
         runs += [Run(**r) for r in saved["runs"]]
-        client = client or saved["machine"].get("long-lived client", "")
-    return runs, client
+        machines.append(saved["machine"])
+    client = re.sub(r" from \S*/", " from ", machines[0].get("long-lived client", "")) if machines else ""
+    return runs, client, machines[0].get("date", "") if machines else ""
 
 
 def bars(runs: list[Run], steps: tuple[str, ...], field: str) -> list[tuple[str, float, float, float]]:
@@ -57,31 +60,35 @@ def bars(runs: list[Run], steps: tuple[str, ...], field: str) -> list[tuple[str,
     return found
 
 
-def draw(runs: list[Run], client: str, path: Path) -> None:
+def draw(runs: list[Run], client: str, title: str, path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = [c for c in LABELS if any(r.configuration == c for r in runs)]
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(11, 1.1 + 0.75 * len(rows)), sharey=True)
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(11, 1.6 + 0.75 * len(rows)), sharey=True)
     height = 0.38
-    for ax, (title, steps) in zip(axes, PANELS):
+    for ax, (panel, steps) in zip(axes, PANELS):
         for offset, (field, label, colour) in zip((-height / 2, height / 2), CLIENTS):
-            found = {c: (med, lo, hi) for c, med, lo, hi in bars(runs, steps, field)}
-            ys = [rows.index(c) + offset for c in found]
-            medians = [m for m, _, _ in found.values()]
-            errors = [[m - lo for m, lo, _ in found.values()], [hi - m for m, _, hi in found.values()]]
-            name = label if field == "one_shot_gap" else f"{label} ({client})" if client else label
-            ax.barh(ys, medians, height, xerr=errors, color=colour, label=name, capsize=3)
-            for y, m in zip(ys, medians):
-                ax.annotate(f"{m:.2f}", (m, y), xytext=(4, -3), textcoords="offset points", fontsize=8)
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("longest time without an acknowledged write, s (median, min-max)")
+            found = bars(runs, steps, field)
+            ys = [rows.index(c) + offset for c, _, _, _ in found]
+            medians = [m for _, m, _, _ in found]
+            errors = [[m - lo for _, m, lo, _ in found], [hi - m for _, m, _, hi in found]]
+            ax.barh(ys, medians, height, xerr=errors, color=colour, capsize=3,
+                    label=f"{label}: {client}" if field == "long_lived_gap" and client else label)
+            for y, (_, m, _, hi) in zip(ys, found):  # the median, right of its whisker
+                ax.annotate(f"{m:.2f}", (hi, y), xytext=(4, 0), textcoords="offset points", fontsize=8,
+                            va="center")
+        ax.set_title(panel, fontsize=10)
+        ax.set_xlabel("longest time without an acknowledged write, s")
+        ax.set_xlim(0, ax.get_xlim()[1] * 1.08)
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(range(len(rows)), [LABELS[c] for c in rows], fontsize=8)
     axes[0].invert_yaxis()
-    axes[0].legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(path, dpi=100)
 
 
@@ -90,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("results", nargs="+", type=Path, help="switchover.json, raft.json")
     parser.add_argument("-o", "--output", type=Path, default=Path("build/bench/performance.png"))
     args = parser.parse_args(argv)
-    runs, client = load(args.results)
-    draw(runs, client, args.output)
+    runs, client, date = load(args.results)
+    draw(runs, client, f"3-node lab, 1 000 logical switch ports; median (bar) and min-max of each setup's runs; {date}",
+         args.output)
     print(args.output)
     return 0
 
