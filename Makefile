@@ -118,7 +118,7 @@ bench-switchover: deps
 
 # OVN's clustered (RAFT) databases on the lab's three nodes, with the switchover bench's clients
 # and table: a leader transfer and a crash of the leader per run, a fresh lab per run (root;
-# about a minute per run; hold the lab's lock). RAFT_ARGS: e.g. --runs 3 --long-lived ovsdbapp
+# about 25 s per run; hold the lab's lock). RAFT_ARGS: e.g. --runs 3 --long-lived ovsdbapp
 # (python -m bench.raft --help). Results: build/bench/raft.md.
 RAFT_ARGS ?=
 bench-raft: deps
