@@ -99,3 +99,16 @@ def test_the_client_library_is_given_to_the_client_as_an_absolute_path() -> None
     settings = client_settings(parse_args(["--long-lived", "ovsdbapp", "--client-library", "build/ovsdbapp"]))
     assert settings.kind == "ovsdbapp" and settings.library is not None and settings.library.startswith("/")
     assert client_settings(parse_args([])).library is None
+
+
+def test_the_chart_puts_a_switchover_and_a_leader_transfer_in_one_panel_in_its_row_order() -> None:
+    from bench.chart import PANELS, bars
+
+    runs = [Run("raft", "leader-transfer", 1, True, "ok", 0.1, 0.2),
+            Run("held", "switchover", 1, True, "ok", 0.6, 2.5),
+            Run("held", "switchover", 2, True, "ok", 0.8, 2.1),
+            Run("held", "switchover", 3, False, "FAILED: not promoted", 9.0, 9.0),
+            Run("held", "crash-promoted", 1, True, "ok", 5.0, 7.0)]
+    planned = PANELS[0][1]
+    assert bars(runs, planned, "one_shot_gap") == [("held", 0.7, 0.6, 0.8), ("raft", 0.1, 0.1, 0.1)]
+    assert bars(runs, PANELS[1][1], "long_lived_gap") == [("held", 7.0, 7.0, 7.0)]
