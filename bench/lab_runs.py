@@ -70,7 +70,7 @@ class Run:
         clients = result.clients
         return cls(configuration, result.name, index, result.ok, result.outcome,
                    clients[ONE_SHOT].gap, clients[LONG_LIVED].gap, result.timings.get(serving),
-                   result.facts.get("transitions"), result.facts.get("aborts"),  # type: ignore[arg-type]
+                   result.facts.get("transitions"), result.facts.get("aborts"),
                    sum(t.lost or 0 for t in clients.values()), sum(t.acked for t in clients.values()))
 
     @classmethod
