@@ -84,8 +84,16 @@ def test_the_table_has_a_row_per_configuration_and_step_in_the_order_they_ran() 
             *Run.failed("raft", 3, ["leader-transfer", "crash-leader"], "bring-up: FAILED: not formed")]
     rows = table(runs)[2:]
     assert [row.split(" | ")[:2] for row in rows] == [["| raft", "leader-transfer"], ["| raft", "crash-leader"]]
-    assert "| 0.06 (0.05-0.07) |" in rows[0] and rows[0].endswith("| 2 / 60 | 2 (1 failed) |")
-    assert rows[1].endswith("| 1 / 30 | 1 (1 failed) |")
+    assert "| 0.06 (0.05-0.07) |" in rows[0] and rows[0].endswith("| 2 / 60 | 3 (1 failed) |")
+    assert rows[1].endswith("| 1 / 30 | 2 (1 failed) |")
+
+
+def test_a_step_failed_for_lost_writes_keeps_its_waits_and_its_losses_in_the_table() -> None:
+    lost = step("switchover", ok=False)
+    lost.outcome = "FAILED: acknowledged writes lost in a planned switchover: 1 by the long-lived client"
+    runs = [Run.of("ovn", 1, lost, "VIP started"), Run.of("ovn", 2, step("switchover"), "VIP started")]
+    row = table(runs)[2]
+    assert "| 0.30 (0.30-0.30) | 1.20 (1.20-1.20) |" in row and row.endswith("| 2 / 60 | 2 (1 failed) |")
 
 
 def test_the_raft_report_names_its_command_and_lists_every_run() -> None:
@@ -107,7 +115,7 @@ def test_the_chart_puts_a_switchover_and_a_leader_transfer_in_one_panel_in_its_r
     runs = [Run("raft", "leader-transfer", 1, True, "ok", 0.1, 0.2),
             Run("held", "switchover", 1, True, "ok", 0.6, 2.5),
             Run("held", "switchover", 2, True, "ok", 0.8, 2.1),
-            Run("held", "switchover", 3, False, "FAILED: not promoted", 9.0, 9.0),
+            Run("held", "switchover", 3, False, "FAILED: not promoted"),
             Run("held", "crash-promoted", 1, True, "ok", 5.0, 7.0)]
     planned = PANELS[0][1]
     assert bars(runs, planned, "one_shot_gap") == [("held", 0.7, 0.6, 0.8), ("raft", 0.1, 0.1, 0.1)]
