@@ -29,7 +29,7 @@ PKG_FILES := $(shell find ocf_agents -name '*.py' -not -path '*/__pycache__/*' 2
 # The ocf-agents command: the .deb's launcher, run by $(1), importing the library from $(2).
 launcher = sed -e '1s|.*|\#!$(1)|' -e 's|^LIBRARY = ""|LIBRARY = "$(2)"|' debian/ocf-agents.launcher
 
-.PHONY: all deps test install uninstall clean demo docs deb bench bench-failover bench-switchover test-debian13
+.PHONY: all deps test install uninstall clean demo docs deb bench bench-failover bench-switchover bench-raft bench-chart test-debian13
 
 all:
 	@echo "targets: deps test install uninstall clean"
@@ -117,6 +117,19 @@ bench-failover: deps
 SWITCHOVER_ARGS ?=
 bench-switchover: deps
 	$(VENV)/bin/python -m bench.switchover $(SWITCHOVER_ARGS)
+
+# OVN's clustered (RAFT) databases on the lab's three nodes, with the switchover bench's clients
+# and table: a leader transfer and a crash of the leader per run, a fresh lab per run (root;
+# about 25 s per run; hold the lab's lock). RAFT_ARGS: e.g. --runs 3 --long-lived ovsdbapp
+# (python -m bench.raft --help). Results: build/bench/raft.md.
+RAFT_ARGS ?=
+bench-raft: deps
+	$(VENV)/bin/python -m bench.raft $(RAFT_ARGS)
+
+# docs/performance.png from the two benches' results (build/bench/switchover.json, raft.json).
+bench-chart: deps
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt
+	$(VENV)/bin/python -m bench.chart build/bench/switchover.json build/bench/raft.json -o docs/performance.png
 
 # The Debian 13 (trixie) tier: the tests in a debootstrapped trixie root, cached in
 # /var/cache/ocf-agents/debian13 (root; skipped with a message naming what cannot be had).

@@ -5,9 +5,9 @@ Why: after a switchover the old node (and any other backup) starts a new replica
 from the new promoted node, and ovsdb-server's active-backup replication has no incremental
 catch-up: the source builds the whole database as the session's first reply, in one iteration
 of its main loop, and answers no client meanwhile. This is the part of a switchover's write
-outage that grows with the database, for any agent (docs/performance.md, "Where the outage at
-100 000 ports goes"); the switchover bench sees it mixed with everything else, this measures it
-alone.
+outage that grows with the database, for any agent (docs/performance-history.md, "Where the
+outage at 100 000 ports goes"); the switchover bench sees it mixed with everything else, this
+measures it alone.
 
 What runs: one active ovsdb-server with the bench's northbound database of N ports, a client
 writing one logical switch every 25 ms on a new connection (bench/writer.py's pattern, over the

@@ -24,7 +24,6 @@ import datetime
 import json
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -40,9 +39,8 @@ from ocf_agents.lab.drill.transitions import line_time
 from ocf_agents.lab.lab import Lab
 
 from . import report
-from .lab_runs import in_turn, save
+from .lab_runs import checkout, in_turn, save
 
-REPO = Path(__file__).resolve().parents[1]
 WRITER_SPACING = 0.1  # seconds between overlapping write attempts during the outage
 TARGET_S = 0.5  # issue 7: a fail-over adds less than this to Pacemaker's own time
 LABELS = {
@@ -254,16 +252,6 @@ def markdown(runs: list[Run], info: dict[str, str], command: str) -> str:
                         if name != "first write")
               for r in runs]
     return "\n".join(lines) + "\n"
-
-
-def checkout() -> str:
-    """The commit measured (our agent is this checkout's), marked when files were changed."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
-                              timeout=30).stdout.strip()
-    return git("rev-parse", "--short", "HEAD") + (" (modified)" if git("status", "--porcelain",
-                                                                      "--untracked-files=no")
-                                                   else "")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,7 +55,7 @@ class ClientSettings:
     what each choice costs in a fail-over."""
 
     # KINDS. The bare IDL by default: Debian 12's ovsdbapp 2.1.0 never recovers from a
-    # switchover with the agents' default server probe (5 s; docs/performance.md, issue 25).
+    # switchover with the agents' default server probe (5 s; docs/performance-history.md, issue 25).
     kind: str = IDL
     probe_ms: int | None = None  # the IDL's inactivity probe (None: its default, 5 s)
     remotes: int = 1  # the VIP listed this many times in the remote

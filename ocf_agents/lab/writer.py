@@ -92,9 +92,11 @@ class Writer(Writes):
     uses that to time the first acknowledged write.
     """
 
-    def __init__(self, prefix: str, spacing: float | None = None) -> None:
+    def __init__(self, prefix: str, spacing: float | None = None, remote: str | None = None) -> None:
         super().__init__(prefix)
         self.spacing = spacing
+        # What ``--db`` names: the VIP, or a clustered database's members ("tcp:A,tcp:B,...").
+        self.remote = remote or nb_db()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -102,7 +104,7 @@ class Writer(Writes):
         ls, lsp = self.switch(seq), f"{self.switch(seq)}-p"
         mac = f"0a:00:00:00:{seq // 256 % 256:02x}:{seq % 256:02x}"
         return in_client_netns([
-            "ovn-nbctl", f"--db={nb_db()}", f"--timeout={WRITE_TIMEOUT_S}",
+            "ovn-nbctl", f"--db={self.remote}", f"--timeout={WRITE_TIMEOUT_S}",
             "--may-exist", "ls-add", ls, "--", "--may-exist", "lsp-add", ls, lsp,
             "--", "lsp-set-addresses", lsp, f"{mac} 10.200.{seq // 250 % 250}.{seq % 250 + 1}",
         ])
@@ -156,11 +158,11 @@ class Writer(Writes):
             self._thread.join(timeout=KILL_AFTER_S + 10)
 
 
-def switches_in_nb(address: str = OVNDB_VIP) -> set[str] | None:
-    """Every logical switch name the northbound database holds, read through ``address``;
-    None if it does not answer."""
+def switches_in_nb(remote: str | None = None) -> set[str] | None:
+    """Every logical switch name the northbound database holds, read through ``remote`` (an
+    ovn-nbctl ``--db``; the VIP's by default); None if it does not answer."""
     proc = subprocess.run(
-        in_client_netns(["ovn-nbctl", f"--db={nb_db(address)}", "--timeout=10", "--bare",
+        in_client_netns(["ovn-nbctl", f"--db={remote or nb_db()}", "--timeout=10", "--bare",
                          "--columns=name", "list", "Logical_Switch"]),
         capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=20)
     if proc.returncode != 0:

@@ -22,6 +22,9 @@ REPO = Path(__file__).resolve().parents[2]
     (["bench.copy_stall", "--sizes", "abc"], "'abc'"),
     (["bench.switchover", "--runs", "two"], "'two'"),
     (["bench.switchover", "--configurations", "documented,speedy"], "speedy"),
+    (["bench.switchover", "--long-lived", "nbctl"], "'nbctl'"),
+    (["bench.raft", "--runs", "two"], "'two'"),
+    (["bench.raft", "--long-lived", "nbctl"], "'nbctl'"),
 ])
 def test_a_bad_value_is_refused_before_anything_runs(argv: list[str], quoted: str) -> None:
     module, *options = argv
@@ -37,13 +40,16 @@ def test_good_values_are_read_as_numbers() -> None:
     assert parse_args(["--sizes", ""]).sizes == []
 
 
-def test_the_switchover_report_gives_each_configuration_its_medians_and_losses() -> None:
-    from bench.switchover import Run, markdown
+def test_the_switchover_report_gives_each_configuration_and_step_its_medians_and_losses() -> None:
+    from bench.lab_runs import Run, markdown
+    from bench.switchover import ABOUT, TITLE
 
-    runs = [Run("ovn", 1, True, "ok", 1.8, 2.1, 1.6, 3, 2, 0, 40),
-            Run("held", 1, True, "ok", 0.4, 0.5, 0.3, 1, 0, 0, 41),
-            Run("held", 2, False, "FAILED: nobody promoted")]
-    text = markdown(runs, {"machine": "test"}, "python -m bench.switchover --runs 2")
-    assert "| ovn | 1.80 (1.80-1.80) | 2.10 (2.10-2.10) | 1.60 (1.60-1.60) | 3.00 (3.00-3.00) |" in text
-    assert "| held | 0.40 (0.40-0.40) |" in text and "| 0 / 41 | 1 (1 failed) |" in text
-    assert "- 2 held: FAILED: nobody promoted" in text
+    runs = [Run("ovn", "switchover", 1, True, "ok", 1.8, 2.1, 1.6, 3, 2, 0, 40),
+            Run("held", "switchover", 1, True, "ok", 0.4, 0.5, 0.3, 1, 0, 0, 41),
+            Run("held", "crash-promoted", 1, True, "ok", 6.0, 8.0, 5.5, 2, 1, 0, 30),
+            Run("held", "switchover", 2, False, "FAILED: nobody promoted")]
+    text = markdown(TITLE, ABOUT, runs, {"machine": "test"}, "python -m bench.switchover --runs 2")
+    assert "| ovn | switchover | 1.80 (1.80-1.80) | 2.10 (2.10-2.10) | 1.60 (1.60-1.60) | 3.00 (3.00-3.00) |" in text
+    assert "| held | switchover | 0.40 (0.40-0.40) |" in text and "| 0 / 41 | 2 (1 failed) |" in text
+    assert "| held | crash-promoted | 6.00 (6.00-6.00) | 8.00 (8.00-8.00) |" in text
+    assert "- 2 held switchover: FAILED: nobody promoted" in text

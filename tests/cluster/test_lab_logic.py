@@ -194,7 +194,7 @@ def test_a_write_acknowledged_while_the_database_is_read_is_not_counted_lost(
     fix such writes were counted lost in 35 of 150 counts on a steady lab)."""
     writer = writer_with(Write(1, 0.0, 0.1, True), Write(2, 0.2, 0.3, True))
 
-    def read_while_acknowledging() -> set[str]:
+    def read_while_acknowledging(remote: str | None) -> set[str]:
         writer.writes.append(Write(3, 0.4, 0.5, True))  # committed after the server answered
         return {"w-1"}
 

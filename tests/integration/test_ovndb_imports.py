@@ -2,7 +2,7 @@
 
 A recurring monitor runs every few seconds on every node, as a new process each time; its own
 work takes a few milliseconds, and importing ``json`` or ``typing`` alone would cost more
-(docs/performance.md). These tests run the real heartbeat script, with the interpreter
+(docs/performance-history.md). These tests run the real heartbeat script, with the interpreter
 flags of its ``#!`` line, against real ovsdb-servers (see ovndb_harness.py), and look at
 ``sys.modules`` when it exits. They assert which modules are loaded, not how long anything
 takes.

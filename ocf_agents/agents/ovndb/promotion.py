@@ -99,7 +99,7 @@ def hint_nonlocal_bind(cfg: Config) -> None:
     """With a VIP the servers listen on master_ip, which IPaddr2 adds only after the promote.
     Unless the kernel lets them bind an address the node does not hold yet, they bind it when
     ovsdb-server next wakes up, up to about 2.5 s after the VIP is up (measured in the lab:
-    docs/performance.md). Say so where an operator looks for the reason."""
+    docs/performance-history.md). Say so where an operator looks for the reason."""
     if cfg.lb_mode or route.address_is_local(cfg.master_ip):
         return
     key = f"net.{'ipv6' if ':' in cfg.master_ip else 'ipv4'}.ip_nonlocal_bind"

@@ -16,12 +16,13 @@ BATCH = 1000  # ports per transaction: one ovn-nbctl, a few hundred milliseconds
 SWITCH_PREFIX = "drill-load"
 
 
-def load_ports(count: int) -> None:
+def load_ports(count: int, remote: str | None = None) -> None:
     """Add ``count`` logical switch ports (with MACs and addresses, ``BATCH`` per switch and
-    transaction) through the VIP; a failed batch stops the drill with the reason."""
+    transaction) through ``remote`` (an ovn-nbctl ``--db``, the VIP by default); a failed
+    batch stops the drill with the reason."""
     for first in range(0, count, BATCH):
         switch = f"{SWITCH_PREFIX}{first // BATCH}"
-        argv = ["ovn-nbctl", f"--db={nb_db()}", "--timeout=60", "--may-exist", "ls-add", switch]
+        argv = ["ovn-nbctl", f"--db={remote or nb_db()}", "--timeout=60", "--may-exist", "ls-add", switch]
         for i in range(first, min(first + BATCH, count)):
             port = f"{switch}-p{i}"
             mac = f"0a:00:{i >> 16 & 0xff:02x}:{i >> 8 & 0xff:02x}:{i & 0xff:02x}:01"

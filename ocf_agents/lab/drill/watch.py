@@ -233,7 +233,7 @@ class Watch:
 
         The writes are taken before the database is read (:func:`acked_then_present`)."""
         replicated = agents.replicated(self.agent)
-        acked, present = acked_then_present(self.clients.values(), replicated)
+        acked, present = acked_then_present(self.clients.values(), replicated, self.writer.remote)
         if not replicated:
             result.facts["lost writes"] = "not counted (the floor replicates nothing)"
         for (name, client), writes in zip(self.clients.items(), acked):
@@ -247,10 +247,11 @@ class Watch:
             self.known_lost[name] |= missing
 
 
-def acked_then_present(clients: Iterable[Writes], read: bool = True
+def acked_then_present(clients: Iterable[Writes], read: bool = True, remote: str | None = None
                        ) -> tuple[list[list[Write]], set[str] | None]:
     """Each client's acknowledged writes, THEN the switches the northbound database holds
-    (through the VIP; None when ``read`` is false, e.g. on the floor, which replicates nothing).
+    (through ``remote``, the VIP by default; None when ``read`` is false, e.g. on the floor,
+    which replicates nothing).
 
     The order is what makes a missing write a lost one: a write acknowledged before the read
     began was committed before the server answered the read, so it must be there. Taken the
@@ -262,7 +263,7 @@ def acked_then_present(clients: Iterable[Writes], read: bool = True
     acked = [[w for w in client.snapshot() if w.acked] for client in clients]
     if not read:
         return acked, None
-    present = switches_in_nb()
+    present = switches_in_nb(remote)
     if present is None:
-        raise StepFailed("the northbound database does not answer through the VIP")
+        raise StepFailed(f"the northbound database does not answer through {remote or 'the VIP'}")
     return acked, present
