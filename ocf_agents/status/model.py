@@ -230,12 +230,17 @@ def role_problems(instance: Instance) -> tuple[str, ...]:
 
 
 def score_problems(score: int | None, params: Params) -> tuple[str, ...]:
-    """Pacemaker promotes the highest score: none, or the stale one (a backup whose data may
-    be behind, score.py), keeps a node from being chosen while a replicating backup exists."""
+    """Pacemaker promotes the highest score: none, the stale one (a backup whose data may be
+    behind, score.py), or any other below a replicating backup's keeps a node from being
+    chosen while a replicating backup exists. Only the stale score says the data may be
+    behind: an agent of another version scores by its own defaults (0.1.0 gives a replicating
+    backup 5, this version 10: docs/runbook.md, "Upgrading the agent")."""
     if score is None:
         return ("no promotion score",)
-    if score < params.replicating_score:
+    if score <= params.stale_score:
         return (f"stale score {score} (a replicating backup has {params.replicating_score})",)
+    if score < params.replicating_score:
+        return (f"score {score}, below a replicating backup's {params.replicating_score}",)
     return ()
 
 
