@@ -181,15 +181,19 @@ def nothing_lost_nor_failed(drill: Drill, r: StepResult, since: float, turn: str
         raise StepFailed(f"{turn}: failed actions: {' | '.join(failures)}")
 
 
-def status_seen(drill: Drill, node: Node, turn: str) -> None:
+def status_seen(drill: Drill, node: Node, turn: str, old: frozenset[str] = frozenset()) -> None:
     """``ocf-agents status`` as the runbook has the operator run it on ``node`` (this
-    checkout's, by the system python3), printed: it must read every node, of either version."""
+    checkout's, by the system python3), printed: it must read every node, of either version,
+    and find no reason not to promote a replicating backup but, on the nodes that run 0.1.0
+    (``old``), their version's lower score."""
     argv = ["env", f"PYTHONPATH={REPO}", "/usr/bin/python3", "-B", "-m", "ocf_agents.cli", "status"]
-    table, data = (drill.lab.run(node, [*argv, *json_option], check=False, timeout=60) for json_option in ([], ["--json"]))
+    table, answer = (drill.lab.run(node, [*argv, *json_option], check=False, timeout=60) for json_option in ([], ["--json"]))
     print(f"--- {turn}: ocf-agents status on {node.name}\n{table.stdout}")
-    problems = json.loads(data.stdout)["problems"] if data.stdout else [data.describe()]
-    if problems:
-        raise StepFailed(f"{turn}: ocf-agents status on {node.name} could not read everything: {problems}")
+    data = json.loads(answer.stdout)
+    wrong = {n["name"]: n["why_not"] for n in data["nodes"] if n["role"] == "Unpromoted"
+             and [why for why in n["why_not"] if n["name"] not in old or not why.startswith("score ")]}
+    if data["problems"] or wrong:
+        raise StepFailed(f"{turn}: ocf-agents status on {node.name}: {data['problems'] or wrong}")
 
 
 def agent_version(drill: Drill, node: Node) -> str:
@@ -259,8 +263,8 @@ def rolling_agent_upgrade(drill: Drill, r: StepResult, old_tree: Path, old_agent
             raise StepFailed(f"{turn}: {'; '.join(wrong + misread)}")
         nothing_lost_nor_failed(drill, r, t0, turn)
         upgraded = [node for node in lab.nodes if runs[node] == CHECKOUT]
-        if upgraded:
-            status_seen(drill, upgraded[0], turn)
+        if upgraded:  # 0.1.0 has no status command
+            status_seen(drill, upgraded[0], turn, frozenset(n.name for n in lab.nodes if runs[n] == old_tree))
 
     check("before the upgrade")
     backups = [node for node in lab.nodes if node != promoted]
@@ -342,6 +346,7 @@ def ovn_upgrade(drill: Drill, r: StepResult, old_schemas: dict[Path, Path]) -> N
         converted(node, f"{node.name} upgraded")
         runs(promoted, OLDER_VERSIONS, f"{node.name} upgraded")  # and replicated from
         nothing_lost_nor_failed(drill, r, t0, f"{node.name} upgraded")
+        status_seen(drill, node, f"{node.name} upgraded")
     upgrade(drill, promoted, install_ovn)
     after = drill.promoted()
     r.promoted_after = after.name
@@ -349,6 +354,7 @@ def ovn_upgrade(drill: Drill, r: StepResult, old_schemas: dict[Path, Path]) -> N
         converted(node, f"{promoted.name} upgraded")
     drill.wait_replicating([n for n in lab.nodes if n != after])
     nothing_lost_nor_failed(drill, r, t0, f"{promoted.name} upgraded")
+    status_seen(drill, promoted, f"{promoted.name} upgraded")
     drill.measure_outage(r, t0)
 
 
