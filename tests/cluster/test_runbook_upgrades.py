@@ -47,10 +47,10 @@ from ocf_agents import __version__
 from ocf_agents.agents.ovndb.barrier import KEY
 from ocf_agents.agents.ovndb.position import attribute_of
 from ocf_agents.lab.drill import OVNDB, Drill, StepFailed, StepResult, summary
-from ocf_agents.lab.drill.resources import OVNDB_CLONE
-from ocf_agents.lab.drill.watch import wait_or_fail
+from ocf_agents.lab.drill.resources import OVNDB_CLONE, UNPROMOTED_MONITOR_S
 from ocf_agents.lab.lab import CHECKOUT, OCF_ROOT, Lab, checkout_agents, link_agents
-from ocf_agents.lab.layout import Node
+from ocf_agents.lab.layout import LabError, Node
+from ocf_agents.lab.proc import wait_until
 from ocf_agents.status.model import parse_attrd
 
 RELEASE_0_1_0 = "e1a9a21d980b1b8a13d344321250b5386658959d"  # v0.1.0
@@ -61,6 +61,7 @@ ADDED_TABLES = ("Mirror", "Chassis_Template_Var")
 ADDED_COLUMNS = {"ovn-nb": ("Logical_Switch_Port", "mirror_rules"), "ovn-sb": ("Port_Binding", "mirror_rules")}
 OLDER_VERSIONS = {"ovn-nb": "6.3.0", "ovn-sb": "20.25.0"}
 DATABASES = {"ovn-nb": ("ovnnb_db", "OVN_Northbound"), "ovn-sb": ("ovnsb_db", "OVN_Southbound")}
+SETTLE_S = 2 * UNPROMOTED_MONITOR_S + 10
 WAIT_S = "120"  # pcs --wait: a turn's transition (a standby's demote and promotion) ends well before
 # 0.1.0's and this version's code alike parse every node's published position.
 READ = """import json, sys
@@ -183,17 +184,25 @@ def nothing_lost_nor_failed(drill: Drill, r: StepResult, since: float, turn: str
 
 def status_seen(drill: Drill, node: Node, turn: str, old: frozenset[str] = frozenset()) -> None:
     """``ocf-agents status`` as the runbook has the operator run it on ``node`` (this
-    checkout's, by the system python3), printed: it must read every node, of either version,
-    and find no reason not to promote a replicating backup but, on the nodes that run 0.1.0
-    (``old``), their version's lower score."""
-    argv = ["env", f"PYTHONPATH={REPO}", "/usr/bin/python3", "-B", "-m", "ocf_agents.cli", "status"]
-    table, answer = (drill.lab.run(node, [*argv, *json_option], check=False, timeout=60) for json_option in ([], ["--json"]))
-    print(f"--- {turn}: ocf-agents status on {node.name}\n{table.stdout}")
-    data = json.loads(answer.stdout)
-    wrong = {n["name"]: n["why_not"] for n in data["nodes"] if n["role"] == "Unpromoted"
-             and [why for why in n["why_not"] if n["name"] not in old or not why.startswith("score ")]}
-    if data["problems"] or wrong:
-        raise StepFailed(f"{turn}: ocf-agents status on {node.name}: {data['problems'] or wrong}")
+    checkout's, by the system python3), printed once it reads every node, of either version,
+    and finds no reason not to promote a replicating backup but, on the nodes that run 0.1.0
+    (``old``), their version's lower score. Within two monitors: a backup just started scores
+    stale until a monitor finds it connected, when its start did not within a second or two."""
+    command = ["env", f"PYTHONPATH={REPO}", "/usr/bin/python3", "-B", "-m", "ocf_agents.cli", "status"]
+    seen: list[object] = []
+
+    def as_expected() -> bool:
+        answer = drill.lab.run(node, [*command, "--json"], check=False, timeout=60)
+        data = json.loads(answer.stdout) if answer.stdout.strip() else {"problems": [answer.describe()], "nodes": []}
+        seen[:] = data["problems"] or {n["name"]: n["why_not"] for n in data["nodes"] if n["role"] == "Unpromoted" and [
+            why for why in n["why_not"] if n["name"] not in old or not why.startswith("score ")]}
+        return not seen
+
+    try:
+        wait_until(f"ocf-agents status on {node.name}", as_expected, SETTLE_S, 1.0)
+    except LabError:
+        raise StepFailed(f"{turn}: ocf-agents status on {node.name} after {SETTLE_S} s: {seen}") from None
+    print(f"--- {turn}: ocf-agents status on {node.name}\n{drill.lab.run(node, command, check=False).stdout}")
 
 
 def agent_version(drill: Drill, node: Node) -> str:
