@@ -356,9 +356,12 @@ def ovn_upgrade(drill: Drill, r: StepResult, old_schemas: dict[Path, Path]) -> N
         runs(promoted, OLDER_VERSIONS, f"{node.name} upgraded")  # and replicated from
         nothing_lost_nor_failed(drill, r, t0, f"{node.name} upgraded")
         status_seen(drill, node, f"{node.name} upgraded")
+    logs = {node: AgentLog(node) for node in lab.nodes if node != promoted}
     upgrade(drill, promoted, install_ovn)
     after = drill.promoted()
     r.promoted_after = after.name
+    if not logs[after].lines(HELD):  # a converted backup of the older schema's active server
+        raise StepFailed(f"{after.name} did not hold the final barrier of {promoted.name} (older schema)")
     for node in lab.nodes:
         converted(node, f"{promoted.name} upgraded")
     drill.wait_replicating([n for n in lab.nodes if n != after])
