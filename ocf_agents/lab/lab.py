@@ -30,12 +30,25 @@ LAB_AGENT_DIR = OCF_ROOT / "resource.d" / LAB_PROVIDER
 ONLINE_TIMEOUT = 90.0
 
 
-def checkout_agents() -> list[Path]:
-    """The agent executables of the checkout this package was imported from."""
-    heartbeat = Path(ocf_agents.__file__).resolve().parent.parent / "heartbeat"
+CHECKOUT = Path(ocf_agents.__file__).resolve().parent.parent  # this package's checkout
+
+
+def checkout_agents(checkout: Path = CHECKOUT) -> list[Path]:
+    """The agent executables of ``checkout`` (default: the one this package was imported
+    from); each imports the package beside it."""
+    heartbeat = checkout / "heartbeat"
     if not heartbeat.is_dir():
         return []
     return sorted(p for p in heartbeat.iterdir() if p.is_file() and os.access(p, os.X_OK))
+
+
+def link_agents(directory: Path, executables: list[Path]) -> None:
+    """Make ``directory`` an OCF provider directory of links to ``executables``."""
+    directory.mkdir(mode=0o755, parents=True, exist_ok=True)
+    for agent in executables:
+        link = directory / agent.name
+        link.unlink(missing_ok=True)
+        link.symlink_to(agent)
 
 
 def install_agents(provider: str, agent: str) -> None:
@@ -51,11 +64,7 @@ def install_agents(provider: str, agent: str) -> None:
             raise LabError(f"no agents for provider {provider} (run: make install "
                            f"PROVIDER={provider})")
         return
-    LAB_AGENT_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
-    for agent in checkout_agents():
-        link = LAB_AGENT_DIR / agent.name
-        link.unlink(missing_ok=True)
-        link.symlink_to(agent)
+    link_agents(LAB_AGENT_DIR, checkout_agents())
 
 
 def check_host() -> None:
@@ -148,6 +157,18 @@ class Lab:
 
     def heal(self, node: Node) -> None:
         network.set_cut_off(node, False)
+
+    def replace_in(self, node: Node, target: Path, source: Path | None) -> None:
+        """Inside ``node`` only, ``source`` in place of the file or directory ``target``
+        (bound over it in the node's own mount namespace), or ``target`` as installed again
+        when ``source`` is None: a node that runs other software than the others until it
+        reboots, as in a rolling upgrade (another release's agents in place of the lab's
+        provider directory, another OVN schema). ``source`` must be outside /run, which
+        each node has its own of."""
+        if nodes.node_run(node, ["mountpoint", "-q", str(target)], check=False).ok:
+            nodes.node_run(node, ["umount", str(target)])
+        if source is not None:
+            nodes.node_run(node, ["mount", "--bind", str(source), str(target)])
 
     def is_cut_off(self, node: Node) -> bool:
         return Path(f"/sys/class/net/{node.host_link}/operstate").read_text().strip() == "down"

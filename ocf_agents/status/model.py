@@ -230,12 +230,17 @@ def role_problems(instance: Instance) -> tuple[str, ...]:
 
 
 def score_problems(score: int | None, params: Params) -> tuple[str, ...]:
-    """Pacemaker promotes the highest score: none, or the stale one (a backup whose data may
-    be behind, score.py), keeps a node from being chosen while a replicating backup exists."""
+    """Pacemaker promotes the highest score: none, the stale one (a backup whose data may be
+    behind, score.py), or any other below a replicating backup's keeps a node from being
+    chosen while a replicating backup exists. Only the stale score says the data may be
+    behind: an agent of another version scores by its own defaults (0.1.0 gives a replicating
+    backup 5, this version 10: docs/runbook.md, "Upgrading the agent")."""
     if score is None:
         return ("no promotion score",)
-    if score < params.replicating_score:
+    if score <= params.stale_score:
         return (f"stale score {score} (a replicating backup has {params.replicating_score})",)
+    if score < params.replicating_score:
+        return (f"score {score}, below a replicating backup's {params.replicating_score}",)
     return ()
 
 
@@ -258,10 +263,13 @@ def election_problems(node: str, mine: Published | None, published: dict[str, Pu
     outranks (a later barrier, or the same barrier and a clearly newer position) is refused
     when it is chosen. Compared with every other node that published its position. A node
     that has published none (it rejoined since the last election) publishes at the next one:
-    nothing to judge until then."""
+    nothing to judge until then. Nor by barrier a node whose form has no ``held=`` (published
+    by 0.1.0, perhaps before the node's upgrade): its barrier is unknown, not none, and the
+    time positions decide, as the election decides with such a candidate."""
     if mine is None:
         return ()
     held = parse_barrier(mine.held)
+    known = {other: theirs if mine.held is not None else theirs._replace(held=None)
+             for other, theirs in published.items() if other != node}
     return tuple(f"older data than {other} ({election.why(theirs, mine.position, held)})"
-                 for other, theirs in sorted(published.items())
-                 if other != node and election.compare(theirs, mine.position, held) > 0)
+                 for other, theirs in sorted(known.items()) if election.compare(theirs, mine.position, held) > 0)

@@ -34,7 +34,7 @@ def row(node: NodeStatus, local: str) -> tuple[str, ...]:
             role + ("/failed" if instance.failed else "") + ("/standby" if instance.standby else ""),
             dash(node.score),
             dash(published and published.address),
-            dash(published and published.held),
+            "-" if published is None else "?" if published.held is None else published.held,
             "-" if published is None else when(published.position.ms),
             "-" if node.behind_ms is None else f"{node.behind_ms} ms",
             "-" if node.promotable is None else "yes" if node.promotable else "no")

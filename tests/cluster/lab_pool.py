@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -77,12 +77,15 @@ class LabPool:
 
 @contextlib.contextmanager
 def brought_up_drill(pool: LabPool, node_count: int, agent: str = "ours",
+                     prepare: Callable[[Lab], None] = lambda lab: None,
                      **options: object) -> Iterator[Drill]:
-    """A Drill on the pool's lab after a bring-up that went well (else the test fails);
-    afterwards its clients stopped and the lab dropped (the agents' resources and addresses
-    go with it)."""
+    """A Drill on the pool's lab after a bring-up that went well (else the test fails), with
+    the nodes ``prepare``d first (other software on some: Lab.replace_in); afterwards its
+    clients stopped and the lab dropped (the agents' resources, addresses and whatever
+    ``prepare`` did go with it)."""
     drill = Drill(pool.get(node_count, agent), **options)
     try:
+        prepare(drill.lab)
         result = drill.step("bring-up", drill.bring_up)
         if not result.ok:
             pytest.fail(f"bring-up with {agent}: {result.outcome}")

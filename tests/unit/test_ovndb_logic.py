@@ -18,6 +18,7 @@ from ocf_agents.agents.ovndb.config import Db
 from ocf_agents.agents.ovndb.election import compare, holds_final_data, outranks
 from ocf_agents.agents.ovndb.metadata import METADATA
 from ocf_agents.agents.ovndb.monitor import classify, parse_busy
+from ocf_agents.agents.ovndb.promotion import mark_promotion
 from ocf_agents.agents.ovndb.position import GRACE_SLACK_MS, Position, Published, parse_position, parse_published
 from ocf_agents.ocf.codes import FailedPromotedError, GenericError, Rc
 from ocf_agents.ovs import ovsdb
@@ -321,11 +322,32 @@ def test_a_node_holding_a_demoted_nodes_final_data_is_outranked_by_a_later_barri
         ("10.99.0.1", "-", MY_BARRIER, False),  # no barrier offered: the copy decides
         ("10.99.0.1", "2:50000:node1", None, False),
         (None, None, MY_BARRIER, False),  # not a demoted node
+        # A demoted node of the first version (0.1.0) offers <node>:<ms>, held here as counter 0.
+        ("10.99.0.1", "node1:50000", Barrier(0, 50_000, "node1"), True),
+        ("10.99.0.1", "node1:50000", MY_BARRIER, False),
     ],
 )
 def test_holding_a_demoted_nodes_offered_barrier_is_holding_its_final_data(address, offer, my_barrier, holds):
     theirs = Published(Position(200_000, True, 1000), address, offer, offer)
     assert holds_final_data(theirs, my_barrier) is holds
+
+
+@pytest.mark.parametrize(
+    "held, offered, commits",
+    [
+        (MY_BARRIER, "2:50000:node1", False),  # the demoted node's final barrier: no second one
+        (Barrier(0, 50_000, "node1"), "node1:50000", False),  # the same, offered by a 0.1.0 node
+        (MY_BARRIER, "1:40000:node1", True),
+        (MY_BARRIER, None, True),  # a fail-over: nobody offered anything
+        (None, "-", True),
+    ],
+)
+def test_a_promotion_commits_its_barrier_unless_it_holds_the_one_the_demoted_node_offered(
+        monkeypatch: pytest.MonkeyPatch, held: Barrier | None, offered: str | None, commits: bool) -> None:
+    committed: list[str] = []
+    monkeypatch.setattr(barrier, "commit", lambda cfg, otherwise: committed.append(otherwise))
+    mark_promotion(None, held, offered)
+    assert bool(committed) is commits
 
 
 # As ovsdb-server 3.1 writes them: set, set again, then the key removed (the removed value named).

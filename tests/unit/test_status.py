@@ -182,6 +182,9 @@ ROLES = {"node1": PROMOTED, "node2": UNPROMOTED, "node3": UNPROMOTED}
     ("healthy, not this node", inputs(ROLES, HEALTHY), "node3", 300, ()),
     ("stale score", inputs(ROLES, HEALTHY, {"node1": 10, "node2": 5, "node3": 1}), "node3", 300,
      ("stale score 1 (a replicating backup has 5)",)),
+    ("a lower score, not stale (an agent of another version's)",
+     inputs(ROLES, HEALTHY, {"node1": 10, "node2": 5, "node3": 3}), "node3", 300,
+     ("score 3, below a replicating backup's 5",)),
     ("no score", inputs(ROLES, HEALTHY, {"node1": 10, "node2": 5, "node3": None}), "node3", 300, ("no promotion score",)),
     ("older barrier", inputs(ROLES, {**HEALTHY, "node3": f"{T - 300} backup 7000 held=2:{T - 99000}:node1"}), "node3",
      300, (f"older data than node1 (barrier 3:{T - 9000}:node2 against 2:{T - 99000}:node1 here)",
@@ -204,6 +207,13 @@ ROLES = {"node1": PROMOTED, "node2": UNPROMOTED, "node3": UNPROMOTED}
      "node3", None, ()),
     ("published after the promoted node: not behind", inputs(ROLES, {**HEALTHY, "node3": f"{T + 400} backup 7000 held=3:"
                                                                                  f"{T - 9000}:node2"}), "node3", 0, ()),
+    # 0.1.0's form (no held=), still published by an upgraded node until the next election:
+    # its barrier is unknown, not none; the times decide.
+    ("published by 0.1.0: barrier unknown", inputs(ROLES, {**HEALTHY, "node3": f"{T - 300} backup 7000 10.99.0.3"}),
+     "node3", 300, ()),
+    ("published by 0.1.0, an older position", inputs(ROLES, {**HEALTHY, "node3": f"{T - 60000} backup 7000"}), "node3",
+     60000, ("older data than node1 (position 1765130000000 > 1765129940000, monitor intervals 15000/7000 ms)",
+             "older data than node2 (position 1765129999800 > 1765129940000, monitor intervals 7000/7000 ms)")),
 ])
 def test_what_the_agent_concludes_of_a_backup(case: str, given: Inputs, node: str, behind: int | None,
                                               why_not: tuple[str, ...]) -> None:
@@ -252,6 +262,12 @@ def test_the_table_shows_every_node_and_why_one_may_not_be_promoted() -> None:
                          "  southbound  backup from 10.99.0.1, connected",
                          f"  data position recorded here: {render.when(T + 6000)} (backup, monitor every 7000 ms)"]
     assert max(len(line) for line in lines) <= render.WIDTH
+
+
+def test_the_table_shows_a_barrier_not_published_by_0_1_0_as_unknown() -> None:
+    status = conclude(inputs(ROLES, {**HEALTHY, "node3": f"{T - 300} backup 7000", "node2": f"{T - 200} backup 7000 held=-"}))
+    cells = {line.split()[0]: line.split() for line in render.text(status).splitlines()[2:5]}
+    assert (cells["node2*"][4], cells["node3"][4]) == ("-", "?")  # none held; not published (0.1.0)
 
 
 def test_the_table_of_an_offline_node_and_what_could_not_be_read() -> None:

@@ -62,6 +62,14 @@ def parse(text: str | None) -> Barrier | None:
     return Barrier(0, int(ms), node) if node and _number(ms) else None
 
 
+def names(barrier: Barrier | None, published: str | None) -> bool:
+    """``published`` (an offer as a demoted node published it) names ``barrier``. Compared
+    as barriers, not as text: a node of the first version offers ``<node>:<ms>``, which
+    this version holds, and writes, as ``0:<ms>:<node>`` (a rolling upgrade's successor
+    took its own barrier for another one, and committed a second)."""
+    return barrier is not None and barrier == parse(published)
+
+
 def _each(cfg: Config, timeout: float | None = None) -> list[Barrier | None]:
     """The barrier each database of this node holds in its own copy (a backup answers reads)."""
     return [parse(ovsdb.global_external_id(db.database, KEY, timeout or cfg.timeout())) for db in cfg.dbs]

@@ -102,7 +102,7 @@ def holds_final_data(theirs: Published, my_barrier: Barrier | None) -> bool:
     must any other candidate's that holds the same barrier: it holds the same data, the
     demoted node's last commit, whichever monitor ran last (a successor that copied, its
     replication cut off before the move, was refused for a backup's newer time in the lab)."""
-    return theirs.barrier is not None and my_barrier is not None and str(my_barrier) == theirs.barrier
+    return barrier.names(my_barrier, theirs.barrier)
 
 
 def outranks(theirs: Published, mine: Position, my_barrier: Barrier | None, by_time: bool = True) -> bool:

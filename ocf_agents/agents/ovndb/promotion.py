@@ -91,7 +91,7 @@ def mark_promotion(cfg: Config, held: Barrier | None, offered: str | None) -> No
     its read-only replica until now, so a second barrier would mark the same data and cost
     every client monitoring the global rows one more update. ``held``: the barrier this node
     held as it turned active."""
-    if held is None or str(held) != offered:
+    if not barrier.names(held, offered):
         barrier.commit(cfg, "the backups' data positions are compared by time only until the next barrier")
 
 
