@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Callable
 
-from . import agents, chassis
+from . import agents, chassis, membership
 from . import lab as lab_mod
 from .drill.resources import DOCUMENTED, PROFILES
 from .idl_writer import IDL, KINDS, ClientSettings
@@ -36,10 +36,23 @@ def _exec(args: argparse.Namespace) -> int:
 def _node_verb(verb: str, done: str) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         lab = lab_mod.Lab.load()
-        getattr(lab, verb)(lab.node(args.node))
-        print(f"{args.node}: {done}")
+        getattr(lab, verb)(*[lab.node(name) for name in args.node])
+        print(f"{', '.join(args.node)}: {done}")
         return 0
     return handler
+
+
+def _add_node(args: argparse.Namespace) -> int:
+    node = membership.add_node(lab_mod.Lab.load())
+    print(f"{node.name}: added to the cluster ({node.address}), started and online")
+    return 0
+
+
+def _remove_node(args: argparse.Namespace) -> int:
+    lab = lab_mod.Lab.load()
+    membership.remove_node(lab, lab.node(args.node))
+    print(f"{args.node}: stopped and removed from the cluster")
+    return 0
 
 
 def _drill(args: argparse.Namespace) -> int:
@@ -81,12 +94,16 @@ def positive(text: str) -> int:
     return value
 
 
+# verb: (Lab's method, what is printed, help, whether it takes several nodes at once)
 NODE_VERBS = {
     "crash": ("crash", "crashed (INIT killed, network namespace recreated)",
-              "SIGKILL the node's INIT (its whole PID namespace), recreate its network"),
-    "start": ("start", "started and online", "boot a crashed node and wait until it is online"),
-    "isolate": ("isolate", "cut off from the lab network", "take the node's links down"),
-    "heal": ("heal", "reconnected to the lab network", "bring the node's links up again"),
+              "SIGKILL the node's INIT (its whole PID namespace), recreate its network", False),
+    "stop": ("stop", "left the cluster and powered off",
+             "stop Pacemaker then Corosync as pcs cluster stop does, then power the node off", False),
+    "start": ("start", "started and online",
+              "boot crashed or stopped nodes, all before waiting until they are online", True),
+    "isolate": ("isolate", "cut off from the lab network", "take the node's links down", False),
+    "heal": ("heal", "reconnected to the lab network", "bring the node's links up again", False),
 }
 
 
@@ -118,10 +135,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ex.add_argument("node")
     ex.add_argument("argv", nargs=argparse.REMAINDER, metavar="CMD...")
     ex.set_defaults(func=_guarded(_exec))
-    for name, (verb, done, help_text) in NODE_VERBS.items():
+    for name, (verb, done, help_text, several) in NODE_VERBS.items():
         sub = verbs.add_parser(name, help=help_text)
-        sub.add_argument("node")
+        sub.add_argument("node", nargs="+" if several else 1, metavar="NODE")
         sub.set_defaults(func=_guarded(_node_verb(verb, done)))
+    verbs.add_parser(
+        "add-node", help="add the next node to the cluster, as pcs cluster node add --start does",
+    ).set_defaults(func=_guarded(_add_node))
+    remove = verbs.add_parser(
+        "remove-node", help="stop the last node and remove it from the cluster, as pcs cluster "
+                            "node remove does")
+    remove.add_argument("node", metavar="NODE")
+    remove.set_defaults(func=_guarded(_remove_node))
 
     drill = subparsers.add_parser(
         "drill", help="fail-over scenarios on a lab that is up, with a summary",

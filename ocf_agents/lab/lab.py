@@ -143,14 +143,21 @@ class Lab:
         wait_until(f"{', '.join(sorted(names))} online with a DC", formed, timeout, 0.5)
 
     # -- node operations (the CLI's verbs) -------------------------------------------------
-    def start(self, node: Node) -> None:
-        if not network.netns_exists(node.netns):
-            network.create_node_network(node)
-        nodes.start(node, self.state.agent)
-        self.wait_online([node])
+    def start(self, *members: Node) -> None:
+        """Boot the nodes, all of them before waiting: together, as ``pcs cluster start
+        --all`` starts a cluster (a two-node cluster's first node waits for the other)."""
+        for node in members:
+            if not network.netns_exists(node.netns):
+                network.create_node_network(node)
+            nodes.start(node, self.state.agent)
+        self.wait_online(list(members))
 
     def crash(self, node: Node) -> None:
         nodes.crash(node)
+
+    def stop(self, node: Node) -> None:
+        """Leave the cluster cleanly (``pcs cluster stop``), then power off."""
+        nodes.shutdown(node)
 
     def isolate(self, node: Node) -> None:
         network.set_cut_off(node, True)

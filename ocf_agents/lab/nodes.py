@@ -52,6 +52,8 @@ RUN_DIRS = (
 OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
 BOOT_TIMEOUT = 60.0
 OVSDB_SOCK = "unix:/run/openvswitch/db.sock"
+SHUTDOWN_ORDER = ("pacemakerd", "corosync")  # INIT's daemons that leave the cluster cleanly
+SHUTDOWN_TIMEOUT = 180.0  # Pacemaker stops the node's resources first (stop timeouts: 60 s)
 
 
 def _owned_dir(path: Path, owner: str, mode: int = 0o750) -> None:
@@ -60,13 +62,22 @@ def _owned_dir(path: Path, owner: str, mode: int = 0o750) -> None:
     os.chown(path, pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid)
 
 
-def make_disk(node: Node, members: list[Node]) -> None:
-    """Create the node's persistent directories and first-boot files (lab up only)."""
+def make_disk(node: Node, members: list[Node], seeded: bool = True) -> None:
+    """Create the node's persistent directories and first-boot files: the CIB ``lab up``
+    seeds, or none for a node added to a running cluster (``seeded`` false), which takes the
+    cluster's CIB from the DC as it joins, as a node ``pcs cluster node add`` made does."""
     make_ovs_disk(node, DISK)
     for sub in PACEMAKER_SUBDIRS:
         _owned_dir(node.dir / "pacemaker" / sub, "hacluster")
+    write_corosync_conf(node, members)
+    if seeded:
+        seed_cib(node.dir / "pacemaker" / "cib" / "cib.xml", len(members))
+
+
+def write_corosync_conf(node: Node, members: list[Node]) -> None:
+    """The node's corosync.conf for a cluster of ``members`` (read by Corosync at its start
+    and at ``corosync-cfgtool -R``)."""
     (node.dir / "etc-corosync" / "corosync.conf").write_text(corosync_conf(members))
-    seed_cib(node.dir / "pacemaker" / "cib" / "cib.xml", len(members))
 
 
 def make_ovs_disk(node: Node, disk: dict[str, tuple[str, str]]) -> None:
@@ -194,6 +205,37 @@ def kill(node: Node) -> None:
     if pid is not None:
         os.kill(pid, signal.SIGKILL)
         wait_until(f"{node.name} to die", lambda: init_pid(node) is None, timeout=10)
+
+
+def daemon_pid(node: Node, name: str) -> int | None:
+    """The root-namespace PID of the daemon INIT started as ``name`` (one of its children),
+    None when it does not run."""
+    pid = init_pid(node)
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split() if pid else []
+    except OSError:
+        return None
+    for child in children:
+        try:
+            if Path(f"/proc/{child}/comm").read_text().strip() == name:
+                return int(child)
+        except OSError:
+            continue
+    return None
+
+
+def shutdown(node: Node) -> None:
+    """Stop Pacemaker, then Corosync, as ``pcs cluster stop`` does (SIGTERM, as systemd
+    sends, each waited for): Pacemaker first stops or moves the node's resources, and the
+    others see the node leave, so that nobody fences it. Then power the node off
+    (:func:`crash`: what is left, its OVS among it, dies with INIT)."""
+    for daemon in SHUTDOWN_ORDER:
+        pid = daemon_pid(node, daemon)
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            wait_until(f"{daemon} on {node.name} to exit", lambda: daemon_pid(node, daemon) != pid,
+                       SHUTDOWN_TIMEOUT)
+    crash(node)
 
 
 def crash(node: Node) -> None:

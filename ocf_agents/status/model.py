@@ -212,9 +212,9 @@ def _node(inputs: Inputs, instance: Instance, published: dict[str, Published], p
     behind = max(0, ahead.position.ms - mine.position.ms) if ahead and mine and instance.role != PROMOTED else None
     if instance.role == PROMOTED:
         return NodeStatus(instance, score, mine, databases, None, None, ())
-    why_not = (*role_problems(instance), *score_problems(score, inputs.params),
-               *replication_problems(databases or (), source),
-               *election_problems(instance.node, mine, published))
+    scored = score_problems(score, inputs.params)
+    why_not = (*role_problems(instance), *scored, *replication_problems(databases or (), source),
+               *(election_problems(instance.node, mine, published) if scored else ()))
     return NodeStatus(instance, score, mine, databases, behind, not why_not, why_not)
 
 
@@ -265,7 +265,14 @@ def election_problems(node: str, mine: Published | None, published: dict[str, Pu
     that has published none (it rejoined since the last election) publishes at the next one:
     nothing to judge until then. Nor by barrier a node whose form has no ``held=`` (published
     by 0.1.0, perhaps before the node's upgrade): its barrier is unknown, not none, and the
-    time positions decide, as the election decides with such a candidate."""
+    time positions decide, as the election decides with such a candidate.
+
+    Judged only for a node without the replicating score (conclude): one that has it was
+    connected to the promoted node at its last monitor, so it holds the promoted node's data
+    whatever it published at the last election, and publishes that at the next one. With
+    notifications a backup publishes only at elections: after every node was lost, the node
+    that lost the election kept its older barrier in the table while it replicated the
+    winner's data (docs/runbook.md), and was called older for good."""
     if mine is None:
         return ()
     held = parse_barrier(mine.held)

@@ -175,6 +175,7 @@ HEALTHY = {"node1": f"{T} promoted 15000 10.99.0.1 held=3:{T - 9000}:node2",
            "node2": f"{T - 200} backup 7000 held=3:{T - 9000}:node2",
            "node3": f"{T - 300} backup 7000 held=3:{T - 9000}:node2"}
 ROLES = {"node1": PROMOTED, "node2": UNPROMOTED, "node3": UNPROMOTED}
+STALE3 = {"node1": 10, "node2": 5, "node3": 1}  # node3 not connected at its last monitor
 
 
 @pytest.mark.parametrize("case, given, node, behind, why_not", [
@@ -186,12 +187,17 @@ ROLES = {"node1": PROMOTED, "node2": UNPROMOTED, "node3": UNPROMOTED}
      inputs(ROLES, HEALTHY, {"node1": 10, "node2": 5, "node3": 3}), "node3", 300,
      ("score 3, below a replicating backup's 5",)),
     ("no score", inputs(ROLES, HEALTHY, {"node1": 10, "node2": 5, "node3": None}), "node3", 300, ("no promotion score",)),
-    ("older barrier", inputs(ROLES, {**HEALTHY, "node3": f"{T - 300} backup 7000 held=2:{T - 99000}:node1"}), "node3",
-     300, (f"older data than node1 (barrier 3:{T - 9000}:node2 against 2:{T - 99000}:node1 here)",
-           f"older data than node2 (barrier 3:{T - 9000}:node2 against 2:{T - 99000}:node1 here)")),
-    ("older position, same barrier", inputs(ROLES, {**HEALTHY, "node3": f"{T - 60000} backup 7000 held=3:{T - 9000}:node2"}),
-     "node3", 60000, ("older data than node1 (position 1765130000000 > 1765129940000, monitor intervals 15000/7000 ms)",
+    ("older barrier", inputs(ROLES, {**HEALTHY, "node3": f"{T - 300} backup 7000 held=2:{T - 99000}:node1"}, STALE3),
+     "node3", 300, ("stale score 1 (a replicating backup has 5)",
+                    f"older data than node1 (barrier 3:{T - 9000}:node2 against 2:{T - 99000}:node1 here)",
+                    f"older data than node2 (barrier 3:{T - 9000}:node2 against 2:{T - 99000}:node1 here)")),
+    ("older position, same barrier", inputs(ROLES, {**HEALTHY, "node3": f"{T - 60000} backup 7000 held=3:{T - 9000}:node2"},
+                                            STALE3),
+     "node3", 60000, ("stale score 1 (a replicating backup has 5)",
+                      "older data than node1 (position 1765130000000 > 1765129940000, monitor intervals 15000/7000 ms)",
                       "older data than node2 (position 1765129999800 > 1765129940000, monitor intervals 7000/7000 ms)")),
+    ("lost the last election, replicating since: its published barrier is the election's",
+     inputs(ROLES, {**HEALTHY, "node3": f"{T - 300} backup 7000 held=2:{T - 99000}:node1"}), "node3", 300, ()),
     ("not connected here", inputs(ROLES, HEALTHY, local=(BACKUPS[0], LocalDb("southbound", "backup", "10.99.0.1", False))),
      "node2", 200, ("southbound not connected to 10.99.0.1",)),
     ("replicating from elsewhere", inputs(ROLES, HEALTHY, local=(LocalDb("northbound", "backup", "10.99.0.254", False),
@@ -211,8 +217,8 @@ ROLES = {"node1": PROMOTED, "node2": UNPROMOTED, "node3": UNPROMOTED}
     # its barrier is unknown, not none; the times decide.
     ("published by 0.1.0: barrier unknown", inputs(ROLES, {**HEALTHY, "node3": f"{T - 300} backup 7000 10.99.0.3"}),
      "node3", 300, ()),
-    ("published by 0.1.0, an older position", inputs(ROLES, {**HEALTHY, "node3": f"{T - 60000} backup 7000"}), "node3",
-     60000, ("older data than node1 (position 1765130000000 > 1765129940000, monitor intervals 15000/7000 ms)",
+    ("published by 0.1.0, an older position", inputs(ROLES, {**HEALTHY, "node3": f"{T - 60000} backup 7000"}, STALE3),
+     "node3", 60000, ("stale score 1 (a replicating backup has 5)", "older data than node1 (position 1765130000000 > 1765129940000, monitor intervals 15000/7000 ms)",
              "older data than node2 (position 1765129999800 > 1765129940000, monitor intervals 7000/7000 ms)")),
 ])
 def test_what_the_agent_concludes_of_a_backup(case: str, given: Inputs, node: str, behind: int | None,
