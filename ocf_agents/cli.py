@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        rc = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, not at exit: what is still buffered meets the closed pipe
+        return rc
     except BrokenPipeError:
         # The reader went away (`ocf-agents status | head -3`): end quietly with the status
         # of a command killed by SIGPIPE, as other tools do, rather than a traceback; the
