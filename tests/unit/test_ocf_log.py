@@ -199,3 +199,18 @@ def test_without_ocf_trace_ra_nothing_is_traced(tmp_path: Path) -> None:
     tracefile, logfile = tmp_path / "trace", tmp_path / "ha.log"
     runner({"OCF_TRACE_FILE": str(tracefile), "HA_LOGFILE": str(logfile)}).run(["true"])
     assert (lines(tracefile), lines(logfile)) == ([], [])
+
+
+def test_an_unwritable_trace_file_costs_the_action_nothing_but_a_line_on_stderr(tmp_path: Path, capsys) -> None:
+    """trace_file is the operator's string: a directory that does not exist must not turn
+    every action into a traceback."""
+    result = runner({"OCF_RESKEY_trace_ra": "1", "OCF_RESKEY_trace_file": str(tmp_path / "no" / "trace")}).run(["true"])
+    assert result.rc == 0
+    err = capsys.readouterr().err
+    assert "cannot write log file" in err and "Traceback" not in err
+
+
+def test_a_trace_ra_that_is_not_a_yes_traces_nothing(tmp_path: Path) -> None:
+    tracefile = tmp_path / "trace"
+    runner({"OCF_RESKEY_trace_ra": "garbage", "OCF_RESKEY_trace_file": str(tracefile)}).run(["true"])
+    assert lines(tracefile) == []
